@@ -1,0 +1,124 @@
+# git-ws: parallel, dependency-ordered development in git worktrees.
+#
+#   make                 build the binaries
+#   make test            unit tests (cmocka) and shell tests (sharness, prove)
+#   make SANITIZE=address,undefined test
+#   make install [prefix=...] [DESTDIR=...]
+#   make V=1             show the commands
+
+prefix ?= $(HOME)/.local
+bindir ?= $(prefix)/bin
+datadir ?= $(prefix)/share
+mandir ?= $(datadir)/man
+bashcompdir ?= $(datadir)/bash-completion/completions
+zshcompdir ?= $(datadir)/zsh/site-functions
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PROVE ?= prove
+INSTALL ?= install
+ASCIIDOCTOR ?= asciidoctor
+
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libgit2 inih jansson 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libgit2 inih jansson 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+WS_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 \
+	-I. -Icommon $(DEPS_CFLAGS)
+ifdef SANITIZE
+WS_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+WS_LDFLAGS += -fsanitize=$(SANITIZE)
+BUILD = build-sanitize
+else
+BUILD = build
+endif
+
+ifndef V
+QUIET_CC = @echo '   ' CC $@;
+QUIET_LINK = @echo '   ' LINK $@;
+QUIET_DOC = @echo '   ' DOC $@;
+endif
+
+COMMANDS = $(patsubst cmd/%.c,%,$(wildcard cmd/git-ws-*.c))
+PROGRAMS = $(addprefix $(BUILD)/bin/,$(COMMANDS))
+LIB_SRC = $(filter-out common/main.c,$(wildcard common/*.c))
+LIB_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+LIB = $(BUILD)/libws.a
+UNIT_SRC = $(wildcard t/unit/*.c)
+UNIT_BIN = $(patsubst t/unit/%.c,$(BUILD)/t/unit/%,$(UNIT_SRC))
+MAN1 = $(patsubst Documentation/%.adoc,Documentation/%.1,$(wildcard Documentation/git-ws-*.adoc))
+MAN7 = $(patsubst Documentation/%.adoc,Documentation/%.7,$(wildcard Documentation/git-ws.adoc))
+
+all: $(PROGRAMS) bin-wrappers
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(CFLAGS) $(WS_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(QUIET_LINK)$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/common/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(WS_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
+
+$(BUILD)/t/unit/%: $(BUILD)/t/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(WS_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(CMOCKA_LIBS) $(LDFLAGS)
+
+# The tests put bin-wrappers/ on PATH: it points at the build that was
+# made last, so `make SANITIZE=... test` tests the sanitized binaries.
+# `make build/bin/git-ws-alloc bin-wrappers` builds one command alone.
+bin-wrappers:
+	@rm -rf bin-wrappers && mkdir -p bin-wrappers
+	@for p in $(COMMANDS); do ln -s ../$(BUILD)/bin/$$p bin-wrappers/$$p; done
+.PHONY: bin-wrappers
+
+SHELL_PATH ?= /bin/sh
+PROVE_OPTS ?= -j2
+T = $(sort $(notdir $(wildcard t/t[0-9][0-9][0-9][0-9]-*.sh)))
+
+test: all $(UNIT_BIN)
+	@set -e; for u in $(UNIT_BIN); do echo "*** $$u"; $$u; done
+	cd t && $(PROVE) --exec '$(SHELL_PATH)' $(PROVE_OPTS) $(T)
+
+unit-test: $(UNIT_BIN)
+	@set -e; for u in $(UNIT_BIN); do $$u; done
+
+doc: $(MAN1) $(MAN7)
+
+Documentation/%.1 Documentation/%.7: Documentation/%.adoc
+	$(QUIET_DOC)$(ASCIIDOCTOR) -b manpage -o $@ $<
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(bindir)
+	$(INSTALL) -m 755 $(PROGRAMS) $(DESTDIR)$(bindir)
+	@if command -v $(ASCIIDOCTOR) >/dev/null && [ -n "$(MAN1)" ]; then \
+		$(MAKE) doc && \
+		$(INSTALL) -d $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man7 && \
+		$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(mandir)/man1 && \
+		{ [ -z "$(MAN7)" ] || $(INSTALL) -m 644 $(MAN7) $(DESTDIR)$(mandir)/man7; }; \
+	else echo "warning: man pages not installed (asciidoctor missing)"; fi
+	@if [ -f completions/git-ws.bash ]; then \
+		$(INSTALL) -d $(DESTDIR)$(bashcompdir) && \
+		for p in $(COMMANDS); do $(INSTALL) -m 644 completions/git-ws.bash $(DESTDIR)$(bashcompdir)/$$p; done; fi
+	@if [ -f completions/_git-ws ]; then \
+		$(INSTALL) -d $(DESTDIR)$(zshcompdir) && \
+		$(INSTALL) -m 644 completions/_git-ws $(DESTDIR)$(zshcompdir)/_git-ws; fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(COMMANDS))
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
+	rm -f $(addprefix $(DESTDIR)$(bashcompdir)/,$(COMMANDS))
+	rm -f $(DESTDIR)$(zshcompdir)/_git-ws
+
+clean:
+	rm -rf build build-sanitize bin-wrappers Documentation/*.1 Documentation/*.7
+	rm -rf t/trash\ directory.* t/test-results
+
+.PHONY: all test unit-test doc install uninstall clean
+.SECONDARY:

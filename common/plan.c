@@ -1,0 +1,680 @@
+#include "compat.h"
+#include "plan.h"
+#include "cfgfile.h"
+#include "usage.h"
+#include "wrapper.h"
+#include <ctype.h>
+#include <fnmatch.h>
+#include <libgen.h>
+#include <git2.h>
+
+#define PLAN_ID_MAX 100
+#define SLUG_MAX 40
+
+int plan_id_is_valid(const char *id)
+{
+	size_t n = 0;
+
+	if (!isalnum((unsigned char)*id) || !isascii((unsigned char)*id))
+		return 0;
+	for (; *id; id++, n++)
+		if (!isascii((unsigned char)*id) ||
+		    (!isalnum((unsigned char)*id) && !strchr("._-", *id)))
+			return 0;
+	return n <= PLAN_ID_MAX;
+}
+
+char *plan_slugify(const char *title)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int dash = 0;
+
+	for (; *title && sb.len < SLUG_MAX; title++) {
+		unsigned char c = *title;
+
+		if (isascii(c) && isalnum(c)) {
+			if (dash && sb.len)
+				strbuf_addch(&sb, '-');
+			dash = 0;
+			strbuf_addch(&sb, tolower(c));
+		} else {
+			dash = 1;
+		}
+	}
+	while (sb.len && sb.buf[sb.len - 1] == '-')
+		strbuf_setlen(&sb, sb.len - 1);
+	return strbuf_detach(&sb, NULL);
+}
+
+static size_t literal_prefix(const char *glob)
+{
+	return strcspn(glob, "*?[");
+}
+
+static int prefix_overlap(const char *shorter, size_t slen, int sglob,
+			  const char *longer)
+{
+	if (strncmp(shorter, longer, slen))
+		return 0;
+	return sglob || !slen || shorter[slen - 1] == '/' ||
+	       longer[slen] == '/' || longer[slen] == '\0';
+}
+
+int plan_globs_overlap(const char *a, const char *b)
+{
+	size_t la = literal_prefix(a), lb = literal_prefix(b);
+
+	if (!fnmatch(a, b, 0) || !fnmatch(b, a, 0))
+		return 1;
+	if (la <= lb)
+		return prefix_overlap(a, la, a[la] != '\0', b);
+	return prefix_overlap(b, lb, b[lb] != '\0', a);
+}
+
+int plan_paths_overlap(const struct strvec *a, const struct strvec *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->nr; i++)
+		for (j = 0; j < b->nr; j++)
+			if (plan_globs_overlap(a->v[i], b->v[j]))
+				return 1;
+	return 0;
+}
+
+/* Context for one plan_read(): where errors go. */
+struct reader {
+	struct plan *plan;
+	struct strbuf *err;
+	const char *file;
+};
+
+static int fail(struct reader *r, int lineno, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct reader *r, int lineno, const char *fmt, ...)
+{
+	va_list ap;
+
+	strbuf_reset(r->err);
+	strbuf_addf(r->err, "%s:%d: ", r->file, lineno);
+	va_start(ap, fmt);
+	strbuf_vaddf(r->err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *const plan_keys[] = {
+	"name", "base", "command", "test", "check", "jobs", "max-iterations",
+	"timeout", "todo", NULL
+};
+static const char *const ws_keys[] = {
+	"title", "spec", "paths", "contract", "depends", "worktree",
+	"command", "test", "check", "timeout", "todo", "max-iterations", NULL
+};
+/* keys that may be repeated (their values accumulate) */
+static const char *const multi_keys[] = {
+	"check", "paths", "contract", "depends", NULL
+};
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+/* Unknown keys and repeated single-valued keys. */
+static int check_keys(struct reader *r, const struct cfg_section *s,
+		      const char *const *known, const char *where)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nr; i++) {
+		const struct cfg_entry *e = &s->entries[i];
+
+		if (!in_list(known, e->key))
+			return fail(r, e->lineno, "unknown key '%s' in %s", e->key, where);
+		if (in_list(multi_keys, e->key))
+			continue;
+		for (j = 0; j < i; j++)
+			if (!strcmp(s->entries[j].key, e->key))
+				return fail(r, e->lineno,
+					    "key '%s' given twice in %s (first on line %d)",
+					    e->key, where, s->entries[j].lineno);
+	}
+	return 0;
+}
+
+/*
+ * Parse the keys that [plan] and [workstream] share into the given
+ * fields; `given` collects PLAN_KEY_* bits.
+ */
+static int read_common(struct reader *r, const struct cfg_section *s,
+		       char **command, char **test, struct strvec *check,
+		       long *timeout, int *todo_allow, int *max_iterations,
+		       unsigned *given)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr; i++) {
+		const struct cfg_entry *e = &s->entries[i];
+
+		if (!strcmp(e->key, "command")) {
+			if (!*e->value)
+				return fail(r, e->lineno, "empty 'command'");
+			*command = xstrdup(e->value);
+			*given |= PLAN_KEY_COMMAND;
+		} else if (!strcmp(e->key, "test")) {
+			*test = xstrdup(e->value);
+			*given |= PLAN_KEY_TEST;
+		} else if (!strcmp(e->key, "check")) {
+			if (!(*given & PLAN_KEY_CHECK))
+				strvec_clear(check);
+			if (*e->value)
+				strvec_push(check, e->value);
+			*given |= PLAN_KEY_CHECK;
+		} else if (!strcmp(e->key, "timeout")) {
+			if (parse_duration(e->value, timeout) < 0)
+				return fail(r, e->lineno,
+					    "bad timeout '%s' (expected e.g. 90s, 30m, 2h)",
+					    e->value);
+			*given |= PLAN_KEY_TIMEOUT;
+		} else if (!strcmp(e->key, "todo")) {
+			if (!strcmp(e->value, "allow"))
+				*todo_allow = 1;
+			else if (!strcmp(e->value, "deny"))
+				*todo_allow = 0;
+			else
+				return fail(r, e->lineno,
+					    "bad todo '%s' (expected 'allow' or 'deny')",
+					    e->value);
+			*given |= PLAN_KEY_TODO;
+		} else if (!strcmp(e->key, "max-iterations")) {
+			if (parse_nonneg_int(e->value, max_iterations) < 0 ||
+			    !*max_iterations)
+				return fail(r, e->lineno,
+					    "bad max-iterations '%s' (expected a positive integer)",
+					    e->value);
+			*given |= PLAN_KEY_MAX_ITERATIONS;
+		}
+	}
+	return 0;
+}
+
+static int valid_branch(const char *name)
+{
+	char *ref = xstrfmt("refs/heads/%s", name);
+	int valid = 0;
+
+	if (git_reference_name_is_valid(&valid, ref) < 0)
+		valid = 0;
+	free(ref);
+	return valid && strcmp(name, "HEAD") && *name != '-';
+}
+
+static int valid_relative_path(const char *p)
+{
+	const char *c;
+
+	if (*p == '/')
+		return 0;
+	for (c = p; *c; ) {
+		size_t n = strcspn(c, "/");
+		if (n == 2 && !strncmp(c, "..", 2))
+			return 0;
+		c += n;
+		if (*c)
+			c++;
+	}
+	return 1;
+}
+
+static int read_plan_section(struct reader *r, const struct cfg_section *s)
+{
+	struct plan *p = r->plan;
+	const struct cfg_entry *e;
+
+	if (s->sub)
+		return fail(r, s->lineno, "[plan] takes no subsection");
+	if (check_keys(r, s, plan_keys, "[plan]"))
+		return -1;
+	if (read_common(r, s, &p->command, &p->test, &p->check, &p->timeout,
+			&p->todo_allow, &p->max_iterations, &p->given))
+		return -1;
+	if ((e = cfg_get_entry(s, "name"))) {
+		if (!plan_id_is_valid(e->value))
+			return fail(r, e->lineno,
+				    "bad plan name '%s' (use letters, digits, '.', '_' and '-')",
+				    e->value);
+		p->name = xstrdup(e->value);
+	}
+	if ((e = cfg_get_entry(s, "base"))) {
+		if (!valid_branch(e->value))
+			return fail(r, e->lineno, "bad base '%s': not a valid branch name",
+				    e->value);
+		p->base = xstrdup(e->value);
+	}
+	if ((e = cfg_get_entry(s, "jobs")) &&
+	    (parse_nonneg_int(e->value, &p->jobs) < 0 || !p->jobs))
+		return fail(r, e->lineno, "bad jobs '%s' (expected a positive integer)",
+			    e->value);
+	return 0;
+}
+
+static int read_paths(struct reader *r, const struct cfg_section *s,
+		      const char *key, struct strvec *out)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nr; i++) {
+		const struct cfg_entry *e = &s->entries[i];
+		size_t first = out->nr;
+
+		if (strcmp(e->key, key))
+			continue;
+		strvec_split_words(out, e->value);
+		for (j = first; j < out->nr; j++)
+			if (!valid_relative_path(out->v[j]))
+				return fail(r, e->lineno,
+					    "bad %s '%s': must be relative to the repository, without '..'",
+					    key, out->v[j]);
+	}
+	return 0;
+}
+
+static int read_ws_section(struct reader *r, const struct cfg_section *s,
+			   struct plan_workstream *w)
+{
+	const struct cfg_entry *e;
+	size_t i;
+	char *where;
+	int ret = -1;
+
+	w->lineno = s->lineno;
+	strvec_init(&w->paths);
+	strvec_init(&w->contract);
+	strvec_init(&w->depends);
+	strvec_init(&w->check);
+	if (!s->sub)
+		return fail(r, s->lineno, "workstream section needs an id: [workstream \"ID\"]");
+	if (!plan_id_is_valid(s->sub))
+		return fail(r, s->lineno,
+			    "bad workstream id '%s' (must match [A-Za-z0-9][A-Za-z0-9._-]*, at most %d characters)",
+			    s->sub, PLAN_ID_MAX);
+	w->id = xstrdup(s->sub);
+	where = xstrfmt("[workstream \"%s\"]", w->id);
+	if (check_keys(r, s, ws_keys, where))
+		goto out;
+	if (!(e = cfg_get_entry(s, "title")) || !*e->value) {
+		fail(r, e ? e->lineno : s->lineno, "workstream '%s' has no title", w->id);
+		goto out;
+	}
+	w->title = xstrdup(e->value);
+	w->slug = plan_slugify(w->title);
+	if ((e = cfg_get_entry(s, "spec")))
+		w->spec = xstrdup(e->value);
+	if ((e = cfg_get_entry(s, "worktree"))) {
+		w->share = xstrdup(e->value);
+		w->share_line = e->lineno;
+	}
+	for (i = 0; i < s->nr; i++) {
+		size_t first = w->depends.nr, j;
+
+		if (strcmp(s->entries[i].key, "depends"))
+			continue;
+		strvec_split_words(&w->depends, s->entries[i].value);
+		w->depends_line = xrealloc(w->depends_line,
+					   (w->depends.nr + 1) * sizeof(int));
+		for (j = first; j < w->depends.nr; j++)
+			w->depends_line[j] = s->entries[i].lineno;
+	}
+	if (read_paths(r, s, "paths", &w->paths) ||
+	    read_paths(r, s, "contract", &w->contract))
+		goto out;
+	if (read_common(r, s, &w->command, &w->test, &w->check, &w->timeout,
+			&w->todo_allow, &w->max_iterations, &w->overrides))
+		goto out;
+	ret = 0;
+out:
+	free(where);
+	return ret;
+}
+
+/* Fill what a workstream did not set from the plan. */
+static void inherit(struct plan *p, struct plan_workstream *w)
+{
+	size_t i;
+
+	if (!(w->overrides & PLAN_KEY_COMMAND))
+		w->command = xstrdup_or_null(p->command);
+	if (!(w->overrides & PLAN_KEY_TEST))
+		w->test = xstrdup_or_null(p->test);
+	if (!(w->overrides & PLAN_KEY_CHECK))
+		for (i = 0; i < p->check.nr; i++)
+			strvec_push(&w->check, p->check.v[i]);
+	if (!(w->overrides & PLAN_KEY_TIMEOUT))
+		w->timeout = p->timeout;
+	if (!(w->overrides & PLAN_KEY_TODO))
+		w->todo_allow = p->todo_allow;
+	if (!(w->overrides & PLAN_KEY_MAX_ITERATIONS))
+		w->max_iterations = p->max_iterations;
+}
+
+/* The index of workstreams sorted by id, for plan_find(). */
+static const struct plan *sort_plan;
+static int cmp_by_id(const void *a, const void *b)
+{
+	return strcmp(sort_plan->ws[*(const size_t *)a].id,
+		      sort_plan->ws[*(const size_t *)b].id);
+}
+
+ssize_t plan_find(const struct plan *plan, const char *id)
+{
+	size_t lo = 0, hi = plan->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(plan->ws[plan->by_id[mid]].id, id);
+
+		if (!c)
+			return (ssize_t)plan->by_id[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int resolve(struct reader *r)
+{
+	struct plan *p = r->plan;
+	size_t i, j, *cycle = NULL, cycle_nr = 0;
+
+	p->by_id = xmalloc((p->nr + 1) * sizeof(*p->by_id));
+	for (i = 0; i < p->nr; i++)
+		p->by_id[i] = i;
+	sort_plan = p;
+	qsort(p->by_id, p->nr, sizeof(*p->by_id), cmp_by_id);
+	for (i = 1; i < p->nr; i++) {
+		const struct plan_workstream *a = &p->ws[p->by_id[i - 1]];
+		const struct plan_workstream *b = &p->ws[p->by_id[i]];
+		if (!strcmp(a->id, b->id)) {
+			const struct plan_workstream *later = a->lineno > b->lineno ? a : b;
+			const struct plan_workstream *first = later == a ? b : a;
+			return fail(r, later->lineno,
+				    "duplicate workstream '%s' (first on line %d)",
+				    later->id, first->lineno);
+		}
+	}
+
+	graph_init(&p->graph, p->nr);
+	for (i = 0; i < p->nr; i++) {
+		struct plan_workstream *w = &p->ws[i];
+
+		w->dep_idx = xmalloc((w->depends.nr + 1) * sizeof(*w->dep_idx));
+		for (j = 0; j < w->depends.nr; j++) {
+			ssize_t d = plan_find(p, w->depends.v[j]);
+			int line = w->depends_line[j];
+
+			if (d < 0)
+				return fail(r, line,
+					    "workstream '%s' depends on unknown workstream '%s'",
+					    w->id, w->depends.v[j]);
+			if ((size_t)d == i)
+				return fail(r, line, "workstream '%s' depends on itself", w->id);
+			w->dep_idx[w->dep_nr++] = d;
+			graph_add_dep(&p->graph, i, d);
+		}
+	}
+	for (i = 0; i < p->nr; i++) {
+		struct plan_workstream *w = &p->ws[i];
+		ssize_t o;
+
+		if (!w->share)
+			continue;
+		o = plan_find(p, w->share);
+		if (o < 0)
+			return fail(r, w->share_line,
+				    "workstream '%s' shares the worktree of unknown workstream '%s'",
+				    w->id, w->share);
+		if ((size_t)o == i)
+			return fail(r, w->share_line,
+				    "workstream '%s' shares its own worktree", w->id);
+		if (p->ws[o].share)
+			return fail(r, w->share_line,
+				    "workstream '%s' shares the worktree of '%s', which itself shares '%s' (name '%s' instead)",
+				    w->id, w->share, p->ws[o].share, p->ws[o].share);
+	}
+
+	p->order = xmalloc((p->nr + 1) * sizeof(*p->order));
+	if (graph_topo_order(&p->graph, p->order, &cycle, &cycle_nr)) {
+		struct strbuf path = STRBUF_INIT;
+
+		for (i = 0; i < cycle_nr; i++)
+			strbuf_addf(&path, "%s%s", i ? " -> " : "", p->ws[cycle[i]].id);
+		fail(r, p->ws[cycle[0]].lineno, "dependency cycle: %s", path.buf);
+		strbuf_release(&path);
+		free(cycle);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_sections(struct reader *r, const struct cfg_file *cf,
+			 const char *branch_prefix)
+{
+	struct plan *p = r->plan;
+	size_t i;
+	int seen_plan = 0;
+
+	p->max_iterations = PLAN_DEFAULT_MAX_ITERATIONS;
+	strvec_init(&p->check);
+	for (i = 0; i < cf->nr; i++) {
+		const struct cfg_section *s = &cf->sections[i];
+
+		if (!strcmp(s->name, "plan")) {
+			if (seen_plan++)
+				return fail(r, s->lineno, "more than one [plan] section");
+			if (read_plan_section(r, s))
+				return -1;
+		} else if (!strcmp(s->name, "workstream")) {
+			struct plan_workstream *w;
+
+			ALLOC_GROW(p->ws, p->nr + 1, p->alloc);
+			w = &p->ws[p->nr++];
+			memset(w, 0, sizeof(*w));
+			if (read_ws_section(r, s, w))
+				return -1;
+		} else {
+			return fail(r, s->lineno, "unknown section '[%s]' (expected [plan] or [workstream \"ID\"])",
+				    s->name);
+		}
+	}
+	if (!p->nr)
+		return fail(r, cf->nr ? cf->sections[0].lineno : 1, "plan has no workstreams");
+	for (i = 0; i < p->nr; i++) {
+		struct plan_workstream *w = &p->ws[i];
+
+		inherit(p, w);
+		w->branch = *w->slug ? xstrfmt("%s%s-%s", branch_prefix, w->id, w->slug)
+				     : xstrfmt("%s%s", branch_prefix, w->id);
+		if (!valid_branch(w->branch))
+			return fail(r, w->lineno,
+				    "workstream '%s' makes branch name '%s', which is not a valid ref name",
+				    w->id, w->branch);
+	}
+	return resolve(r);
+}
+
+static char *default_name(const char *file)
+{
+	char *copy = xstrdup(file), *base = basename(copy), *dot, *ret;
+
+	if ((dot = strrchr(base, '.')) && dot != base)
+		*dot = '\0';
+	ret = plan_slugify(base);
+	free(copy);
+	if (!*ret || !plan_id_is_valid(ret)) {
+		free(ret);
+		ret = xstrdup("plan");
+	}
+	return ret;
+}
+
+int plan_read_buf(struct plan *plan, const char *name, const char *buf,
+		  size_t len, const char *branch_prefix, struct strbuf *err)
+{
+	struct cfg_file cf = CFG_FILE_INIT;
+	struct reader r = { plan, err, name };
+	int ret;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->file = xstrdup(name);
+	if (cfg_parse_buf(&cf, name, buf, len, err) < 0) {
+		plan_release(plan);
+		return -1;
+	}
+	ret = read_sections(&r, &cf, branch_prefix ? branch_prefix : PLAN_DEFAULT_BRANCH_PREFIX);
+	cfg_file_release(&cf);
+	if (ret) {
+		plan_release(plan);
+		return -1;
+	}
+	if (!plan->name)
+		plan->name = default_name(name);
+	return 0;
+}
+
+int plan_read(struct plan *plan, const char *path, const char *branch_prefix,
+	      struct strbuf *err)
+{
+	char *buf;
+	size_t len;
+	int ret;
+
+	memset(plan, 0, sizeof(*plan));
+	if (read_file(path, &buf, &len) < 0) {
+		strbuf_reset(err);
+		strbuf_addf(err, "cannot read plan '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	ret = plan_read_buf(plan, path, buf, len, branch_prefix, err);
+	free(buf);
+	return ret;
+}
+
+static void add_kv(struct strbuf *out, const char *key, const char *value)
+{
+	strbuf_addf(out, "\t%s = ", key);
+	cfg_quote_value(out, value);
+	strbuf_addch(out, '\n');
+}
+
+static void add_common(struct strbuf *out, unsigned given, const char *command,
+		       const char *test, const struct strvec *check, long timeout,
+		       int todo_allow, int max_iterations)
+{
+	size_t i;
+	char num[32];
+
+	if ((given & PLAN_KEY_COMMAND) && command)
+		add_kv(out, "command", command);
+	if ((given & PLAN_KEY_TEST) && test)
+		add_kv(out, "test", test);
+	if (given & PLAN_KEY_CHECK) {
+		for (i = 0; i < check->nr; i++)
+			add_kv(out, "check", check->v[i]);
+		if (!check->nr)
+			add_kv(out, "check", "");
+	}
+	if (given & PLAN_KEY_TIMEOUT) {
+		snprintf(num, sizeof(num), "%lds", timeout);
+		add_kv(out, "timeout", num);
+	}
+	if (given & PLAN_KEY_TODO)
+		add_kv(out, "todo", todo_allow ? "allow" : "deny");
+	if (given & PLAN_KEY_MAX_ITERATIONS) {
+		snprintf(num, sizeof(num), "%d", max_iterations);
+		add_kv(out, "max-iterations", num);
+	}
+}
+
+static void add_list(struct strbuf *out, const char *key, const struct strvec *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr; i++)
+		add_kv(out, key, v->v[i]);
+}
+
+void plan_format(const struct plan *p, struct strbuf *out)
+{
+	size_t i;
+	char num[32];
+
+	strbuf_addstr(out, "[plan]\n");
+	add_kv(out, "name", p->name);
+	if (p->base)
+		add_kv(out, "base", p->base);
+	if (p->jobs) {
+		snprintf(num, sizeof(num), "%d", p->jobs);
+		add_kv(out, "jobs", num);
+	}
+	add_common(out, p->given, p->command, p->test, &p->check, p->timeout,
+		   p->todo_allow, p->max_iterations);
+	for (i = 0; i < p->nr; i++) {
+		const struct plan_workstream *w = &p->ws[i];
+		struct cfg_file one = CFG_FILE_INIT;
+
+		cfg_section_add(&one, "workstream", w->id);
+		cfg_format(&one, out);
+		cfg_file_release(&one);
+		add_kv(out, "title", w->title);
+		if (w->spec)
+			add_kv(out, "spec", w->spec);
+		add_list(out, "paths", &w->paths);
+		add_list(out, "contract", &w->contract);
+		add_list(out, "depends", &w->depends);
+		if (w->share)
+			add_kv(out, "worktree", w->share);
+		add_common(out, w->overrides, w->command, w->test, &w->check,
+			   w->timeout, w->todo_allow, w->max_iterations);
+	}
+}
+
+void plan_release(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr; i++) {
+		struct plan_workstream *w = &p->ws[i];
+
+		free(w->id);
+		free(w->title);
+		free(w->slug);
+		free(w->spec);
+		strvec_clear(&w->paths);
+		strvec_clear(&w->contract);
+		strvec_clear(&w->depends);
+		free(w->depends_line);
+		free(w->share);
+		free(w->command);
+		free(w->test);
+		strvec_clear(&w->check);
+		free(w->dep_idx);
+		free(w->branch);
+	}
+	free(p->ws);
+	free(p->file);
+	free(p->name);
+	free(p->base);
+	free(p->command);
+	free(p->test);
+	strvec_clear(&p->check);
+	free(p->by_id);
+	free(p->order);
+	graph_clear(&p->graph);
+	memset(p, 0, sizeof(*p));
+}

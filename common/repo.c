@@ -1,0 +1,196 @@
+#include "compat.h"
+#include "repo.h"
+#include "usage.h"
+#include "wrapper.h"
+
+static char *strip_slash(const char *p)
+{
+	char *s = xstrdup(p);
+	size_t n = strlen(s);
+
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+void ws_repo_open(struct ws_repo *r)
+{
+	const char *git_dir = getenv("GIT_DIR");
+	const char *work_tree = getenv("GIT_WORK_TREE");
+	const char *ceiling = getenv("GIT_CEILING_DIRECTORIES");
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if (git_dir && *git_dir)
+		err = git_repository_open_ext(&r->repo, git_dir,
+					      GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	else
+		err = git_repository_open_ext(&r->repo, ".", 0, ceiling);
+	if (err == GIT_ENOTFOUND)
+		die("not a git repository (or any of the parent directories): .git");
+	if (err < 0)
+		die_git("cannot open the repository");
+	if (work_tree && *work_tree &&
+	    git_repository_set_workdir(r->repo, work_tree, 0) < 0)
+		die_git("cannot use work tree '%s'", work_tree);
+
+	r->commondir = strip_slash(git_repository_commondir(r->repo));
+	r->ws_dir = xstrfmt("%s/ws", r->commondir);
+	if (git_repository_workdir(r->repo))
+		r->workdir = strip_slash(git_repository_workdir(r->repo));
+	if (!git_repository_is_bare(r->repo)) {
+		if (!git_repository_is_worktree(r->repo)) {
+			r->main_worktree = xstrdup_or_null(r->workdir);
+		} else {
+			/* the main worktree is the parent of the common dir */
+			size_t n = strlen(r->commondir);
+			if (n > 5 && !strcmp(r->commondir + n - 5, "/.git"))
+				r->main_worktree = xstrndup(r->commondir, n - 5);
+		}
+	}
+}
+
+void ws_repo_close(struct ws_repo *r)
+{
+	git_repository_free(r->repo);
+	free(r->commondir);
+	free(r->ws_dir);
+	free(r->workdir);
+	free(r->main_worktree);
+	memset(r, 0, sizeof(*r));
+}
+
+void ws_repo_ensure_dirs(const struct ws_repo *r)
+{
+	static const char *const sub[] = { "", "/logs", "/coordination",
+					   "/reports", "/archive" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sub); i++) {
+		char *p = xstrfmt("%s%s", r->ws_dir, sub[i]);
+
+		if (mkdir(p, 0777) < 0 && errno != EEXIST)
+			die_errno("cannot create '%s'", p);
+		free(p);
+	}
+}
+
+char *ws_path(const struct ws_repo *r, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	strbuf_addf(&sb, "%s/", r->ws_dir);
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	return strbuf_detach(&sb, NULL);
+}
+
+char *ws_config_get(const struct ws_repo *r, const char *key)
+{
+	git_config *cfg = NULL, *snap = NULL;
+	const char *v = NULL;
+	char *ret = NULL;
+
+	if (git_repository_config(&cfg, r->repo) < 0)
+		die_git("cannot read the git config");
+	if (git_config_snapshot(&snap, cfg) < 0)
+		die_git("cannot read the git config");
+	if (!git_config_get_string(&v, snap, key))
+		ret = xstrdup(v);
+	git_config_free(snap);
+	git_config_free(cfg);
+	return ret;
+}
+
+int ws_config_get_int(const struct ws_repo *r, const char *key, int def)
+{
+	char *v = ws_config_get(r, key);
+	int n;
+
+	if (!v)
+		return def;
+	if (parse_nonneg_int(v, &n) < 0)
+		die("bad config value '%s' for '%s': expected a non-negative integer",
+		    v, key);
+	free(v);
+	return n;
+}
+
+long ws_lock_timeout_ms(const struct ws_repo *r)
+{
+	const char *env = getenv("GIT_WS_LOCK_TIMEOUT");
+	int n;
+
+	if (env && *env) {
+		if (parse_nonneg_int(env, &n) < 0)
+			die("bad GIT_WS_LOCK_TIMEOUT '%s': expected milliseconds", env);
+		return n;
+	}
+	return ws_config_get_int(r, "ws.locktimeout", 10000);
+}
+
+int ws_branch_tip(const struct ws_repo *r, const char *branch, git_oid *oid)
+{
+	char *ref = xstrfmt("refs/heads/%s", branch);
+	int err = git_reference_name_to_id(oid, r->repo, ref);
+
+	free(ref);
+	return err;
+}
+
+char *ws_current_branch(const struct ws_repo *r)
+{
+	git_reference *head = NULL;
+	char *ret = NULL;
+	const char *target;
+
+	if (git_reference_lookup(&head, r->repo, "HEAD") < 0)
+		return NULL;
+	if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    (target = git_reference_symbolic_target(head)) &&
+	    !strncmp(target, "refs/heads/", 11))
+		ret = xstrdup(target + 11);
+	git_reference_free(head);
+	return ret;
+}
+
+long ws_commits_ahead(const struct ws_repo *r, const git_oid *branch_tip,
+		      const git_oid *base_tip)
+{
+	size_t ahead = 0, behind = 0;
+
+	if (git_oid_equal(branch_tip, base_tip))
+		return 0;
+	if (git_graph_ahead_behind(&ahead, &behind, r->repo, branch_tip, base_tip) < 0)
+		return -1;
+	return (long)ahead;
+}
+
+int ws_worktree_is_dirty(const char *path)
+{
+	git_repository *wt = NULL;
+	git_status_list *list = NULL;
+	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	int ret;
+
+	if (git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return -1;
+	/* GIT_STATUS_OPTIONS_INIT has flags 0, which hides untracked files */
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
+		     GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (git_status_list_new(&list, wt, &opts) < 0)
+		ret = -1;
+	else
+		ret = git_status_list_entrycount(list) > 0;
+	git_status_list_free(list);
+	git_repository_free(wt);
+	return ret;
+}
+
+char *ws_oid_hex(const git_oid *oid, char *buf)
+{
+	return git_oid_tostr(buf, GIT_OID_HEXSZ + 1, oid);
+}

@@ -1,0 +1,266 @@
+#include "compat.h"
+#include "run.h"
+#include "usage.h"
+#include "wrapper.h"
+#include <poll.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+void child_process_clear(struct child_process *cp)
+{
+	strvec_clear(&cp->args);
+	strvec_clear(&cp->env);
+}
+
+static void child_die(const char *what, const char *arg)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "fatal: %s '%s': %s\n", what, arg,
+			 strerror(errno));
+	write_in_full(2, buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : 0);
+	_exit(127);
+}
+
+static void redirect(int fd, int to)
+{
+	if (fd != to) {
+		dup2(fd, to);
+		close(fd);
+	}
+}
+
+int start_command(struct child_process *cp)
+{
+	struct strvec argv = STRVEC_INIT;
+	int null_fd = -1;
+	size_t i;
+
+	if (cp->git_cmd)
+		strvec_push(&argv, "git");
+	if (cp->use_shell) {
+		strvec_push(&argv, "/bin/sh");
+		strvec_push(&argv, "-c");
+	}
+	for (i = 0; i < cp->args.nr; i++)
+		strvec_push(&argv, cp->args.v[i]);
+	if (!argv.nr)
+		BUG("start_command() without a program");
+	if (cp->no_stdin || cp->no_stdout || cp->no_stderr)
+		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	fflush(NULL);
+	cp->pid = fork();
+	if (cp->pid < 0) {
+		strvec_clear(&argv);
+		if (null_fd >= 0)
+			close(null_fd);
+		return error_errno("cannot fork to run '%s'", cp->args.v[0]);
+	}
+	if (!cp->pid) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		if (cp->new_session)
+			setsid();
+		else if (cp->new_pgrp)
+			setpgid(0, 0);
+		if (cp->no_stdin)
+			dup2(null_fd, 0);
+		if (cp->out >= 0)
+			redirect(cp->out, 1);
+		else if (cp->no_stdout)
+			dup2(null_fd, 1);
+		else if (cp->stdout_to_stderr)
+			dup2(2, 1);
+		if (cp->err >= 0)
+			redirect(cp->err, 2);
+		else if (cp->no_stderr)
+			dup2(null_fd, 2);
+		if (cp->dir && chdir(cp->dir) < 0)
+			child_die("cannot change to", cp->dir);
+		for (i = 0; i < cp->env.nr; i++) {
+			char *eq = strchr(cp->env.v[i], '=');
+
+			if (!eq) {
+				unsetenv(cp->env.v[i]);
+				continue;
+			}
+			*eq = '\0';
+			setenv(cp->env.v[i], eq + 1, 1);
+			*eq = '=';
+		}
+		execvp(argv.v[0], argv.v);
+		child_die("cannot run", argv.v[0]);
+	}
+	/* parent: avoid the race where we kill the group before setpgid */
+	if (cp->new_pgrp && !cp->new_session)
+		setpgid(cp->pid, cp->pid);
+	if (null_fd >= 0)
+		close(null_fd);
+	if (cp->out >= 0)
+		close(cp->out);
+	if (cp->err >= 0)
+		close(cp->err);
+	cp->out = cp->err = -1;
+	strvec_clear(&argv);
+	return 0;
+}
+
+static int decode_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+int finish_command(struct child_process *cp)
+{
+	int status;
+	pid_t r;
+
+	while ((r = waitpid(cp->pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	child_process_clear(cp);
+	if (r < 0)
+		return -1;
+	return decode_status(status);
+}
+
+int run_command(struct child_process *cp)
+{
+	if (start_command(cp) < 0) {
+		child_process_clear(cp);
+		return -1;
+	}
+	return finish_command(cp);
+}
+
+int capture_command(struct child_process *cp, struct strbuf *out,
+		    struct strbuf *err)
+{
+	int ofd[2], efd[2] = { -1, -1 };
+	struct pollfd pfd[2];
+	int open_fds;
+
+	if (pipe2(ofd, O_CLOEXEC) < 0)
+		return error_errno("cannot create a pipe");
+	if (err && pipe2(efd, O_CLOEXEC) < 0) {
+		close(ofd[0]);
+		close(ofd[1]);
+		return error_errno("cannot create a pipe");
+	}
+	cp->out = ofd[1];
+	if (err)
+		cp->err = efd[1];
+	if (start_command(cp) < 0) {
+		close(ofd[0]);
+		if (err)
+			close(efd[0]);
+		close(ofd[1]);
+		if (err)
+			close(efd[1]);
+		child_process_clear(cp);
+		return -1;
+	}
+	pfd[0].fd = ofd[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = efd[0];
+	pfd[1].events = POLLIN;
+	open_fds = err ? 2 : 1;
+	while (open_fds) {
+		int k;
+
+		if (poll(pfd, err ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (k = 0; k < (err ? 2 : 1); k++) {
+			char buf[8192];
+			ssize_t n;
+
+			if (pfd[k].fd < 0 || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(pfd[k].fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(pfd[k].fd);
+				pfd[k].fd = -1;
+				open_fds--;
+				continue;
+			}
+			strbuf_add(k ? err : out, buf, n);
+		}
+	}
+	if (pfd[0].fd >= 0)
+		close(pfd[0].fd);
+	if (pfd[1].fd >= 0)
+		close(pfd[1].fd);
+	return finish_command(cp);
+}
+
+void kill_process_group(pid_t pgid, int sig)
+{
+	if (pgid > 0)
+		kill(-pgid, sig);
+}
+
+int process_is_alive(pid_t pid)
+{
+	if (pid <= 0)
+		return 0;
+	return !kill(pid, 0) || errno == EPERM;
+}
+
+int finish_command_timeout(struct child_process *cp, long timeout_ms,
+			   long grace_ms, int *timed_out)
+{
+	uint64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int status;
+	unsigned wait = 1;
+
+	*timed_out = 0;
+	if (timeout_ms <= 0)
+		return finish_command(cp);
+	for (;;) {
+		pid_t r = waitpid(cp->pid, &status, WNOHANG);
+
+		if (r == cp->pid) {
+			child_process_clear(cp);
+			return decode_status(status);
+		}
+		if (r < 0 && errno != EINTR) {
+			child_process_clear(cp);
+			return -1;
+		}
+		if (monotonic_ms() >= deadline)
+			break;
+		sleep_ms(wait);
+		if (wait < 50)
+			wait *= 2;
+	}
+	*timed_out = 1;
+	kill_process_group(cp->pid, SIGTERM);
+	deadline = monotonic_ms() + grace_ms;
+	while (monotonic_ms() < deadline) {
+		if (waitpid(cp->pid, &status, WNOHANG) == cp->pid) {
+			/* the leader is gone; make sure the rest of the group is too */
+			kill_process_group(cp->pid, SIGKILL);
+			child_process_clear(cp);
+			return decode_status(status);
+		}
+		sleep_ms(20);
+	}
+	kill_process_group(cp->pid, SIGKILL);
+	return finish_command(cp);
+}

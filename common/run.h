@@ -1,0 +1,80 @@
+#ifndef RUN_H
+#define RUN_H
+
+#include "compat.h"
+#include "strbuf.h"
+#include "strvec.h"
+
+/*
+ * Child processes, as git's run-command.h: fill a child_process, start
+ * it, finish it. Used to run git's own plumbing where git-ws needs it
+ * (worktree creation, merge-tree, push) and the plan's commands.
+ *
+ *	struct child_process cp = CHILD_PROCESS_INIT;
+ *	cp.git_cmd = 1;
+ *	strvec_pushv(&cp.args, (const char *[]){ "worktree", "add", path, NULL });
+ *	if (run_command(&cp)) ...
+ */
+struct child_process {
+	struct strvec args;  /* argv; args.v[0] is the program */
+	struct strvec env;   /* "NAME=value" to set, "NAME" to unset */
+	const char *dir;     /* chdir() here first; borrowed */
+	int git_cmd;         /* prepend "git" to args */
+	int use_shell;       /* run args.v[0] as `/bin/sh -c <it>` (plus args) */
+	int no_stdin;        /* stdin from /dev/null */
+	int out;             /* >= 0: child's stdout goes to this fd */
+	int err;             /* >= 0: child's stderr goes to this fd */
+	int stdout_to_stderr;
+	int no_stdout;       /* stdout to /dev/null */
+	int no_stderr;       /* stderr to /dev/null */
+	int new_pgrp;        /* the child leads a new process group (for kill -pgid) */
+	int new_session;     /* setsid(): detached from our terminal and Ctrl-C */
+	pid_t pid;
+};
+#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, 0 }
+
+/*
+ * Start the child. Returns 0, or -1 after printing "error: cannot run
+ * <prog>: <strerror>" (fork or exec failure; exec failure is reported by
+ * the child and shows as exit 127 from finish_command()).
+ */
+int start_command(struct child_process *cp);
+
+/*
+ * Wait for the child. Returns its exit code; 128 + signal number when a
+ * signal killed it (as git's wait_or_whine); -1 when waitpid() fails.
+ * Frees args and env.
+ */
+int finish_command(struct child_process *cp);
+
+/* start_command() and finish_command(). */
+int run_command(struct child_process *cp);
+
+/*
+ * Run the child with stdout (and stderr, when err is not NULL) captured
+ * into the strbufs, read concurrently so neither pipe can fill and block.
+ * Returns what finish_command() returns, or -1 if it could not start.
+ */
+int capture_command(struct child_process *cp, struct strbuf *out,
+		    struct strbuf *err);
+
+/*
+ * Wait up to timeout_ms for a started child (timeout_ms <= 0: forever).
+ * On timeout, kill its process group (the child must have new_pgrp or
+ * new_session) with SIGTERM, then SIGKILL after `grace_ms`, reap it, set
+ * *timed_out = 1 and return 128 + SIGTERM/SIGKILL. Otherwise as
+ * finish_command().
+ */
+int finish_command_timeout(struct child_process *cp, long timeout_ms,
+			   long grace_ms, int *timed_out);
+
+/* Free args and env without waiting. */
+void child_process_clear(struct child_process *cp);
+
+/* Kill the process group of a child started with new_pgrp/new_session. */
+void kill_process_group(pid_t pgid, int sig);
+
+/* 1 when a process with this pid exists (kill(pid, 0)), else 0. */
+int process_is_alive(pid_t pid);
+
+#endif

@@ -1,0 +1,265 @@
+#include "compat.h"
+#include "state.h"
+#include "lockfile.h"
+#include "usage.h"
+#include "wrapper.h"
+
+static const char *const statuses[] = {
+	WS_BLOCKED, WS_READY, WS_IN_PROGRESS, WS_DONE, WS_CONVERGED,
+	WS_MERGED, WS_FAILED, WS_CLEANED, NULL
+};
+
+int ws_status_is_valid(const char *status)
+{
+	size_t i;
+
+	for (i = 0; statuses[i]; i++)
+		if (!strcmp(statuses[i], status))
+			return 1;
+	return 0;
+}
+
+static void set_paths(struct ws_state *st, const char *ws_dir)
+{
+	st->dir = xstrdup(ws_dir);
+	st->state_path = xstrfmt("%s/state", ws_dir);
+	st->queue_path = xstrfmt("%s/queue", ws_dir);
+}
+
+static int read_files(struct ws_state *st, struct strbuf *err)
+{
+	size_t i;
+
+	if (cfg_parse_file(&st->state, st->state_path, CFG_MISSING_OK, err) < 0 ||
+	    cfg_parse_file(&st->queue, st->queue_path, CFG_MISSING_OK, err) < 0)
+		return -1;
+	for (i = 0; i < st->state.nr; i++) {
+		const struct cfg_section *s = &st->state.sections[i];
+		const char *status;
+
+		if (strcmp(s->name, "workstream") || !s->sub) {
+			strbuf_addf(err, "%s:%d: unexpected section '[%s]'",
+				    st->state_path, s->lineno, s->name);
+			return -1;
+		}
+		status = cfg_get(s, "status");
+		if (status && !ws_status_is_valid(status)) {
+			const struct cfg_entry *e = cfg_get_entry(s, "status");
+			strbuf_addf(err, "%s:%d: unknown status '%s' for '%s'",
+				    st->state_path, e->lineno, status, s->sub);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ws_state_read(struct ws_state *st, const char *ws_dir, struct strbuf *err)
+{
+	set_paths(st, ws_dir);
+	return read_files(st, err);
+}
+
+void ws_state_lock(struct ws_state *st, const char *ws_dir, long timeout_ms)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *lock;
+
+	set_paths(st, ws_dir);
+	if (mkdir(ws_dir, 0777) < 0 && errno != EEXIST)
+		die_errno("cannot create '%s'", ws_dir);
+	lock = xstrfmt("%s/lock", ws_dir);
+	st->lock_fd = hold_flock(lock, timeout_ms);
+	if (st->lock_fd < 0) {
+		if (errno == EWOULDBLOCK) {
+			error("another git-ws command is updating '%s' (waited %ld ms)",
+			      lock, timeout_ms);
+			advise("wait for it to finish, or raise ws.lockTimeout (milliseconds)");
+			exit(WS_EXIT_FATAL);
+		}
+		die_errno("cannot lock '%s'", lock);
+	}
+	free(lock);
+	if (read_files(st, &err) < 0)
+		die("%s", err.buf);
+	strbuf_release(&err);
+}
+
+int ws_state_write(struct ws_state *st)
+{
+	if (st->lock_fd < 0)
+		BUG("ws_state_write() without ws_state_lock()");
+	/* we hold the flock, so a leftover FILE.lock is from a killed process */
+	if (st->state_dirty &&
+	    cfg_write_file(&st->state, st->state_path, LOCK_BREAK_STALE) < 0)
+		return -1;
+	st->state_dirty = 0;
+	if (st->queue_dirty &&
+	    cfg_write_file(&st->queue, st->queue_path, LOCK_BREAK_STALE) < 0)
+		return -1;
+	st->queue_dirty = 0;
+	return 0;
+}
+
+int ws_state_commit(struct ws_state *st)
+{
+	int ret = ws_state_write(st);
+
+	{
+		int saved = errno;
+		release_flock(st->lock_fd);
+		st->lock_fd = -1;
+		errno = saved;
+	}
+	return ret;
+}
+
+void ws_state_release(struct ws_state *st)
+{
+	if (st->lock_fd >= 0)
+		release_flock(st->lock_fd);
+	st->lock_fd = -1;
+	cfg_file_release(&st->state);
+	cfg_file_release(&st->queue);
+	FREE_AND_NULL(st->dir);
+	FREE_AND_NULL(st->state_path);
+	FREE_AND_NULL(st->queue_path);
+	st->state_dirty = st->queue_dirty = 0;
+}
+
+struct cfg_section *ws_state_find(const struct ws_state *st, const char *id)
+{
+	return cfg_section_get(&st->state, "workstream", id);
+}
+
+const char *ws_state_get(const struct ws_state *st, const char *id,
+			 const char *key)
+{
+	return cfg_get(ws_state_find(st, id), key);
+}
+
+long ws_state_get_long(const struct ws_state *st, const char *id,
+		       const char *key, long def)
+{
+	const char *v = ws_state_get(st, id, key);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return errno || *end ? def : n;
+}
+
+void ws_state_set(struct ws_state *st, const char *id, const char *key,
+		  const char *value)
+{
+	struct cfg_section *s = ws_state_find(st, id);
+
+	if (!s) {
+		if (!value)
+			return;
+		s = cfg_section_add(&st->state, "workstream", id);
+	}
+	cfg_set(s, key, value);
+	st->state_dirty = 1;
+}
+
+void ws_state_setf(struct ws_state *st, const char *id, const char *key,
+		   const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	ws_state_set(st, id, key, sb.buf);
+	strbuf_release(&sb);
+}
+
+void ws_state_set_status(struct ws_state *st, const char *id,
+			 const char *status, const char *reason)
+{
+	ws_state_set(st, id, "status", status);
+	ws_state_set(st, id, "reason", reason);
+}
+
+void ws_state_remove(struct ws_state *st, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < st->state.nr; i++)
+		if (st->state.sections[i].sub &&
+		    !strcmp(st->state.sections[i].sub, id)) {
+			cfg_section_remove(&st->state, i);
+			st->state_dirty = 1;
+			return;
+		}
+}
+
+static struct cfg_section *queue_section(const struct ws_state *st)
+{
+	return cfg_section_get(&st->queue, "queue", NULL);
+}
+
+size_t ws_queue_nr(const struct ws_state *st)
+{
+	struct cfg_section *q = queue_section(st);
+	size_t i, n = 0;
+
+	for (i = 0; q && i < q->nr; i++)
+		if (!strcmp(q->entries[i].key, "item"))
+			n++;
+	return n;
+}
+
+const char *ws_queue_item(const struct ws_state *st, size_t idx)
+{
+	struct cfg_section *q = queue_section(st);
+	size_t i, n = 0;
+
+	for (i = 0; q && i < q->nr; i++)
+		if (!strcmp(q->entries[i].key, "item") && n++ == idx)
+			return q->entries[i].value;
+	return NULL;
+}
+
+int ws_queue_contains(const struct ws_state *st, const char *id)
+{
+	size_t i, n = ws_queue_nr(st);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(ws_queue_item(st, i), id))
+			return 1;
+	return 0;
+}
+
+void ws_queue_push(struct ws_state *st, const char *id)
+{
+	if (ws_queue_contains(st, id))
+		return;
+	cfg_add(cfg_section_get_or_add(&st->queue, "queue", NULL), "item", id);
+	st->queue_dirty = 1;
+}
+
+void ws_queue_remove(struct ws_state *st, const char *id)
+{
+	struct cfg_section *q = queue_section(st);
+	size_t i, out = 0;
+
+	if (!q)
+		return;
+	for (i = 0; i < q->nr; i++) {
+		struct cfg_entry *e = &q->entries[i];
+
+		if (!strcmp(e->key, "item") && !strcmp(e->value, id)) {
+			free(e->key);
+			free(e->value);
+			st->queue_dirty = 1;
+			continue;
+		}
+		q->entries[out++] = *e;
+	}
+	q->nr = out;
+}

@@ -1,0 +1,157 @@
+#include "compat.h"
+#include "usage.h"
+#include "strbuf.h"
+#include "wrapper.h"
+#include <git2.h>
+
+static void (*die_cleanup)(void);
+static int dying;
+
+static void vreport(const char *prefix, const char *fmt, va_list ap,
+		    const char *suffix)
+{
+	char msg[4096];
+	struct strbuf sb = STRBUF_INIT;
+	char *p;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (p = msg; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n') ||
+		    *p == 0x7f)
+			*p = '?';
+	strbuf_addstr(&sb, prefix);
+	strbuf_addstr(&sb, msg);
+	if (suffix) {
+		strbuf_addstr(&sb, ": ");
+		strbuf_add_sanitized(&sb, suffix);
+	}
+	strbuf_addch(&sb, '\n');
+	fflush(stdout);
+	write_in_full(2, sb.buf, sb.len); /* nothing better to do on failure */
+	strbuf_release(&sb);
+}
+
+const char *git_last_message(void)
+{
+	const git_error *e = git_error_last();
+
+	return e && e->message ? e->message : "unknown error";
+}
+
+static void __attribute__((noreturn)) die_exit(void)
+{
+	if (!dying++ && die_cleanup)
+		die_cleanup();
+	exit(WS_EXIT_FATAL);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("fatal: ", fmt, ap, NULL);
+	va_end(ap);
+	die_exit();
+}
+
+void die_errno(const char *fmt, ...)
+{
+	va_list ap;
+	const char *err = strerror(errno);
+
+	va_start(ap, fmt);
+	vreport("fatal: ", fmt, ap, err);
+	va_end(ap);
+	die_exit();
+}
+
+void die_git(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("fatal: ", fmt, ap, git_last_message());
+	va_end(ap);
+	die_exit();
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("error: ", fmt, ap, NULL);
+	va_end(ap);
+	return -1;
+}
+
+int error_errno(const char *fmt, ...)
+{
+	va_list ap;
+	const char *err = strerror(errno);
+
+	va_start(ap, fmt);
+	vreport("error: ", fmt, ap, err);
+	va_end(ap);
+	return -1;
+}
+
+int error_git(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("error: ", fmt, ap, git_last_message());
+	va_end(ap);
+	return -1;
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+void advise(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[4096];
+	struct strbuf sb = STRBUF_INIT;
+	char *line, *nl;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (line = msg; line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		strbuf_addstr(&sb, "hint: ");
+		strbuf_add_sanitized(&sb, line);
+		strbuf_addch(&sb, '\n');
+	}
+	fflush(stdout);
+	write_in_full(2, sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+void bug_fl(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char prefix[256];
+
+	snprintf(prefix, sizeof(prefix), "BUG: %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vreport(prefix, fmt, ap, NULL);
+	va_end(ap);
+	abort();
+}
+
+void set_die_routine_cleanup(void (*fn)(void))
+{
+	die_cleanup = fn;
+}

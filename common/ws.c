@@ -1,0 +1,105 @@
+#include "compat.h"
+#include "ws.h"
+#include "usage.h"
+#include "wrapper.h"
+#include <libgen.h>
+
+char *ws_branch_prefix(const struct ws_repo *r)
+{
+	char *p = ws_config_get(r, "ws.branchprefix");
+
+	return p ? p : xstrdup(PLAN_DEFAULT_BRANCH_PREFIX);
+}
+
+void ws_load_plan(const struct ws_repo *r, struct plan *plan)
+{
+	char *path = ws_path(r, "plan");
+	char *prefix = ws_branch_prefix(r);
+	struct strbuf err = STRBUF_INIT;
+
+	if (!path_exists(path)) {
+		error("no plan is allocated in this repository");
+		advise("allocate one with 'git ws-alloc <plan>'");
+		exit(WS_EXIT_FATAL);
+	}
+	if (plan_read(plan, path, prefix, &err) < 0)
+		die("%s", err.buf);
+	free(prefix);
+	free(path);
+	strbuf_release(&err);
+}
+
+char *ws_worktree_path(const struct ws_repo *r, const char *id)
+{
+	char *dir = ws_config_get(r, "ws.worktreedir");
+	const char *top = r->main_worktree ? r->main_worktree : r->commondir;
+	char *copy1 = xstrdup(top), *copy2 = xstrdup(top);
+	char *name = basename(copy1), *parent = dirname(copy2);
+	char *ret;
+	size_t n = strlen(name);
+
+	if (!r->main_worktree && n > 4 && !strcmp(name + n - 4, ".git"))
+		name[n - 4] = '\0';
+	if (dir && *dir != '/') {
+		/* relative to the main worktree, as paths in git config are */
+		char *abs = xstrfmt("%s/%s", top, dir);
+		free(dir);
+		dir = abs;
+	}
+	ret = xstrfmt("%s/%s-%s", dir ? dir : parent, name, id);
+	free(dir);
+	free(copy1);
+	free(copy2);
+	return ret;
+}
+
+int ws_update_blocked(const struct plan *plan, struct ws_state *st)
+{
+	size_t i, j;
+	int became_ready = 0;
+
+	for (i = 0; i < plan->nr; i++) {
+		const struct plan_workstream *w = &plan->ws[i];
+		const char *status = ws_state_get(st, w->id, "status");
+		struct strbuf waiting = STRBUF_INIT;
+		size_t nr_waiting = 0;
+
+		if (status && strcmp(status, WS_BLOCKED))
+			continue;
+		for (j = 0; j < w->dep_nr; j++) {
+			const char *dep = plan->ws[w->dep_idx[j]].id;
+			const char *ds = ws_state_get(st, dep, "status");
+
+			if (ds && (!strcmp(ds, WS_MERGED) || !strcmp(ds, WS_CLEANED)))
+				continue;
+			strbuf_addf(&waiting, "%s%s", nr_waiting++ ? ", " : "", dep);
+		}
+		if (!nr_waiting) {
+			ws_state_set_status(st, w->id, WS_READY, NULL);
+			became_ready++;
+		} else {
+			char *reason = xstrfmt("waiting for %s to merge", waiting.buf);
+			const char *old = ws_state_get(st, w->id, "reason");
+
+			if (!status || !old || strcmp(old, reason))
+				ws_state_set_status(st, w->id, WS_BLOCKED, reason);
+			free(reason);
+		}
+		strbuf_release(&waiting);
+	}
+	return became_ready;
+}
+
+void ws_dependents(const struct plan *plan, size_t i, struct strbuf *out)
+{
+	size_t k, j;
+	int first = 1;
+
+	for (k = 0; k < plan->nr; k++)
+		for (j = 0; j < plan->ws[k].dep_nr; j++)
+			if (plan->ws[k].dep_idx[j] == i) {
+				strbuf_addf(out, "%s%s", first ? "" : " ", plan->ws[k].id);
+				first = 0;
+				break;
+			}
+}

@@ -1,0 +1,45 @@
+#ifndef WS_H
+#define WS_H
+
+#include "compat.h"
+#include "plan.h"
+#include "repo.h"
+#include "state.h"
+
+/*
+ * Glue that every git-ws command shares: the allocated plan, worktree
+ * locations, and the blocked/ready rule of DESIGN.md §4.
+ */
+
+/*
+ * Read the allocated plan (.git/ws/plan, written by git ws-alloc). Dies
+ * "no plan is allocated" with a hint when there is none, or with the
+ * file:line of a bad one. Branch names come from the state, not from
+ * the plan's computed `branch`.
+ */
+void ws_load_plan(const struct ws_repo *r, struct plan *plan);
+
+/* The branch prefix: ws.branchPrefix, else "feature/". Caller frees. */
+char *ws_branch_prefix(const struct ws_repo *r);
+
+/*
+ * Where the worktree of workstream `id` goes: <ws.worktreeDir or the
+ * parent of the main worktree>/<repo name>-<id>. Caller frees.
+ */
+char *ws_worktree_path(const struct ws_repo *r, const char *id);
+
+/*
+ * Set every `blocked` (or, when `allocating`, status-less) workstream
+ * whose dependencies are all `merged` to `ready`; the others to `blocked`
+ * with reason "waiting for ws-1, ws-2 to merge". Returns how many became
+ * ready. The caller holds the state lock.
+ */
+int ws_update_blocked(const struct plan *plan, struct ws_state *st);
+
+/*
+ * The ids of the workstreams that depend directly on ws[i] (in plan
+ * order), space-separated, into out.
+ */
+void ws_dependents(const struct plan *plan, size_t i, struct strbuf *out);
+
+#endif
