@@ -73,8 +73,8 @@ $(BUILD)/t/unit/%: $(BUILD)/t/unit/%.o $(LIB)
 # made last, so `make SANITIZE=... test` tests the sanitized binaries.
 # `make build/bin/git-ws-alloc bin-wrappers` builds one command alone.
 bin-wrappers:
-	@rm -rf bin-wrappers && mkdir -p bin-wrappers
-	@for p in $(COMMANDS); do ln -s ../$(BUILD)/bin/$$p bin-wrappers/$$p; done
+	@mkdir -p bin-wrappers
+	@for p in $(COMMANDS); do ln -sfn ../$(BUILD)/bin/$$p bin-wrappers/$$p; done
 .PHONY: bin-wrappers
 
 SHELL_PATH ?= /bin/sh
