@@ -1,0 +1,208 @@
+/*
+ * git ws-status: show the plan: each workstream's state, why, where, how
+ * far it got, and the overall progress.
+ */
+#include "compat.h"
+#include "parse-options.h"
+#include "plan.h"
+#include "repo.h"
+#include "state.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "ws.h"
+
+static const char * const status_usage[] = {
+	"git ws-status [--porcelain [-z]] [--graph] [<id>...]",
+	NULL
+};
+
+struct status_opts {
+	int porcelain;
+	int nul;
+	int graph;
+};
+
+/* Worktree cleanliness, computed once per worktree (shared ones repeat). */
+struct wt_cache {
+	char **path;
+	const char **result;
+	size_t nr, alloc;
+};
+
+static const char *worktree_state(struct wt_cache *c, const char *path)
+{
+	size_t i;
+	const char *res;
+	int dirty;
+
+	if (!path)
+		return "missing";
+	for (i = 0; i < c->nr; i++)
+		if (!strcmp(c->path[i], path))
+			return c->result[i];
+	if (!path_exists(path))
+		res = "missing";
+	else if ((dirty = ws_worktree_is_dirty(path)) < 0)
+		res = "broken";
+	else
+		res = dirty ? "dirty" : "clean";
+	ALLOC_GROW(c->path, c->nr + 1, c->alloc);
+	c->result = xrealloc(c->result, c->alloc * sizeof(*c->result));
+	c->path[c->nr] = xstrdup(path);
+	c->result[c->nr++] = res;
+	return res;
+}
+
+static long ahead_of_base(const struct ws_repo *r, const char *branch,
+			  const git_oid *base_tip)
+{
+	git_oid tip;
+
+	if (!branch || !base_tip || ws_branch_tip(r, branch, &tip) < 0)
+		return -1;
+	return ws_commits_ahead(r, &tip, base_tip);
+}
+
+/* Depth of each workstream: 0 for roots, else 1 + its deepest dependency. */
+static size_t *depths(const struct plan *plan)
+{
+	size_t *d = xcalloc(plan->nr + 1, sizeof(*d));
+	size_t i, j;
+
+	for (i = 0; i < plan->nr; i++) {
+		size_t k = plan->order[i];
+
+		for (j = 0; j < plan->ws[k].dep_nr; j++)
+			if (d[plan->ws[k].dep_idx[j]] + 1 > d[k])
+				d[k] = d[plan->ws[k].dep_idx[j]] + 1;
+	}
+	return d;
+}
+
+static void print_graph(const struct plan *plan, const struct ws_state *st)
+{
+	size_t *d = depths(plan);
+	size_t i, j;
+
+	for (i = 0; i < plan->nr; i++) {
+		size_t k = plan->order[i];
+		const struct plan_workstream *w = &plan->ws[k];
+		const char *status = ws_state_get(st, w->id, "status");
+		struct strbuf sb = STRBUF_INIT;
+
+		for (j = 0; j < d[k]; j++)
+			strbuf_addstr(&sb, "    ");
+		strbuf_addf(&sb, "%s [%s] ", w->id, status ? status : "unallocated");
+		strbuf_add_sanitized(&sb, w->title);
+		for (j = 0; j < w->dep_nr; j++)
+			strbuf_addf(&sb, "%s%s", j ? ", " : "  <- ",
+				    plan->ws[w->dep_idx[j]].id);
+		puts(sb.buf);
+		strbuf_release(&sb);
+	}
+	free(d);
+}
+
+int cmd_main(int argc, const char **argv)
+{
+	struct status_opts opts = { 0 };
+	struct option options[] = {
+		OPT__PORCELAIN(&opts.porcelain),
+		OPT_BOOL('z', NULL, &opts.nul,
+			 "with --porcelain, end records with NUL instead of newline"),
+		OPT_BOOL(0, "graph", &opts.graph, "show the dependency graph"),
+		OPT_END()
+	};
+	struct ws_repo repo;
+	struct plan plan = PLAN_INIT;
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct wt_cache cache = { NULL, NULL, 0, 0 };
+	git_oid base_tip, *base = NULL;
+	char *selected;
+	size_t i, merged = 0, shown = 0;
+	int k;
+
+	argc = parse_options(argc, argv, options, status_usage);
+	if (opts.nul && !opts.porcelain)
+		usage_msg_opt("-z needs --porcelain", status_usage, options);
+
+	ws_repo_open(&repo);
+	ws_load_plan(&repo, &plan);
+	if (ws_state_read(&st, repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	selected = xcalloc(plan.nr + 1, 1);
+	for (k = 0; k < argc; k++) {
+		ssize_t idx = plan_find(&plan, argv[k]);
+
+		if (idx < 0)
+			die("no workstream '%s' in plan '%s'", argv[k], plan.name);
+		selected[idx] = 1;
+	}
+	if (!ws_branch_tip(&repo, plan.base, &base_tip))
+		base = &base_tip;
+	else if (!opts.porcelain)
+		warning("base branch '%s' does not exist", plan.base);
+
+	if (opts.graph && !opts.porcelain) {
+		print_graph(&plan, &st);
+		goto out;
+	}
+	if (!opts.porcelain)
+		printf("Plan '%s' on '%s'\n", plan.name, plan.base);
+	for (i = 0; i < plan.nr; i++) {
+		const struct plan_workstream *w = &plan.ws[i];
+		const char *status = ws_state_get(&st, w->id, "status");
+		const char *reason = ws_state_get(&st, w->id, "reason");
+		const char *branch = ws_state_get(&st, w->id, "branch");
+		const char *wt = ws_state_get(&st, w->id, "worktree");
+		const char *wt_state;
+		long ahead;
+		struct strbuf line = STRBUF_INIT;
+
+		if (status && (!strcmp(status, WS_MERGED) || !strcmp(status, WS_CLEANED)))
+			merged++;
+		if (argc && !selected[i])
+			continue;
+		shown++;
+		if (!status)
+			status = "unallocated";
+		wt_state = strcmp(status, WS_CLEANED) ? worktree_state(&cache, wt) : "removed";
+		ahead = ahead_of_base(&repo, branch, base);
+		if (opts.porcelain) {
+			strbuf_addf(&line, "%s\t%s\t%s\t%s\t%ld\t%s\t", w->id, status,
+				    branch ? branch : "", wt ? wt : "", ahead, wt_state);
+			if (reason)
+				strbuf_add_sanitized(&line, reason);
+			fwrite(line.buf, 1, line.len, stdout);
+			putchar(opts.nul ? '\0' : '\n');
+		} else {
+			strbuf_addf(&line, "  %-10s %-12s %s  %s", w->id, status,
+				    branch ? branch : "-", wt ? wt : "-");
+			if (ahead >= 0)
+				strbuf_addf(&line, "  +%ld", ahead);
+			strbuf_addf(&line, "  %s", wt_state);
+			if (reason) {
+				strbuf_addstr(&line, "  (");
+				strbuf_add_sanitized(&line, reason);
+				strbuf_addch(&line, ')');
+			}
+			puts(line.buf);
+		}
+		strbuf_release(&line);
+	}
+	if (!opts.porcelain)
+		printf("%zu/%zu merged\n", merged, plan.nr);
+out:
+	for (i = 0; i < cache.nr; i++)
+		free(cache.path[i]);
+	free(cache.path);
+	free(cache.result);
+	free(selected);
+	ws_state_release(&st);
+	plan_release(&plan);
+	ws_repo_close(&repo);
+	strbuf_release(&err);
+	(void)shown;
+	return 0;
+}
