@@ -81,6 +81,10 @@ SHELL_PATH ?= /bin/sh
 PROVE_OPTS ?= -j2
 T = $(sort $(notdir $(wildcard t/t[0-9][0-9][0-9][0-9]-*.sh)))
 
+# As git's test-lib: leak reports off (die() exits with memory held).
+test unit-test: export ASAN_OPTIONS ?= detect_leaks=0:abort_on_error=1
+test unit-test: export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
 test: all $(UNIT_BIN)
 	@set -e; for u in $(UNIT_BIN); do echo "*** $$u"; $$u; done
 	cd t && $(PROVE) --exec '$(SHELL_PATH)' $(PROVE_OPTS) $(T)

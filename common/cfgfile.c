@@ -270,6 +270,16 @@ int cfg_parse_buf(struct cfg_file *cf, const char *name, const char *buf,
 	strbuf_reset(err);
 	if (prescan(&ps, buf, len, &max_line))
 		goto out;
+	/*
+	 * Debian's libinih makes inih's compile-time options run-time
+	 * globals. Indented lines are ordinary keys in git-config syntax, not
+	 * continuations; comments are handled by cfg_unquote_value() with
+	 * git's rules; and the line buffer fits the longest line, so nothing
+	 * is cut (prescan() refused anything longer than CFG_MAX_LINE).
+	 */
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = false;
+	ini_stop_on_first_error = true;
 	ini_max_line = max_line + 3 > 200 ? (int)max_line + 3 : 200;
 	rc = ini_parse_string(buf, handler, &ps);
 	if (rc > 0) {

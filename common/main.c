@@ -2,7 +2,6 @@
 #include "usage.h"
 #include "lockfile.h"
 #include <git2.h>
-#include <ini.h>
 
 /* Open fds 0, 1 and 2 so that die() cannot clobber a file we opened. */
 static void sanitize_stdfds(void)
@@ -22,14 +21,6 @@ int main(int argc, const char **argv)
 
 	sanitize_stdfds();
 	signal(SIGPIPE, SIG_DFL);
-
-	/*
-	 * inih's limits are run-time globals in Debian's libinih: set them
-	 * once, before anything parses (common/cfgfile.c relies on these).
-	 */
-	ini_allow_multiline = false;
-	ini_allow_inline_comments = false;
-	ini_stop_on_first_error = true;
 
 	if (git_libgit2_init() < 0)
 		die("cannot initialise libgit2");

@@ -28,25 +28,26 @@ static void set_paths(struct ws_state *st, const char *ws_dir)
 
 static int read_files(struct ws_state *st, struct strbuf *err)
 {
-	size_t i;
+	size_t i, j;
 
 	if (cfg_parse_file(&st->state, st->state_path, CFG_MISSING_OK, err) < 0 ||
 	    cfg_parse_file(&st->queue, st->queue_path, CFG_MISSING_OK, err) < 0)
 		return -1;
 	for (i = 0; i < st->state.nr; i++) {
 		const struct cfg_section *s = &st->state.sections[i];
-		const char *status;
 
 		if (strcmp(s->name, "workstream") || !s->sub) {
 			strbuf_addf(err, "%s:%d: unexpected section '[%s]'",
 				    st->state_path, s->lineno, s->name);
 			return -1;
 		}
-		status = cfg_get(s, "status");
-		if (status && !ws_status_is_valid(status)) {
-			const struct cfg_entry *e = cfg_get_entry(s, "status");
+		for (j = 0; j < s->nr; j++) {
+			const struct cfg_entry *e = &s->entries[j];
+
+			if (strcmp(e->key, "status") || ws_status_is_valid(e->value))
+				continue;
 			strbuf_addf(err, "%s:%d: unknown status '%s' for '%s'",
-				    st->state_path, e->lineno, status, s->sub);
+				    st->state_path, e->lineno, e->value, s->sub);
 			return -1;
 		}
 	}

@@ -1,0 +1,223 @@
+/* Unit tests for common/state.c, lockfile.c and cfgfile.c: the .git/ws store. */
+#include "compat.h"
+#include "state.h"
+#include "lockfile.h"
+#include "wrapper.h"
+#include <setjmp.h>
+#include <cmocka.h>
+#include <git2.h>
+
+static char *tmpdir;
+
+static int setup(void **unused)
+{
+	char tmpl[] = "/tmp/ws-state-test.XXXXXX";
+
+	if (!mkdtemp(tmpl))
+		return -1;
+	tmpdir = xstrdup(tmpl);
+	return 0;
+}
+
+static int teardown(void **unused)
+{
+	char *cmd = xstrfmt("rm -rf '%s'", tmpdir);
+	int ret = system(cmd);
+
+	free(cmd);
+	FREE_AND_NULL(tmpdir);
+	return ret ? -1 : 0;
+}
+
+static void test_set_get_round_trip(void **unused)
+{
+	struct ws_state st = WS_STATE_INIT, again = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const char *hard = " leading space; a # hash \"quotes\" back\\slash\nnewline ";
+
+	ws_state_lock(&st, tmpdir, 1000);
+	ws_state_set_status(&st, "ws-1", WS_BLOCKED, "waiting for ws-0 to merge");
+	ws_state_set(&st, "ws-1", "summary", hard);
+	ws_state_setf(&st, "ws-2", "iterations", "%d", 2);
+	ws_queue_push(&st, "ws-2");
+	ws_queue_push(&st, "ws-1");
+	ws_queue_push(&st, "ws-2"); /* no duplicates */
+	assert_int_equal(ws_state_commit(&st), 0);
+	ws_state_release(&st);
+
+	assert_int_equal(ws_state_read(&again, tmpdir, &err), 0);
+	assert_string_equal(ws_state_get(&again, "ws-1", "status"), WS_BLOCKED);
+	assert_string_equal(ws_state_get(&again, "ws-1", "summary"), hard);
+	assert_int_equal(ws_state_get_long(&again, "ws-2", "iterations", -1), 2);
+	assert_int_equal(ws_state_get_long(&again, "ws-2", "missing", -1), -1);
+	assert_int_equal(ws_queue_nr(&again), 2);
+	assert_string_equal(ws_queue_item(&again, 0), "ws-2");
+	assert_string_equal(ws_queue_item(&again, 1), "ws-1");
+	ws_state_release(&again);
+
+	ws_state_lock(&st, tmpdir, 1000);
+	ws_queue_remove(&st, "ws-2");
+	ws_state_set_status(&st, "ws-1", WS_READY, NULL);
+	ws_state_remove(&st, "ws-2");
+	assert_int_equal(ws_state_commit(&st), 0);
+	ws_state_release(&st);
+	assert_int_equal(ws_state_read(&again, tmpdir, &err), 0);
+	assert_int_equal(ws_queue_nr(&again), 1);
+	assert_null(ws_state_get(&again, "ws-1", "reason"));
+	assert_null(ws_state_find(&again, "ws-2"));
+	ws_state_release(&again);
+	strbuf_release(&err);
+}
+
+static void test_git_config_reads_what_we_write(void **unused)
+{
+	struct ws_state st = WS_STATE_INIT;
+	const char *value = "a ; b # c \"d\" \\e";
+	char *cmd, buf[256] = "";
+	FILE *f;
+
+	ws_state_lock(&st, tmpdir, 1000);
+	ws_state_set(&st, "x.y", "reason", value);
+	assert_int_equal(ws_state_commit(&st), 0);
+	ws_state_release(&st);
+	cmd = xstrfmt("git config -f '%s/state' workstream.x.y.reason", tmpdir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	pclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	assert_string_equal(buf, value);
+	free(cmd);
+}
+
+static void test_stale_lock_file_is_broken_under_the_flock(void **unused)
+{
+	struct ws_state st = WS_STATE_INIT;
+	char *stale = xstrfmt("%s/state.lock", tmpdir);
+	int fd = open(stale, O_CREAT | O_WRONLY, 0666);
+
+	/* a writer killed between creating state.lock and renaming it */
+	assert_true(fd >= 0);
+	close(fd);
+	ws_state_lock(&st, tmpdir, 1000);
+	ws_state_set(&st, "a", "status", WS_READY);
+	assert_int_equal(ws_state_commit(&st), 0);
+	ws_state_release(&st);
+	assert_false(path_exists(stale));
+	free(stale);
+}
+
+static void test_corrupt_state_names_file_and_line(void **unused)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	char *path = xstrfmt("%s/state", tmpdir);
+	const char *bad = "[workstream \"a\"]\n\tstatus = ready\n\tstatus = exploded\n";
+	char *expect = xstrfmt("%s:3: unknown status 'exploded' for 'a'", path);
+
+	assert_int_equal(write_file_atomically(path, bad, strlen(bad), 0), 0);
+	assert_int_equal(ws_state_read(&st, tmpdir, &err), -1);
+	assert_string_equal(err.buf, expect);
+	ws_state_release(&st);
+	strbuf_release(&err);
+	free(path);
+	free(expect);
+}
+
+static void test_flock_times_out(void **unused)
+{
+	char *lock = xstrfmt("%s/lock", tmpdir);
+	int fd = hold_flock(lock, 0);
+	pid_t pid;
+	int status;
+
+	assert_true(fd >= 0);
+	pid = fork();
+	if (!pid) {
+		/* another process cannot get it within 100 ms */
+		uint64_t start = monotonic_ms();
+		int fd2 = hold_flock(lock, 100);
+		_exit(fd2 < 0 && errno == EWOULDBLOCK &&
+		      monotonic_ms() - start >= 100 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	release_flock(fd);
+	free(lock);
+}
+
+/*
+ * Several processes update different workstreams at once, each many
+ * times: with the flock around read-modify-write, no update is lost.
+ */
+static void test_concurrent_updates_lose_nothing(void **unused)
+{
+	enum { PROCS = 6, ROUNDS = 40 };
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	pid_t pids[PROCS];
+	int i, status;
+
+	for (i = 0; i < PROCS; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (!pids[i]) {
+			char id[16];
+			int r;
+
+			snprintf(id, sizeof(id), "ws-%d", i);
+			for (r = 0; r < ROUNDS; r++) {
+				struct ws_state s = WS_STATE_INIT;
+				long n;
+
+				ws_state_lock(&s, tmpdir, 30000);
+				n = ws_state_get_long(&s, id, "counter", 0);
+				ws_state_setf(&s, id, "counter", "%ld", n + 1);
+				/* and one key everybody shares */
+				n = ws_state_get_long(&s, "shared", "counter", 0);
+				ws_state_setf(&s, "shared", "counter", "%ld", n + 1);
+				if (r % 7 == 0)
+					ws_queue_push(&s, id);
+				if (ws_state_commit(&s) < 0)
+					_exit(2);
+				ws_state_release(&s);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < PROCS; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(ws_state_read(&st, tmpdir, &err), 0);
+	for (i = 0; i < PROCS; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "ws-%d", i);
+		assert_int_equal(ws_state_get_long(&st, id, "counter", -1), ROUNDS);
+		assert_true(ws_queue_contains(&st, id));
+	}
+	assert_int_equal(ws_state_get_long(&st, "shared", "counter", -1), PROCS * ROUNDS);
+	assert_int_equal(ws_queue_nr(&st), PROCS);
+	ws_state_release(&st);
+	strbuf_release(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_set_get_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_git_config_reads_what_we_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_lock_file_is_broken_under_the_flock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_state_names_file_and_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flock_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_updates_lose_nothing, setup, teardown),
+	};
+	int ret;
+
+	git_libgit2_init();
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return ret;
+}
