@@ -92,6 +92,10 @@ test: all $(UNIT_BIN)
 unit-test: $(UNIT_BIN)
 	@set -e; for u in $(UNIT_BIN); do $$u; done
 
+# libFuzzer targets for the plan parser and the state reader (needs clang).
+fuzz:
+	$(MAKE) -C fuzz
+
 doc: $(MAN1) $(MAN7)
 
 Documentation/%.1 Documentation/%.7: Documentation/%.adoc
@@ -124,5 +128,5 @@ clean:
 	rm -rf build build-sanitize bin-wrappers Documentation/*.1 Documentation/*.7
 	rm -rf t/trash\ directory.* t/test-results
 
-.PHONY: all test unit-test doc install uninstall clean
+.PHONY: all test unit-test doc install uninstall clean fuzz
 .SECONDARY:
