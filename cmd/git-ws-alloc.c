@@ -76,6 +76,18 @@ out:
 	return ret;
 }
 
+/* Run `git <args>` quietly in `dir` (NULL: here); 0 when it succeeded. */
+static int run_git(const char *dir, const char **args)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	cp.dir = dir;
+	strvec_pushv(&cp.args, args);
+	return run_command(&cp);
+}
+
 /*
  * Remove a worktree this command made, through git's own bookkeeping
  * (`git worktree remove --force --force` also takes one that a killed
@@ -94,11 +106,7 @@ static int remove_worktree(const char *path)
 	run_command(&cp);
 	if (path_exists(path))
 		return -1;
-	cp = (struct child_process)CHILD_PROCESS_INIT;
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	strvec_pushv(&cp.args, (const char *[]){ "worktree", "prune", NULL });
-	run_command(&cp);
+	run_git(NULL, (const char *[]){ "worktree", "prune", NULL });
 	return 0;
 }
 
@@ -258,18 +266,15 @@ static void record_new(struct alloc_ctx *c)
 }
 
 /*
- * Create the new worktrees, several at once. This runs `git worktree
- * add` rather than libgit2's git_worktree_add(): git's checkout is
- * 1.3-3x faster (bench/alloc.sh), and git's add cleans up after itself
- * on failure, where libgit2 1.5 leaves junk (research/libgit2.md §2.1).
- * Returns 0, or -1 when any failed; created[i] says which succeeded.
+ * Populate new worktrees (index and files), several at once: run
+ * `git reset --hard` in up to ncpu of them at a time. Returns 0, or -1
+ * when any failed.
  */
-static int create_worktrees(struct alloc_ctx *c, char *created)
+static int populate_worktrees(struct alloc_ctx *c, const char *created)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t jobs = ncpu > 1 ? (size_t)ncpu : 2, running = 0, next = 0, i;
 	struct child_process *cps = xcalloc(c->plan.nr + 1, sizeof(*cps));
-	size_t *slot_of = xcalloc(c->plan.nr + 1, sizeof(*slot_of));
 	int ret = 0;
 
 	for (;;) {
@@ -279,24 +284,20 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 		while (running < jobs && next < c->plan.nr) {
 			struct child_process *cp = &cps[next];
 
-			if (c->action[next] != CREATE) {
+			if (!created[next]) {
 				next++;
 				continue;
 			}
 			*cp = (struct child_process)CHILD_PROCESS_INIT;
 			cp->git_cmd = 1;
 			cp->no_stdin = 1;
+			cp->dir = c->worktree[next];
 			strvec_pushv(&cp->args, (const char *[]){
-				"worktree", "add", "--quiet", "--no-track", "-b",
-				c->plan.ws[next].branch, c->worktree[next],
-				c->base_hex, NULL });
-			if (start_command(cp) < 0) {
+				"reset", "--quiet", "--hard", NULL });
+			if (start_command(cp) < 0)
 				ret = -1;
-				next++;
-				continue;
-			}
-			slot_of[next] = 1;
-			running++;
+			else
+				running++;
 			next++;
 		}
 		if (!running)
@@ -308,21 +309,49 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 			die_errno("waitpid");
 		}
 		for (i = 0; i < c->plan.nr; i++) {
-			if (!slot_of[i] || cps[i].pid != pid)
+			if (!created[i] || cps[i].pid != pid)
 				continue;
-			slot_of[i] = 0;
+			cps[i].pid = 0;
 			running--;
 			child_process_clear(&cps[i]);
-			if (WIFEXITED(status) && !WEXITSTATUS(status))
-				created[i] = 1;
-			else
-				ret = error("cannot create the worktree of '%s' at '%s'",
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				ret = error("cannot check out the worktree of '%s' at '%s'",
 					    c->plan.ws[i].id, c->worktree[i]);
 		}
 	}
 	free(cps);
-	free(slot_of);
 	return ret;
+}
+
+/*
+ * Create the new worktrees. This runs git's own `git worktree add`
+ * rather than libgit2's git_worktree_add(): git's checkout is 1.3-3x
+ * faster (bench/alloc.sh), and git's add cleans up after itself on
+ * failure, where libgit2 1.5 leaves junk (research/libgit2.md §2.1).
+ *
+ * The worktrees and branches are made one at a time without a checkout
+ * (a `git worktree add` reads every other worktree's admin files, so two
+ * at once can see each other half-made), then populated in parallel,
+ * which is where the time goes. Returns 0, or -1 when any failed;
+ * created[i] says which worktrees exist.
+ */
+static int create_worktrees(struct alloc_ctx *c, char *created)
+{
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		if (c->action[i] != CREATE)
+			continue;
+		if (run_git(NULL, (const char *[]){ "worktree", "add", "--quiet",
+				"--no-checkout", "--no-track", "-b",
+				c->plan.ws[i].branch, c->worktree[i],
+				c->base_hex, NULL })) {
+			return error("cannot create the worktree of '%s' at '%s'",
+				     c->plan.ws[i].id, c->worktree[i]);
+		}
+		created[i] = 1;
+	}
+	return populate_worktrees(c, created);
 }
 
 /* Remove what this run made and its records; the state is as before. */

@@ -43,4 +43,11 @@ int ws_merge_compute(const struct ws_repo *r, const git_oid *ours,
 
 void ws_merge_result_release(struct ws_merge_result *res);
 
+/*
+ * 1 when `path` is named by an entry of `owns` (NULL: none): a glob that
+ * matches it (fnmatch without FNM_PATHNAME, as plan_globs_overlap()), or
+ * a directory that contains it. The ownership rule of ws_merge_compute().
+ */
+int ws_merge_owns(const struct strvec *owns, const char *path);
+
 #endif

@@ -1,0 +1,230 @@
+#include "compat.h"
+#include "donefile.h"
+#include "lockfile.h"
+#include "wrapper.h"
+#include <ctype.h>
+#include <jansson.h>
+
+static const char *const status_names[] = {
+	[WS_DONE_SUCCESS] = "success",
+	[WS_DONE_PARTIAL] = "partial",
+	[WS_DONE_FAILED] = "failed",
+};
+
+const char *ws_done_status_name(enum ws_done_status s)
+{
+	if ((size_t)s >= ARRAY_SIZE(status_names))
+		return "failed";
+	return status_names[s];
+}
+
+void ws_done_release(struct ws_done *d)
+{
+	FREE_AND_NULL(d->timestamp);
+	FREE_AND_NULL(d->workstream_id);
+	FREE_AND_NULL(d->summary);
+	d->status = WS_DONE_FAILED;
+}
+
+/* n digits at *p; advances p. */
+static int digits(const char **p, int n)
+{
+	while (n--) {
+		if (!isdigit((unsigned char)**p))
+			return 0;
+		(*p)++;
+	}
+	return 1;
+}
+
+static int expect(const char **p, char c)
+{
+	if (**p != c)
+		return 0;
+	(*p)++;
+	return 1;
+}
+
+int ws_done_timestamp_is_valid(const char *s)
+{
+	const char *p = s;
+
+	if (!digits(&p, 4) || !expect(&p, '-') || !digits(&p, 2) ||
+	    !expect(&p, '-') || !digits(&p, 2) || !expect(&p, 'T') ||
+	    !digits(&p, 2) || !expect(&p, ':') || !digits(&p, 2))
+		return 0;
+	if (*p == ':') {
+		p++;
+		if (!digits(&p, 2))
+			return 0;
+		if (*p == '.' || *p == ',') {
+			p++;
+			if (!digits(&p, 1))
+				return 0;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+	}
+	if (*p == 'Z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		p++;
+		if (!digits(&p, 2))
+			return 0;
+		if (*p == ':')
+			p++;
+		if (*p && !digits(&p, 2))
+			return 0;
+	}
+	return !*p;
+}
+
+static int get_string(json_t *obj, const char *key, int required,
+		      const char **out, struct strbuf *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v) {
+		if (!required)
+			return 0;
+		strbuf_addf(err, "\"%s\" is missing", key);
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		strbuf_addf(err, "\"%s\" must be a string", key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+int ws_done_parse(struct ws_done *d, const char *buf, size_t len,
+		  const char *expect_id, struct strbuf *err)
+{
+	json_error_t jerr;
+	json_t *root = NULL;
+	const char *status, *ts, *id, *summary;
+	size_t i;
+	int ret = -1;
+
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		strbuf_addf(err, "not valid JSON: %s at line %d column %d",
+			    jerr.text, jerr.line, jerr.column);
+		goto cleanup;
+	}
+	if (!json_is_object(root)) {
+		strbuf_addstr(err, "not a JSON object");
+		goto cleanup;
+	}
+	if (get_string(root, "status", 1, &status, err) < 0 ||
+	    get_string(root, "timestamp", 1, &ts, err) < 0 ||
+	    get_string(root, "workstream_id", 1, &id, err) < 0 ||
+	    get_string(root, "summary", 0, &summary, err) < 0)
+		goto cleanup;
+	for (i = 0; i < ARRAY_SIZE(status_names); i++)
+		if (!strcmp(status, status_names[i]))
+			break;
+	if (i == ARRAY_SIZE(status_names)) {
+		strbuf_addstr(err, "\"status\" must be one of success, partial, failed, not '");
+		strbuf_add_sanitized(err, status);
+		strbuf_addch(err, '\'');
+		goto cleanup;
+	}
+	if (!ws_done_timestamp_is_valid(ts)) {
+		strbuf_addstr(err, "\"timestamp\" is not an ISO 8601 date-time: '");
+		strbuf_add_sanitized(err, ts);
+		strbuf_addch(err, '\'');
+		goto cleanup;
+	}
+	if (expect_id && strcmp(id, expect_id)) {
+		strbuf_addstr(err, "\"workstream_id\" is '");
+		strbuf_add_sanitized(err, id);
+		strbuf_addf(err, "', not '%s'", expect_id);
+		goto cleanup;
+	}
+	d->status = (enum ws_done_status)i;
+	d->timestamp = xstrdup(ts);
+	d->workstream_id = xstrdup(id);
+	d->summary = xstrdup(summary ? summary : "");
+	ret = 0;
+cleanup:
+	json_decref(root);
+	return ret;
+}
+
+int ws_done_read(struct ws_done *d, const char *path, const char *expect_id,
+		 struct strbuf *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (read_file(path, &buf, &len) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		strbuf_addf(err, "cannot read '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	ret = ws_done_parse(d, buf, len, expect_id, err);
+	free(buf);
+	return ret;
+}
+
+/* A JSON string of s; bytes that are not valid UTF-8 become '?'. */
+static json_t *json_text(const char *s)
+{
+	json_t *v = json_string(s);
+	char *copy, *p;
+
+	if (v)
+		return v;
+	copy = xstrdup(s);
+	for (p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+int ws_done_write(const char *path, const char *id,
+		  enum ws_done_status status, const char *summary)
+{
+	char now[32];
+	json_t *root = NULL;
+	char *text = NULL;
+	int ret = -1, saved;
+
+	iso8601_now(now);
+	root = json_object();
+	if (!root ||
+	    json_object_set_new(root, "status", json_string(ws_done_status_name(status))) ||
+	    json_object_set_new(root, "timestamp", json_string(now)) ||
+	    json_object_set_new(root, "workstream_id", json_text(id)) ||
+	    json_object_set_new(root, "summary", json_text(summary ? summary : "")))
+		goto nomem;
+	text = json_dumps(root, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	if (!text)
+		goto nomem;
+	{
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, text);
+		strbuf_addch(&sb, '\n');
+		ret = write_file_atomically(path, sb.buf, sb.len, LOCK_BREAK_STALE);
+		saved = errno;
+		strbuf_release(&sb);
+		errno = saved;
+	}
+	goto cleanup;
+nomem:
+	errno = ENOMEM;
+cleanup:
+	saved = errno;
+	free(text);
+	json_decref(root);
+	errno = saved;
+	return ret;
+}

@@ -1,0 +1,80 @@
+#ifndef DONEFILE_H
+#define DONEFILE_H
+
+#include "compat.h"
+#include "strbuf.h"
+
+/*
+ * The `.done` sentinel of a dispatched workstream (DESIGN.md §3):
+ * $GIT_WS_DIR/coordination/<id>.done, a JSON object
+ *
+ *	{"status":"success|partial|failed","timestamp":"<ISO 8601>",
+ *	 "workstream_id":"ws-1","summary":"..."}
+ *
+ * The dispatched command may write it itself (as $WS_DONE_FILE); when it
+ * does not, git ws-dispatch writes it from the exit status. Readers (git
+ * ws-dispatch, git ws-converge, git ws-status) validate it with
+ * ws_done_read(): a file that is not exactly this schema is "malformed",
+ * which is a failure that says what is wrong, never a silent success.
+ *
+ * Validation: a JSON object (duplicate keys rejected) with
+ *  - "status": one of "success", "partial", "failed";
+ *  - "timestamp": a string in ISO 8601 date-time form,
+ *    YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH[:]MM|-HH[:]MM];
+ *  - "workstream_id": a string; it must equal the expected id when the
+ *    caller gives one;
+ *  - "summary": a string, optional (read as "").
+ * Other keys are allowed and ignored, so that tools may add their own.
+ */
+enum ws_done_status {
+	WS_DONE_SUCCESS = 0,
+	WS_DONE_PARTIAL,
+	WS_DONE_FAILED,
+};
+
+struct ws_done {
+	enum ws_done_status status;
+	char *timestamp;     /* as written */
+	char *workstream_id;
+	char *summary;       /* never NULL once read; may contain anything */
+};
+#define WS_DONE_INIT { WS_DONE_FAILED, NULL, NULL, NULL }
+
+/* "success", "partial" or "failed". */
+const char *ws_done_status_name(enum ws_done_status s);
+
+/*
+ * Parse `len` bytes of JSON into d (which must be WS_DONE_INIT or
+ * released). `expect_id`, when not NULL, must equal "workstream_id".
+ * Returns 0; or -1 with a short, lower-case reason in *err ("not valid
+ * JSON: ... at line 1 column 3", "\"status\" must be one of success,
+ * partial, failed") and d left empty.
+ */
+int ws_done_parse(struct ws_done *d, const char *buf, size_t len,
+		  const char *expect_id, struct strbuf *err);
+
+/*
+ * Read and validate the done file at `path`, as ws_done_parse(). Returns
+ * 0 when it was read and valid; 1 when there is no such file (d left
+ * empty, nothing in *err); -1 when it exists but cannot be read or is
+ * malformed, with the reason in *err.
+ */
+int ws_done_read(struct ws_done *d, const char *path, const char *expect_id,
+		 struct strbuf *err);
+
+/*
+ * Write a done file for `id` at `path` atomically (write_file_atomically:
+ * readers see the old file or the new one, whole). `summary` may be NULL
+ * (written as ""); the timestamp is now, in UTC. Returns 0, or -1 with
+ * errno set.
+ */
+int ws_done_write(const char *path, const char *id,
+		  enum ws_done_status status, const char *summary);
+
+/* Free what d holds and make it WS_DONE_INIT again. */
+void ws_done_release(struct ws_done *d);
+
+/* 1 when `s` is an ISO 8601 date-time as accepted above, else 0. */
+int ws_done_timestamp_is_valid(const char *s);
+
+#endif
