@@ -101,28 +101,36 @@ doc: $(MAN1) $(MAN7)
 Documentation/%.1 Documentation/%.7: Documentation/%.adoc
 	$(QUIET_DOC)$(ASCIIDOCTOR) -b manpage -o $@ $<
 
+# Paths quoted for the shell, as git's Makefile does (a prefix may hold spaces).
+DESTDIR_SQ = $(subst ','\'',$(DESTDIR))
+bindir_SQ = $(subst ','\'',$(bindir))
+mandir_SQ = $(subst ','\'',$(mandir))
+bashcompdir_SQ = $(subst ','\'',$(bashcompdir))
+zshcompdir_SQ = $(subst ','\'',$(zshcompdir))
+
 install: all
-	$(INSTALL) -d $(DESTDIR)$(bindir)
-	$(INSTALL) -m 755 $(PROGRAMS) $(DESTDIR)$(bindir)
+	$(INSTALL) -d '$(DESTDIR_SQ)$(bindir_SQ)'
+	$(INSTALL) -m 755 $(PROGRAMS) '$(DESTDIR_SQ)$(bindir_SQ)'
 	@if command -v $(ASCIIDOCTOR) >/dev/null && [ -n "$(MAN1)" ]; then \
 		$(MAKE) doc && \
-		$(INSTALL) -d $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man7 && \
-		$(INSTALL) -m 644 $(MAN1) $(DESTDIR)$(mandir)/man1 && \
-		{ [ -z "$(MAN7)" ] || $(INSTALL) -m 644 $(MAN7) $(DESTDIR)$(mandir)/man7; }; \
+		$(INSTALL) -d '$(DESTDIR_SQ)$(mandir_SQ)/man1' '$(DESTDIR_SQ)$(mandir_SQ)/man7' && \
+		$(INSTALL) -m 644 $(MAN1) '$(DESTDIR_SQ)$(mandir_SQ)/man1' && \
+		{ [ -z "$(MAN7)" ] || $(INSTALL) -m 644 $(MAN7) '$(DESTDIR_SQ)$(mandir_SQ)/man7'; }; \
 	else echo "warning: man pages not installed (asciidoctor missing)"; fi
 	@if [ -f completions/git-ws.bash ]; then \
-		$(INSTALL) -d $(DESTDIR)$(bashcompdir) && \
-		for p in $(COMMANDS); do $(INSTALL) -m 644 completions/git-ws.bash $(DESTDIR)$(bashcompdir)/$$p; done; fi
+		$(INSTALL) -d '$(DESTDIR_SQ)$(bashcompdir_SQ)' && \
+		for p in $(COMMANDS); do $(INSTALL) -m 644 completions/git-ws.bash '$(DESTDIR_SQ)$(bashcompdir_SQ)'/$$p; done; fi
 	@if [ -f completions/_git-ws ]; then \
-		$(INSTALL) -d $(DESTDIR)$(zshcompdir) && \
-		$(INSTALL) -m 644 completions/_git-ws $(DESTDIR)$(zshcompdir)/_git-ws; fi
+		$(INSTALL) -d '$(DESTDIR_SQ)$(zshcompdir_SQ)' && \
+		$(INSTALL) -m 644 completions/_git-ws '$(DESTDIR_SQ)$(zshcompdir_SQ)/_git-ws' && \
+		for p in $(COMMANDS); do $(INSTALL) -m 644 completions/_git-ws '$(DESTDIR_SQ)$(zshcompdir_SQ)'/_$$p; done; fi
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(COMMANDS))
-	rm -f $(addprefix $(DESTDIR)$(mandir)/man1/,$(notdir $(MAN1)))
-	rm -f $(addprefix $(DESTDIR)$(mandir)/man7/,$(notdir $(MAN7)))
-	rm -f $(addprefix $(DESTDIR)$(bashcompdir)/,$(COMMANDS))
-	rm -f $(DESTDIR)$(zshcompdir)/_git-ws
+	for p in $(COMMANDS); do \
+		rm -f '$(DESTDIR_SQ)$(bindir_SQ)'/$$p '$(DESTDIR_SQ)$(mandir_SQ)'/man1/$$p.1 \
+		      '$(DESTDIR_SQ)$(bashcompdir_SQ)'/$$p '$(DESTDIR_SQ)$(zshcompdir_SQ)'/_$$p; \
+	done
+	rm -f '$(DESTDIR_SQ)$(mandir_SQ)/man7/git-ws.7' '$(DESTDIR_SQ)$(zshcompdir_SQ)/_git-ws'
 
 clean:
 	rm -rf build build-sanitize bin-wrappers Documentation/*.1 Documentation/*.7

@@ -11,6 +11,26 @@ char *ws_branch_prefix(const struct ws_repo *r)
 	return p ? p : xstrdup(PLAN_DEFAULT_BRANCH_PREFIX);
 }
 
+/*
+ * The user's defaults from git config for what the plan does not say:
+ * ws.jobs and ws.maxIterations (0 or unset: no default).
+ */
+static void apply_config_defaults(const struct ws_repo *r, struct plan *plan)
+{
+	int n;
+	size_t i;
+
+	if (!plan->jobs && (n = ws_config_get_int(r, "ws.jobs", 0)) > 0)
+		plan->jobs = n;
+	if (!(plan->given & PLAN_KEY_MAX_ITERATIONS) &&
+	    (n = ws_config_get_int(r, "ws.maxiterations", 0)) > 0) {
+		plan->max_iterations = n;
+		for (i = 0; i < plan->nr; i++)
+			if (!(plan->ws[i].overrides & PLAN_KEY_MAX_ITERATIONS))
+				plan->ws[i].max_iterations = n;
+	}
+}
+
 void ws_load_plan(const struct ws_repo *r, struct plan *plan)
 {
 	char *path = ws_path(r, "plan");
@@ -24,6 +44,7 @@ void ws_load_plan(const struct ws_repo *r, struct plan *plan)
 	}
 	if (plan_read(plan, path, prefix, &err) < 0)
 		die("%s", err.buf);
+	apply_config_defaults(r, plan);
 	free(prefix);
 	free(path);
 	strbuf_release(&err);

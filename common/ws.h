@@ -15,7 +15,10 @@
  * Read the allocated plan (.git/ws/plan, written by git ws-alloc). Dies
  * "no plan is allocated" with a hint when there is none, or with the
  * file:line of a bad one. Branch names come from the state, not from
- * the plan's computed `branch`.
+ * the plan's computed `branch`. What the plan does not set comes from
+ * git config when given there: `jobs` from ws.jobs, `max-iterations`
+ * (of the plan and of every workstream that does not set it) from
+ * ws.maxIterations.
  */
 void ws_load_plan(const struct ws_repo *r, struct plan *plan);
 
