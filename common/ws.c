@@ -91,7 +91,10 @@ int ws_update_blocked(const struct plan *plan, struct ws_state *st)
 			const char *dep = plan->ws[w->dep_idx[j]].id;
 			const char *ds = ws_state_get(st, dep, "status");
 
-			if (ds && (!strcmp(ds, WS_MERGED) || !strcmp(ds, WS_CLEANED)))
+			/* a workstream cleaned by force without a merge does not count */
+			if (ds && (!strcmp(ds, WS_MERGED) ||
+				   (!strcmp(ds, WS_CLEANED) &&
+				    ws_state_get(st, dep, "merge-oid"))))
 				continue;
 			strbuf_addf(&waiting, "%s%s", nr_waiting++ ? ", " : "", dep);
 		}

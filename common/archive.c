@@ -1,0 +1,343 @@
+#include "compat.h"
+#include "archive.h"
+#include "cfgfile.h"
+#include "lockfile.h"
+#include "plan.h"
+#include "usage.h"
+#include "wrapper.h"
+#include <dirent.h>
+
+/* The ws/ subdirectories that hold per-workstream records. */
+static const char *const record_dirs[] = { "logs", "coordination", "reports" };
+
+char *ws_archive_dir(const struct ws_repo *r, const char *plan_name)
+{
+	if (!plan_name || !plan_id_is_valid(plan_name))
+		plan_name = "plan";
+	return ws_path(r, "archive/%s", plan_name);
+}
+
+/* "ID" or "ID.<anything>" */
+static int name_is_of(const char *name, const char *id)
+{
+	size_t n = strlen(id);
+
+	return !strncmp(name, id, n) && (!name[n] || name[n] == '.');
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Whether ws/<dir>/<name> is a record of `id` (the rule in archive.h). */
+static int is_record_of(const struct ws_state *st, const char *name,
+			const char *id)
+{
+	size_t i, n = strlen(id);
+
+	if (*name == '.' || ends_with(name, ".lock") || !name_is_of(name, id))
+		return 0;
+	for (i = 0; i < st->state.nr; i++) {
+		const char *other = st->state.sections[i].sub;
+
+		if (other && strlen(other) > n && name_is_of(name, other))
+			return 0;
+	}
+	return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ws_records_list(const struct ws_repo *r, const struct ws_state *st,
+		     const char *id, struct strvec *out)
+{
+	size_t d;
+
+	for (d = 0; d < ARRAY_SIZE(record_dirs); d++) {
+		char *dir = ws_path(r, "%s", record_dirs[d]);
+		DIR *dh = opendir(dir);
+		struct dirent *de;
+		char **names = NULL;
+		size_t nr = 0, alloc = 0, i;
+
+		free(dir);
+		if (!dh)
+			continue;
+		while ((de = readdir(dh))) {
+			if (!is_record_of(st, de->d_name, id))
+				continue;
+			ALLOC_GROW(names, nr + 1, alloc);
+			names[nr++] = xstrdup(de->d_name);
+		}
+		closedir(dh);
+		if (nr)
+			qsort(names, nr, sizeof(*names), cmp_str);
+		for (i = 0; i < nr; i++) {
+			strvec_pushf(out, "%s/%s", record_dirs[d], names[i]);
+			free(names[i]);
+		}
+		free(names);
+	}
+}
+
+/* Copy the file `src` to a new file `dst` (O_EXCL); 0, or -1 with errno. */
+static int copy_new_file(const char *src, const char *dst)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, ret = -1, saved;
+
+	if (read_file(src, &buf, &len) < 0)
+		return -1;
+	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		goto out;
+	if (write_in_full(fd, buf, len) < 0 || fsync(fd) < 0) {
+		saved = errno;
+		close(fd);
+		unlink(dst);
+		errno = saved;
+		goto out;
+	}
+	ret = close(fd);
+out:
+	saved = errno;
+	free(buf);
+	errno = saved;
+	return ret;
+}
+
+/*
+ * Make `dst` (or the first free "dst.N") a new name of `src`, never
+ * replacing an existing file: link(2), or a copy where the file system
+ * has no hard links. The name used goes to *final. 0, or -1 with errno.
+ */
+static int link_unique(const char *src, const char *dst, struct strbuf *final)
+{
+	unsigned n;
+
+	for (n = 0; n < 10000; n++) {
+		strbuf_reset(final);
+		strbuf_addstr(final, dst);
+		if (n)
+			strbuf_addf(final, ".%u", n);
+		if (!link(src, final->buf))
+			return 0;
+		if (errno == EEXIST)
+			continue;
+		if (errno != EPERM && errno != EXDEV && errno != ENOSYS &&
+		    errno != EMLINK && errno != ENOTSUP)
+			return -1;
+		if (!copy_new_file(src, final->buf))
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Move ws/<rel> to <archive>/<rel>; the new path is appended to moved. */
+static int archive_one(const struct ws_repo *r, const char *archive,
+		       const char *rel, struct strvec *moved)
+{
+	char *src = ws_path(r, "%s", rel);
+	char *dst = xstrfmt("%s/%s", archive, rel);
+	char *slash = strrchr(dst, '/');
+	struct strbuf final = STRBUF_INIT;
+	int ret = 0;
+
+	*slash = '\0';
+	if (mkdir_p(dst) < 0) {
+		ret = error_errno("cannot create '%s'", dst);
+		goto out;
+	}
+	*slash = '/';
+	if (link_unique(src, dst, &final) < 0) {
+		ret = error_errno("cannot archive '%s' as '%s'", src, dst);
+		goto out;
+	}
+	if (unlink(src) < 0 && errno != ENOENT) {
+		ret = error_errno("cannot remove '%s' (archived as '%s')",
+				  src, final.buf);
+		goto out;
+	}
+	fsync_parent_dir(final.buf);
+	if (moved)
+		strvec_push(moved, final.buf);
+out:
+	strbuf_release(&final);
+	free(src);
+	free(dst);
+	return ret;
+}
+
+static int same_section(const struct cfg_section *a, const struct cfg_section *b)
+{
+	size_t i;
+
+	if (a->nr != b->nr)
+		return 0;
+	for (i = 0; i < a->nr; i++)
+		if (strcmp(a->entries[i].key, b->entries[i].key) ||
+		    strcmp(a->entries[i].value, b->entries[i].value))
+			return 0;
+	return 1;
+}
+
+/*
+ * Put a copy of section `s` into `arch`: nothing to do when an identical
+ * copy is there; an older copy from the same allocation (same `created`)
+ * that is not yet `cleaned` is replaced; anything else is kept, and the
+ * copy appended. (A cleaned workstream never changes again, so a record
+ * that differs from a cleaned copy is a new allocation of the same id,
+ * even within the same second.)
+ */
+static void put_section(struct cfg_file *arch, const struct cfg_section *s)
+{
+	const char *created = cfg_get(s, "created");
+	struct cfg_section *n;
+	size_t i;
+
+	for (i = 0; i < arch->nr; i++) {
+		const struct cfg_section *t = &arch->sections[i];
+		const char *tc, *ts;
+
+		if (strcmp(t->name, "workstream") || !t->sub || strcmp(t->sub, s->sub))
+			continue;
+		if (same_section(t, s))
+			return;
+		tc = cfg_get(t, "created");
+		ts = cfg_get(t, "status");
+		if (((!created && !tc) || (created && tc && !strcmp(created, tc))) &&
+		    (!ts || strcmp(ts, WS_CLEANED))) {
+			cfg_section_remove(arch, i);
+			break;
+		}
+	}
+	n = cfg_section_add(arch, "workstream", s->sub);
+	for (i = 0; i < s->nr; i++)
+		cfg_add(n, s->entries[i].key, s->entries[i].value);
+}
+
+/*
+ * Copy the sections of `st` for `id` (or every section, when id is NULL)
+ * into <archive>/state.
+ */
+static int archive_sections(const struct ws_state *st, const char *archive,
+			    const char *id)
+{
+	struct cfg_file arch = CFG_FILE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	char *path = xstrfmt("%s/state", archive);
+	size_t i;
+	int ret = 0;
+
+	if (mkdir_p(archive) < 0) {
+		ret = error_errno("cannot create '%s'", archive);
+		goto out;
+	}
+	if (cfg_parse_file(&arch, path, CFG_MISSING_OK, &err) < 0) {
+		ret = error("%s", err.buf);
+		goto out;
+	}
+	for (i = 0; i < st->state.nr; i++) {
+		const struct cfg_section *s = &st->state.sections[i];
+
+		if (!s->sub || strcmp(s->name, "workstream") ||
+		    (id && strcmp(s->sub, id)))
+			continue;
+		put_section(&arch, s);
+	}
+	/* we hold the state lock, so a leftover state.lock is stale */
+	if (cfg_write_file(&arch, path, LOCK_BREAK_STALE) < 0)
+		ret = error_errno("cannot write '%s'", path);
+out:
+	cfg_file_release(&arch);
+	strbuf_release(&err);
+	free(path);
+	return ret;
+}
+
+int ws_archive_workstream(const struct ws_repo *r, const struct ws_state *st,
+			  const char *plan_name, const char *id,
+			  struct strvec *moved)
+{
+	char *archive = ws_archive_dir(r, plan_name);
+	struct strvec records = STRVEC_INIT;
+	size_t i;
+	int ret = 0;
+
+	if (st->lock_fd < 0)
+		BUG("ws_archive_workstream() without the state lock");
+	/* the state first: a record whose files moved is never unaccounted for */
+	if (archive_sections(st, archive, id) < 0) {
+		ret = -1;
+		goto out;
+	}
+	ws_records_list(r, st, id, &records);
+	for (i = 0; i < records.nr; i++)
+		if (archive_one(r, archive, records.v[i], moved) < 0)
+			ret = -1;
+out:
+	strvec_clear(&records);
+	free(archive);
+	return ret;
+}
+
+int ws_archive_plan(const struct ws_repo *r, struct ws_state *st,
+		    const char *plan_name)
+{
+	char *archive = ws_archive_dir(r, plan_name);
+	char *plan = ws_path(r, "plan");
+	char *dst = NULL;
+	struct strbuf final = STRBUF_INIT;
+	int ret = -1;
+
+	if (st->lock_fd < 0)
+		BUG("ws_archive_plan() without the state lock");
+	if (archive_sections(st, archive, NULL) < 0)
+		goto out;
+
+	/* snapshots by hard link: rewriting ws/queue below leaves them be */
+	dst = xstrfmt("%s/plan", archive);
+	if (path_exists(plan) && link_unique(plan, dst, &final) < 0) {
+		error_errno("cannot archive '%s' as '%s'", plan, dst);
+		goto out;
+	}
+	free(dst);
+	dst = xstrfmt("%s/queue", archive);
+	if (path_exists(st->queue_path) &&
+	    link_unique(st->queue_path, dst, &final) < 0) {
+		error_errno("cannot archive '%s' as '%s'", st->queue_path, dst);
+		goto out;
+	}
+
+	while (st->state.nr)
+		cfg_section_remove(&st->state, st->state.nr - 1);
+	while (st->queue.nr)
+		cfg_section_remove(&st->queue, st->queue.nr - 1);
+	st->state_dirty = st->queue_dirty = 1;
+	if (ws_state_write(st) < 0) {
+		error_errno("cannot write '%s'", st->state_path);
+		goto out;
+	}
+	if (unlink(plan) < 0 && errno != ENOENT) {
+		error_errno("cannot remove '%s'", plan);
+		goto out;
+	}
+	fsync_parent_dir(plan);
+	ret = 0;
+out:
+	strbuf_release(&final);
+	free(dst);
+	free(plan);
+	free(archive);
+	return ret;
+}
