@@ -146,48 +146,45 @@ cleanup:
 	return ret;
 }
 
-int ws_merge_compute(const struct ws_repo *r, const git_oid *ours,
-		     const git_oid *theirs, const struct strvec *theirs_owns,
-		     const struct strvec *ours_owns, struct ws_merge_result *res)
+/*
+ * Parse one merge result of git merge-tree -z from out at *pos: the tree,
+ * then, when `conflicted`, the conflicted file info up to an empty field
+ * and the messages up to an empty field or the end. With `batch` (the
+ * --stdin format) a clean result ends with an empty field too. Then
+ * resolve contract paths and fill res. Returns 0, or -1 after an error.
+ */
+static int parse_result(const struct ws_repo *r, int conflicted, int batch,
+			const struct strbuf *out, size_t *pos,
+			const struct strvec *theirs_owns,
+			const struct strvec *ours_owns,
+			struct ws_merge_result *res)
 {
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	char ours_hex[GIT_OID_HEXSZ + 1], theirs_hex[GIT_OID_HEXSZ + 1];
 	struct stage_entry *entries = NULL;
-	size_t nr = 0, alloc = 0, pos = 0, i;
+	size_t nr = 0, alloc = 0, i;
 	int *want = NULL;
 	const char *f;
 	git_oid merged;
-	int code, ret = -1, any_resolved = 0;
+	int ret = -1, any_resolved = 0;
 
 	res->clean = 0;
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	strvec_pushf(&cp.args, "--git-dir=%s", git_repository_path(r->repo));
-	strvec_pushv(&cp.args, (const char *[]){
-		"merge-tree", "--write-tree", "-z",
-		ws_oid_hex(ours, ours_hex), ws_oid_hex(theirs, theirs_hex),
-		NULL });
-	code = capture_command(&cp, &out, &err);
-	if (code != 0 && code != 1) {
-		strbuf_rtrim(&err);
-		error("git merge-tree %.7s %.7s failed%s%s", ours_hex, theirs_hex,
-		      err.len ? ": " : "", err.buf);
-		goto cleanup;
-	}
 
 	/* the merged tree */
-	f = next_field(&out, &pos);
+	f = next_field(out, pos);
 	if (!f || git_oid_fromstr(&merged, f) < 0) {
 		error("cannot parse the output of git merge-tree");
 		goto cleanup;
 	}
 	git_oid_cpy(&res->tree, &merged);
+	if (!conflicted) {
+		if (batch)
+			next_field(out, pos); /* the record's empty end */
+		res->clean = 1;
+		ret = 0;
+		goto cleanup;
+	}
 
 	/* conflicted file info, up to an empty field */
-	while ((f = next_field(&out, &pos)) && *f) {
-		if (code == 0)
-			break; /* a clean merge has nothing else */
+	while ((f = next_field(out, pos)) && *f) {
 		ALLOC_GROW(entries, nr + 1, alloc);
 		if (parse_stage_entry(f, &entries[nr]) < 0) {
 			error("cannot parse the output of git merge-tree: '%s'", f);
@@ -197,11 +194,12 @@ int ws_merge_compute(const struct ws_repo *r, const git_oid *ours,
 	}
 
 	/*
-	 * Informational messages: <n>, n paths, type, message. The paths
-	 * of CONFLICT messages stand in for the conflicted files when git
-	 * said "conflict" but listed none (never call that clean).
+	 * Informational messages: <n>, n paths, type, message, up to an
+	 * empty field (--stdin) or the end. The paths of CONFLICT messages
+	 * stand in for the conflicted files when git said "conflict" but
+	 * listed none (never call that clean).
 	 */
-	while (code == 1 && (f = next_field(&out, &pos))) {
+	while ((f = next_field(out, pos)) && *f) {
 		const char **paths = NULL;
 		const char *type, *msg;
 		int n = atoi(f), k;
@@ -210,9 +208,9 @@ int ws_merge_compute(const struct ws_repo *r, const git_oid *ours,
 			break;
 		paths = xcalloc((size_t)n + 1, sizeof(*paths));
 		for (k = 0; k < n; k++)
-			paths[k] = next_field(&out, &pos);
-		type = next_field(&out, &pos);
-		msg = next_field(&out, &pos);
+			paths[k] = next_field(out, pos);
+		type = next_field(out, pos);
+		msg = next_field(out, pos);
 		if (!msg || (n && !paths[n - 1])) {
 			free(paths);
 			break;
@@ -247,7 +245,7 @@ int ws_merge_compute(const struct ws_repo *r, const git_oid *ours,
 			strvec_push(&res->conflicts, path);
 		}
 	}
-	if (code == 1 && !nr && !res->conflicts.nr)
+	if (!nr && !res->conflicts.nr)
 		strvec_push(&res->conflicts, "(unknown: git merge-tree reported a conflict)");
 	sort_unique(&res->conflicts);
 	sort_unique(&res->resolved);
@@ -255,11 +253,119 @@ int ws_merge_compute(const struct ws_repo *r, const git_oid *ours,
 	if (any_resolved &&
 	    rebuild_tree(r, &merged, entries, nr, want, res) < 0)
 		goto cleanup;
-	res->clean = code == 0 || !res->conflicts.nr;
+	res->clean = !res->conflicts.nr;
 	ret = 0;
 cleanup:
 	free(entries);
 	free(want);
+	return ret;
+}
+
+int ws_merge_compute(const struct ws_repo *r, const git_oid *ours,
+		     const git_oid *theirs, const struct strvec *theirs_owns,
+		     const struct strvec *ours_owns, struct ws_merge_result *res)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	char ours_hex[GIT_OID_HEXSZ + 1], theirs_hex[GIT_OID_HEXSZ + 1];
+	size_t pos = 0;
+	int code, ret = -1;
+
+	res->clean = 0;
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	strvec_pushf(&cp.args, "--git-dir=%s", git_repository_path(r->repo));
+	strvec_pushv(&cp.args, (const char *[]){
+		"merge-tree", "--write-tree", "-z",
+		ws_oid_hex(ours, ours_hex), ws_oid_hex(theirs, theirs_hex),
+		NULL });
+	code = capture_command(&cp, &out, &err);
+	if (code != 0 && code != 1) {
+		strbuf_rtrim(&err);
+		error("git merge-tree %.7s %.7s failed%s%s", ours_hex, theirs_hex,
+		      err.len ? ": " : "", err.buf);
+		goto cleanup;
+	}
+	ret = parse_result(r, code == 1, 0, &out, &pos, theirs_owns, ours_owns,
+			   res);
+cleanup:
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
+}
+
+int ws_merge_compute_many(const struct ws_repo *r, size_t nr,
+			  const git_oid *ours, const git_oid *theirs,
+			  const struct strvec *const *theirs_owns,
+			  const struct strvec *const *ours_owns,
+			  struct ws_merge_result *res)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t k, pos = 0;
+	int code, ret = -1, fd = -1, saved_stdin = -1;
+	char tmpl[] = "/tmp/ws-merge-tree-XXXXXX";
+
+	if (!nr)
+		return 0;
+	for (k = 0; k < nr; k++) {
+		strbuf_addf(&in, "%s ", ws_oid_hex(&ours[k], hex));
+		strbuf_addf(&in, "%s\n", ws_oid_hex(&theirs[k], hex));
+	}
+	/* the pairs go through a file: no pipe to feed while we read */
+	fd = mkstemp(tmpl);
+	if (fd >= 0)
+		unlink(tmpl);
+	if (fd < 0 || write_in_full(fd, in.buf, in.len) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		error_errno("cannot write the merges to compute");
+		goto cleanup;
+	}
+	cp.git_cmd = 1;
+	strvec_pushf(&cp.args, "--git-dir=%s", git_repository_path(r->repo));
+	strvec_pushv(&cp.args, (const char *[]){
+		"merge-tree", "--stdin", "--write-tree", "-z", NULL });
+	/*
+	 * run.h has no stdin redirection: the child inherits our fd 0,
+	 * which is the file of pairs for the length of this call.
+	 */
+	saved_stdin = dup(0);
+	if (saved_stdin < 0 || dup2(fd, 0) < 0) {
+		error_errno("cannot redirect the input of git merge-tree");
+		goto cleanup;
+	}
+	code = capture_command(&cp, &out, &err);
+	if (dup2(saved_stdin, 0) < 0)
+		die_errno("cannot restore standard input");
+	if (code) {
+		strbuf_rtrim(&err);
+		error("git merge-tree --stdin failed%s%s", err.len ? ": " : "",
+		      err.buf);
+		goto cleanup;
+	}
+	for (k = 0; k < nr; k++) {
+		const char *status = next_field(&out, &pos);
+
+		if (!status || (strcmp(status, "0") && strcmp(status, "1"))) {
+			error("cannot parse the output of git merge-tree --stdin");
+			goto cleanup;
+		}
+		if (parse_result(r, !strcmp(status, "0"), 1, &out, &pos,
+				 theirs_owns ? theirs_owns[k] : NULL,
+				 ours_owns ? ours_owns[k] : NULL, &res[k]) < 0)
+			goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (ret < 0)
+		for (k = 0; k < nr; k++)
+			ws_merge_result_release(&res[k]);
+	if (saved_stdin >= 0)
+		close(saved_stdin);
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&in);
 	strbuf_release(&out);
 	strbuf_release(&err);
 	return ret;

@@ -214,6 +214,59 @@ static void test_error(void **state)
 	ws_merge_result_release(&res);
 }
 
+/* The batch gives each pair exactly what ws_merge_compute() gives it. */
+static void test_many(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "main", "adder" }, { "main", "side" }, { "main", "side" },
+		{ "modder", "deleter" }, { "renamer", "adder" }, { "main", "main" },
+	};
+	enum { N = ARRAY_SIZE(pairs) };
+	git_oid ours[N], theirs[N];
+	struct ws_merge_result many[N], one = WS_MERGE_RESULT_INIT;
+	struct strvec contract = STRVEC_INIT, fowner = STRVEC_INIT;
+	const struct strvec *theirs_owns[N] = { NULL }, *ours_owns[N] = { NULL };
+	size_t k, m;
+
+	strvec_push(&contract, "contract");
+	strvec_push(&fowner, "f");
+	theirs_owns[2] = &contract; /* pair 2: resolved by ownership */
+	ours_owns[2] = &fowner;
+	for (k = 0; k < N; k++) {
+		struct ws_merge_result init = WS_MERGE_RESULT_INIT;
+
+		many[k] = init;
+		rev(pairs[k][0], &ours[k]);
+		rev(pairs[k][1], &theirs[k]);
+	}
+	assert_int_equal(ws_merge_compute_many(&repo, N, ours, theirs,
+					       theirs_owns, ours_owns, many), 0);
+	for (k = 0; k < N; k++) {
+		assert_int_equal(ws_merge_compute(&repo, &ours[k], &theirs[k],
+						  theirs_owns[k], ours_owns[k],
+						  &one), 0);
+		assert_int_equal(many[k].clean, one.clean);
+		if (one.clean)
+			assert_true(git_oid_equal(&many[k].tree, &one.tree));
+		assert_int_equal(many[k].conflicts.nr, one.conflicts.nr);
+		for (m = 0; m < one.conflicts.nr; m++)
+			assert_string_equal(many[k].conflicts.v[m], one.conflicts.v[m]);
+		assert_int_equal(many[k].resolved.nr, one.resolved.nr);
+		assert_string_equal(many[k].messages.buf, one.messages.buf);
+		ws_merge_result_release(&one);
+		ws_merge_result_release(&many[k]);
+	}
+	assert_int_equal(many[0].clean, 0); /* released */
+
+	/* one impossible merge (lone: made by test_error) fails the batch */
+	rev("main", &ours[1]);
+	rev("lone", &theirs[1]);
+	assert_int_equal(ws_merge_compute_many(&repo, 3, ours, theirs, NULL,
+					       NULL, many), -1);
+	strvec_clear(&contract);
+	strvec_clear(&fowner);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_owner_deleted),
 		cmocka_unit_test(test_directory_rename),
 		cmocka_unit_test(test_error),
+		cmocka_unit_test(test_many),
 	};
 	int ret;
 

@@ -1,0 +1,168 @@
+#!/bin/sh
+# bench/merge.sh [repo]: the conflict check of `git ws-merge -n` against
+# its floor, `git merge-tree --write-tree` on the same pairs, and against
+# the plain-git way (check out, `git merge --no-commit --no-ff`,
+# `git merge --abort`).
+#
+# 20 workstreams are queued on a clone of <repo>: the base is a commit of
+# its first-parent history, and each workstream's branch is the topic
+# branch (second parent) of one of the 20 merges that came after it, so
+# each is a real commit range of the history, merged into an older base.
+# Without <repo>, a repository with such a history is generated.
+# Target: git ws-merge -n within 1.2x of merge-tree.
+set -e
+
+N=${N:-20}
+RUNS=${RUNS:-3}
+here=$(cd "$(dirname "$0")/.." && pwd)
+PATH="$here/bin-wrappers:$PATH"
+test -x "$here/bin-wrappers/git-ws-merge" || {
+	echo >&2 "bench/merge.sh: build git-ws-merge first (make)"; exit 1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ws-bench-merge.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com \
+	GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
+
+now () { date +%s.%N; }
+elapsed () { awk "BEGIN { printf \"%.3f\", $2 - $1 }"; }
+
+# A history of topic branches merged with --no-ff, forked a few merges back.
+generate () {
+	git init -q -b main "$1"
+	(
+		cd "$1"
+		i=0
+		while test $i -lt 40
+		do
+			mkdir -p "dir$i"
+			j=0
+			while test $j -lt 50
+			do
+				printf 'file %d %d\nline\nline\nline\n' $i $j >"dir$i/f$j.c"
+				j=$((j + 1))
+			done
+			i=$((i + 1))
+		done
+		git add . && git commit -q -m initial
+		t=0
+		while test $t -lt 60
+		do
+			fork=$(git rev-parse "main~$((t % 4))" 2>/dev/null || git rev-parse main)
+			git checkout -q -b "topic$t" "$fork"
+			c=0
+			while test $c -lt 3
+			do
+				d=$(( (t * 7 + c) % 40 ))
+				printf 'topic %d change %d\n' $t $c >>"dir$d/f$((t % 50)).c"
+				echo "new $t $c" >"dir$d/new-$t-$c.c"
+				git add . && git commit -q -m "topic $t change $c"
+				c=$((c + 1))
+			done
+			git checkout -q main
+			git merge -q --no-ff -m "Merge topic$t" "topic$t" >/dev/null 2>&1 ||
+				{ git checkout -q --theirs . && git add . && git commit -q --no-edit; }
+			git branch -q -D "topic$t"
+			t=$((t + 1))
+		done
+	)
+}
+
+if test $# -ge 1
+then
+	src=$(cd "$1" && git rev-parse --show-toplevel 2>/dev/null || cd "$1" && pwd)
+	echo "cloning $src ..."
+	git clone -q --shared "$src" "$tmp/repo"
+else
+	echo "generating a repository with a history of merged topics ..."
+	generate "$tmp/gen"
+	git clone -q --shared "$tmp/gen" "$tmp/repo"
+fi
+cd "$tmp/repo"
+
+# The base: the first-parent commit with N merges after it.
+merges=$(git rev-list --first-parent --merges HEAD | head -n "$N")
+test $(printf '%s\n' $merges | wc -l) -eq "$N" || {
+	echo >&2 "bench/merge.sh: the history needs at least $N merges on its first-parent line"
+	exit 1
+}
+last=$(printf '%s\n' $merges | tail -n 1)
+base=$(git rev-parse "$last^1")
+git checkout -q -B ws-bench-base "$base"
+
+mkdir -p .git/ws
+{
+	printf '[plan]\n\tname = bench\n\tbase = ws-bench-base\n\tcommand = true\n'
+	k=1
+	for m in $merges
+	do
+		printf '[workstream "ws-%d"]\n\ttitle = Bench %d\n' $k $k
+		k=$((k + 1))
+	done
+} >.git/ws/plan
+k=1
+: >"$tmp/pairs"
+for m in $merges
+do
+	tip=$(git rev-parse "$m^2")
+	git branch -q -f "bench/ws-$k" "$tip"
+	git config -f .git/ws/state "workstream.ws-$k.status" converged
+	git config -f .git/ws/state "workstream.ws-$k.branch" "bench/ws-$k"
+	git config -f .git/ws/state "workstream.ws-$k.base-oid" "$base"
+	git config -f .git/ws/queue --add queue.item "ws-$k"
+	echo "$tip" >>"$tmp/pairs"
+	k=$((k + 1))
+done
+echo "$N workstreams on base $(git rev-parse --short "$base") ($(git ls-files | wc -l) files)"
+
+best () { sort -n | head -n 1; }
+
+# 1. git ws-merge -n
+r=0
+while test $r -lt "$RUNS"
+do
+	t0=$(now)
+	git ws-merge -n --porcelain >"$tmp/ws.out" || :
+	elapsed "$t0" "$(now)"; echo
+	r=$((r + 1))
+done | best >"$tmp/t.ws"
+
+# 2. the floor: git merge-tree --write-tree on the same pairs
+r=0
+while test $r -lt "$RUNS"
+do
+	t0=$(now)
+	while read tip
+	do
+		git merge-tree --write-tree "$base" "$tip" >/dev/null || :
+	done <"$tmp/pairs"
+	elapsed "$t0" "$(now)"; echo
+	r=$((r + 1))
+done | best >"$tmp/t.mt"
+
+# 3. the plain-git way, in the worktree
+r=0
+while test $r -lt "$RUNS"
+do
+	t0=$(now)
+	while read tip
+	do
+		git checkout -q -f "$base"
+		git merge -q --no-commit --no-ff "$tip" >/dev/null 2>&1 || :
+		git merge --abort 2>/dev/null || git reset -q --hard
+	done <"$tmp/pairs"
+	elapsed "$t0" "$(now)"; echo
+	r=$((r + 1))
+done | best >"$tmp/t.plain"
+
+clean=$(grep -c '^merged' "$tmp/ws.out" || :)
+conflict=$(grep -c '^conflict' "$tmp/ws.out" || :)
+ws=$(cat "$tmp/t.ws"); mt=$(cat "$tmp/t.mt"); plain=$(cat "$tmp/t.plain")
+echo "verdicts: $clean clean, $conflict conflicting (best of $RUNS runs)"
+awk -v ws="$ws" -v mt="$mt" -v plain="$plain" -v n="$N" 'BEGIN {
+	f = "%-28s %7.3f s  %6.3f s/pair  %6.2fx merge-tree\n"
+	printf f, "git ws-merge -n", ws, ws / n, ws / mt
+	printf f, "git merge-tree --write-tree", mt, mt / n, 1
+	printf f, "checkout + merge + abort", plain, plain / n, plain / mt
+	printf "target: git ws-merge -n within 1.2x of merge-tree: %s\n", ws <= 1.2 * mt ? "met" : "NOT met"
+}'

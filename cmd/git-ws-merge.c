@@ -1,0 +1,1169 @@
+/*
+ * git ws-merge: the local merge queue. Each queued workstream, dependencies
+ * first, is merged into the base branch as `git merge --no-ff` would
+ * merge it, the exact result is tested in a scratch worktree, and only
+ * then is the base moved, by compare-and-swap.
+ */
+#include "compat.h"
+#include "lockfile.h"
+#include "merge-queue.h"
+#include "mergetree.h"
+#include "parse-options.h"
+#include "plan.h"
+#include "repo.h"
+#include "run.h"
+#include "state.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "ws.h"
+#include <dirent.h>
+
+static const char * const merge_usage[] = {
+	"git ws-merge [-n | --dry-run] [--no-verify] [--push[=<remote>]] [--porcelain] [<id>...]",
+	NULL
+};
+
+/* How often a merge starts over because the base moved under it. */
+#define MAX_TRIES 5
+
+enum outcome {
+	MERGED,
+	CONFLICT,
+	TESTS_FAILED,
+	SKIPPED,   /* waiting for a dependency, or no longer queued */
+	REFUSED,   /* the base's worktree has changes the merge would touch */
+	FAILED,    /* an error; the workstream stays queued */
+};
+
+static const char *const outcome_name[] = {
+	"merged", "conflict", "tests-failed", "skipped", "refused", "error",
+};
+
+struct merge_ctx {
+	struct ws_repo repo;
+	struct plan plan;
+	struct ws_state st;
+	const char *base;
+	int dry_run, no_verify, porcelain;
+	const char *push;
+	int *done_in_run;   /* per plan index: 1 merged, -1 did not merge */
+	struct strvec stop; /* base-oids the plan was allocated on */
+};
+
+/* What one merge needs to know, read from the state under its lock. */
+struct ws_merge_job {
+	size_t i;
+	char *branch;
+	struct strvec ours_owns;   /* contracts of merged workstreams */
+	struct strvec ours_owner;  /* ours_owner.v[k] owns ours_owns.v[k] */
+	struct strvec next;        /* dependents this merge unblocks */
+	struct strbuf deps;        /* "ws-1 (abc1234), ws-2 (...)" */
+	git_oid base_tip, branch_tip, commit;
+	struct ws_merge_result res;
+	struct strvec owners_note; /* "path (owned by ws-1: kept from ...)" */
+};
+#define JOB_INIT(idx) { (idx), NULL, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, \
+			STRBUF_INIT, { { 0 } }, { { 0 } }, { { 0 } }, \
+			WS_MERGE_RESULT_INIT, STRVEC_INIT }
+
+static void job_release(struct ws_merge_job *j)
+{
+	free(j->branch);
+	strvec_clear(&j->ours_owns);
+	strvec_clear(&j->ours_owner);
+	strvec_clear(&j->next);
+	strbuf_release(&j->deps);
+	ws_merge_result_release(&j->res);
+	strvec_clear(&j->owners_note);
+}
+
+static const char *id_of(struct merge_ctx *c, size_t i)
+{
+	return c->plan.ws[i].id;
+}
+
+static int is_merged(const char *status)
+{
+	return status && (!strcmp(status, WS_MERGED) || !strcmp(status, WS_CLEANED));
+}
+
+/* Lock and re-read the state (the last read is dropped). */
+static void state_lock(struct merge_ctx *c)
+{
+	ws_state_release(&c->st);
+	ws_state_lock(&c->st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+}
+
+static void state_commit(struct merge_ctx *c)
+{
+	if (ws_state_commit(&c->st) < 0)
+		die_errno("cannot write '%s'", c->st.state_path);
+}
+
+/* Read the state without locking (for -n and the ordering). */
+static void state_read(struct merge_ctx *c)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	ws_state_release(&c->st);
+	if (ws_state_read(&c->st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	strbuf_release(&err);
+}
+
+/* One line of output: human or porcelain. */
+static void report(struct merge_ctx *c, enum outcome o, size_t i,
+		   const git_oid *oid, const char *detail, const char *human)
+{
+	char hex[GIT_OID_HEXSZ + 1] = "";
+	struct strbuf sb = STRBUF_INIT;
+
+	if (oid)
+		ws_oid_hex(oid, hex);
+	if (c->porcelain) {
+		strbuf_addf(&sb, "%s\t%s\t%s\t", outcome_name[o], id_of(c, i), hex);
+		strbuf_add_sanitized(&sb, detail ? detail : "");
+	} else {
+		const char *p = human, *nl;
+
+		if (!human || !*human)
+			goto out;
+		/* sanitize each line; the newlines are ours */
+		while ((nl = strchr(p, '\n'))) {
+			char *line = xstrndup(p, nl - p);
+
+			strbuf_add_sanitized(&sb, line);
+			strbuf_addch(&sb, '\n');
+			free(line);
+			p = nl + 1;
+		}
+		strbuf_add_sanitized(&sb, p);
+	}
+	printf("%s\n", sb.buf);
+out:
+	strbuf_release(&sb);
+}
+
+/*
+ * The workstreams to merge, in merge order: the queue (or the ids given,
+ * which must be queued), dependencies first, then queue order.
+ */
+static void merge_order(struct merge_ctx *c, int argc, const char **argv,
+			size_t **order, size_t *nr, int *bad)
+{
+	size_t *sel = xcalloc(c->plan.nr + 1, sizeof(*sel));
+	char *emitted = xcalloc(c->plan.nr + 1, 1), *chosen;
+	size_t n = 0, q, k, j, out = 0;
+	int i;
+
+	chosen = xcalloc(c->plan.nr + 1, 1);
+	for (i = 0; i < argc; i++) {
+		ssize_t x = plan_find(&c->plan, argv[i]);
+		const char *status;
+
+		if (x < 0)
+			die("'%s' is not a workstream of plan '%s'", argv[i],
+			    c->plan.name);
+		if (ws_queue_contains(&c->st, argv[i])) {
+			chosen[x] = 1;
+			continue;
+		}
+		status = ws_state_get(&c->st, argv[i], "status");
+		error("'%s' is not in the merge queue (status: %s)", argv[i],
+		      status ? status : "none");
+		if (!is_merged(status))
+			advise("a workstream enters the queue when 'git ws-converge %s' passes",
+			       argv[i]);
+		*bad = 1;
+	}
+	for (q = 0; q < ws_queue_nr(&c->st); q++) {
+		const char *id = ws_queue_item(&c->st, q);
+		ssize_t x = plan_find(&c->plan, id);
+
+		if (x < 0) {
+			warning("queued workstream '%s' is not in plan '%s'; ignoring it",
+				id, c->plan.name);
+			continue;
+		}
+		if (argc && !chosen[x])
+			continue;
+		for (k = 0; k < n; k++)
+			if (sel[k] == (size_t)x)
+				break;
+		if (k == n)
+			sel[n++] = x;
+	}
+	*order = xcalloc(n + 1, sizeof(**order));
+	while (out < n) {
+		for (k = 0; k < n; k++) {
+			const struct plan_workstream *w = &c->plan.ws[sel[k]];
+			int ready = 1;
+
+			if (emitted[sel[k]])
+				continue;
+			for (j = 0; j < w->dep_nr && ready; j++) {
+				size_t d = w->dep_idx[j], m;
+
+				for (m = 0; m < n; m++)
+					if (sel[m] == d && !emitted[d])
+						ready = 0;
+			}
+			if (ready)
+				break;
+		}
+		if (k == n)
+			BUG("the plan's graph has a cycle");
+		emitted[sel[k]] = 1;
+		(*order)[out++] = sel[k];
+	}
+	*nr = n;
+	free(sel);
+	free(emitted);
+	free(chosen);
+}
+
+/* The dependencies of ws[i] that are not merged, or NULL (caller frees). */
+static char *unmerged_deps(struct merge_ctx *c, size_t i)
+{
+	const struct plan_workstream *w = &c->plan.ws[i];
+	struct strbuf sb = STRBUF_INIT;
+	size_t j;
+
+	for (j = 0; j < w->dep_nr; j++) {
+		size_t d = w->dep_idx[j];
+		const char *status = ws_state_get(&c->st, id_of(c, d), "status");
+
+		if (is_merged(status) && c->done_in_run[d] >= 0)
+			continue;
+		strbuf_addf(&sb, "%s%s (%s)", sb.len ? ", " : "", id_of(c, d),
+			    c->done_in_run[d] < 0 ? "did not merge in this run" :
+			    status ? status : "not started");
+	}
+	if (!sb.len) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Fill the job from the state (the caller holds the state, locked or not). */
+static void job_from_state(struct merge_ctx *c, struct ws_merge_job *j)
+{
+	const struct plan_workstream *w = &c->plan.ws[j->i];
+	const char *branch = ws_state_get(&c->st, w->id, "branch");
+	size_t k, m;
+
+	free(j->branch);
+	j->branch = xstrdup(branch ? branch : w->branch);
+	strvec_clear(&j->ours_owns);
+	strvec_clear(&j->ours_owner);
+	strvec_clear(&j->next);
+	strbuf_reset(&j->deps);
+	ws_merged_contracts(&c->plan, &c->st, j->i, &j->ours_owns, &j->ours_owner);
+	for (k = 0; k < w->dep_nr; k++) {
+		const char *d = id_of(c, w->dep_idx[k]);
+		const char *oid = ws_state_get(&c->st, d, "merge-oid");
+
+		strbuf_addf(&j->deps, "%s%s", k ? ", " : "", d);
+		if (oid)
+			strbuf_addf(&j->deps, " (merged as %.7s)", oid);
+	}
+	/* dependents whose other dependencies are all merged */
+	for (k = 0; k < c->plan.nr; k++) {
+		const struct plan_workstream *o = &c->plan.ws[k];
+		int depends = 0, others = 1;
+
+		for (m = 0; m < o->dep_nr; m++) {
+			size_t d = o->dep_idx[m];
+
+			if (d == j->i)
+				depends = 1;
+			else if (!is_merged(ws_state_get(&c->st, id_of(c, d), "status")))
+				others = 0;
+		}
+		if (depends && others)
+			strvec_push(&j->next, o->id);
+	}
+}
+
+/* Who owns each path the merge resolved by contract, for the message. */
+static void note_owners(struct merge_ctx *c, struct ws_merge_job *j)
+{
+	const struct plan_workstream *w = &c->plan.ws[j->i];
+	size_t k, m;
+
+	strvec_clear(&j->owners_note);
+	for (k = 0; k < j->res.resolved.nr; k++) {
+		const char *path = j->res.resolved.v[k];
+		const char *owner = NULL;
+
+		if (ws_merge_owns(&w->contract, path)) {
+			strvec_pushf(&j->owners_note, "%s (owned by %s: kept from %s)",
+				     path, w->id, j->branch);
+			continue;
+		}
+		for (m = 0; m < j->ours_owns.nr && !owner; m++) {
+			struct strvec one = STRVEC_INIT;
+
+			strvec_push(&one, j->ours_owns.v[m]);
+			if (ws_merge_owns(&one, path))
+				owner = j->ours_owner.v[m];
+			strvec_clear(&one);
+		}
+		strvec_pushf(&j->owners_note, "%s (owned by %s: kept from %s)",
+			     path, owner ? owner : "a merged workstream", c->base);
+	}
+}
+
+/*
+ * "Gates: ..." from the convergence report (git ws-converge writes one
+ * "PASS|FAIL|SKIP  <gate>  <detail>" line per gate): "9 passed, 1 skipped
+ * (todo)"; else its first line.
+ */
+static void gates_summary(struct merge_ctx *c, size_t i, struct strbuf *out)
+{
+	static const char *const word[] = { "PASS", "FAIL", "SKIP" };
+	static const char *const said[] = { "passed", "failed", "skipped" };
+	char *path = ws_path(&c->repo, "reports/%s", id_of(c, i));
+	char *buf = NULL, *line, *save = NULL;
+	struct strvec names[3] = { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT };
+	const char *first = NULL;
+	size_t k;
+	int any = 0;
+
+	if (read_file(path, &buf, NULL) < 0) {
+		strbuf_addstr(out, "no convergence report");
+		free(path);
+		return;
+	}
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!first)
+			first = line;
+		for (k = 0; k < 3; k++) {
+			const char *p = line + 4;
+			size_t n;
+
+			if (strncmp(line, word[k], 4) || (*p != ' ' && *p != '\t'))
+				continue;
+			p += strspn(p, " \t");
+			n = strcspn(p, " \t");
+			if (n)
+				strvec_pushf(&names[k], "%.*s", (int)n, p);
+		}
+	}
+	for (k = 0; k < 3; k++) {
+		if (!names[k].nr)
+			continue;
+		strbuf_addf(out, "%s%zu %s", any++ ? ", " : "", names[k].nr, said[k]);
+		if (k) {
+			strbuf_addstr(out, " (");
+			ws_strvec_join(out, &names[k], ", ");
+			strbuf_addch(out, ')');
+		}
+	}
+	if (!any && first)
+		strbuf_add_sanitized(out, first);
+	else if (!any)
+		strbuf_addstr(out, "empty convergence report");
+	for (k = 0; k < 3; k++)
+		strvec_clear(&names[k]);
+	free(buf);
+	free(path);
+}
+
+static void merge_message(struct merge_ctx *c, struct ws_merge_job *j,
+			  struct strbuf *msg)
+{
+	const struct plan_workstream *w = &c->plan.ws[j->i];
+
+	strbuf_addf(msg, "Merge %s: ", w->id);
+	strbuf_add_sanitized(msg, w->title);
+	strbuf_addf(msg, "\n\nImplements %s of plan ", w->id);
+	strbuf_add_sanitized(msg, c->plan.name);
+	strbuf_addstr(msg, ".\nContracts: ");
+	if (w->contract.nr)
+		ws_strvec_join(msg, &w->contract, ", ");
+	else
+		strbuf_addstr(msg, "none");
+	if (j->owners_note.nr) {
+		strbuf_addstr(msg, "; conflicts resolved for the owner: ");
+		ws_strvec_join(msg, &j->owners_note, ", ");
+	}
+	strbuf_addf(msg, "\nDependencies: %s\nGates: ",
+		    j->deps.len ? j->deps.buf : "none");
+	gates_summary(c, j->i, msg);
+	if (c->no_verify)
+		strbuf_addstr(msg, "; merge result not tested (--no-verify)");
+	strbuf_addstr(msg, "\nNext: ");
+	if (j->next.nr) {
+		ws_strvec_join(msg, &j->next, ", ");
+		strbuf_addf(msg, " can now proceed\n");
+	} else {
+		strbuf_addstr(msg, "nothing waits for this\n");
+	}
+}
+
+/* A signature from `git var GIT_<who>_IDENT`: config and environment, as git merge. */
+static git_signature *ident(struct merge_ctx *c, const char *who)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	git_signature *sig = NULL;
+
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	strvec_pushf(&cp.args, "--git-dir=%s", git_repository_path(c->repo.repo));
+	strvec_push(&cp.args, "var");
+	strvec_pushf(&cp.args, "GIT_%s_IDENT", who);
+	if (capture_command(&cp, &out, &err)) {
+		strbuf_rtrim(&err);
+		error("cannot tell who you are: %s", err.buf);
+		advise("set your name and email with 'git config --global user.name ...' and\n"
+		       "'git config --global user.email ...'");
+		exit(WS_EXIT_FATAL);
+	}
+	strbuf_rtrim(&out);
+	if (git_signature_from_buffer(&sig, out.buf) < 0)
+		die_git("cannot parse the identity '%s'", out.buf);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return sig;
+}
+
+static void create_merge_commit(struct merge_ctx *c, struct ws_merge_job *j)
+{
+	git_signature *author = ident(c, "AUTHOR"), *committer = ident(c, "COMMITTER");
+	git_commit *p1 = NULL, *p2 = NULL;
+	git_tree *tree = NULL;
+	struct strbuf msg = STRBUF_INIT;
+
+	note_owners(c, j);
+	merge_message(c, j, &msg);
+	if (git_commit_lookup(&p1, c->repo.repo, &j->base_tip) < 0 ||
+	    git_commit_lookup(&p2, c->repo.repo, &j->branch_tip) < 0 ||
+	    git_tree_lookup(&tree, c->repo.repo, &j->res.tree) < 0)
+		die_git("cannot read the merge's commits");
+	if (git_commit_create_v(&j->commit, c->repo.repo, NULL, author, committer,
+				NULL, msg.buf, tree, 2, p1, p2) < 0)
+		die_git("cannot create the merge commit of '%s'", id_of(c, j->i));
+	git_tree_free(tree);
+	git_commit_free(p1);
+	git_commit_free(p2);
+	git_signature_free(author);
+	git_signature_free(committer);
+	strbuf_release(&msg);
+}
+
+/*
+ * Refuse when a worktree with the base checked out has uncommitted
+ * changes in paths the merge changes. Returns 0 when it may go on.
+ */
+static int check_base_worktrees(struct merge_ctx *c, struct ws_merge_job *j,
+				const struct strvec *wts)
+{
+	struct strvec touched = STRVEC_INIT;
+	size_t k;
+	int ret = 0;
+
+	if (!wts->nr)
+		return 0;
+	if (ws_tree_changed_paths(&c->repo, &j->base_tip, &j->res.tree, &touched) < 0)
+		return -1;
+	for (k = 0; k < wts->nr && !ret; k++) {
+		struct strvec dirty = STRVEC_INIT, both = STRVEC_INIT;
+		struct strbuf list = STRBUF_INIT;
+
+		if (ws_worktree_changed_paths(wts->v[k], &dirty) < 0) {
+			ret = -1;
+		} else if (ws_paths_intersect(&dirty, &touched, &both)) {
+			ws_strvec_join(&list, &both, ", ");
+			error("'%s' is checked out in '%s', which has uncommitted changes that the merge of '%s' would overwrite: %s",
+			      c->base, wts->v[k], id_of(c, j->i), list.buf);
+			advise("commit or stash them there, then run 'git ws-merge' again");
+			report(c, REFUSED, j->i, NULL, list.buf, "");
+			ret = -1;
+		}
+		strvec_clear(&dirty);
+		strvec_clear(&both);
+		strbuf_release(&list);
+	}
+	strvec_clear(&touched);
+	return ret;
+}
+
+/* Check out `commit` in the scratch worktree under .git/ws/. */
+static int prepare_scratch(struct merge_ctx *c, const char *path,
+			   const char *hex)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char *dotgit = xstrfmt("%s/.git", path);
+	int ret;
+
+	if (path_exists(dotgit)) {
+		ws_git_in(&cp, path);
+		cp.no_stdin = 1;
+		strvec_pushv(&cp.args, (const char *[]){ "checkout", "--quiet",
+			     "--detach", "--force", hex, NULL });
+		ret = run_command(&cp);
+		if (!ret) {
+			cp = (struct child_process)CHILD_PROCESS_INIT;
+			ws_git_in(&cp, path);
+			cp.no_stdin = 1;
+			strvec_pushv(&cp.args, (const char *[]){ "clean", "-q",
+				     "-fdx", NULL });
+			ret = run_command(&cp);
+		}
+		if (!ret)
+			goto out;
+		warning("the scratch worktree '%s' is broken; making it again", path);
+		cp = (struct child_process)CHILD_PROCESS_INIT;
+		cp.git_cmd = 1;
+		cp.no_stdin = 1;
+		cp.no_stderr = 1;
+		strvec_pushf(&cp.args, "--git-dir=%s", c->repo.commondir);
+		strvec_pushv(&cp.args, (const char *[]){ "worktree", "remove",
+			     "--force", "--force", path, NULL });
+		run_command(&cp);
+	}
+	if (path_exists(path)) {
+		ret = error("'%s' is in the way of git ws-merge's scratch worktree", path);
+		advise("remove it; git ws-merge makes it again");
+		goto out;
+	}
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	strvec_pushf(&cp.args, "--git-dir=%s", c->repo.commondir);
+	strvec_pushv(&cp.args, (const char *[]){ "worktree", "prune", NULL });
+	run_command(&cp);
+	cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	strvec_pushf(&cp.args, "--git-dir=%s", c->repo.commondir);
+	strvec_pushv(&cp.args, (const char *[]){ "worktree", "add", "--quiet",
+		     "--detach", path, hex, NULL });
+	ret = run_command(&cp) ? error("cannot create the scratch worktree '%s'", path) : 0;
+out:
+	free(dotgit);
+	return ret;
+}
+
+/*
+ * Run the test command on the merge commit in the scratch worktree.
+ * Returns 0 when it passes, 1 when it fails, -1 on error.
+ */
+static int test_merge(struct merge_ctx *c, struct ws_merge_job *j,
+		      const char *log)
+{
+	const struct plan_workstream *w = &c->plan.ws[j->i];
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char *scratch = ws_path(&c->repo, "scratch");
+	char hex[GIT_OID_HEXSZ + 1];
+	int fd = -1, code, timed_out = 0, ret = -1;
+
+	if (!w->test || !*w->test) {
+		ret = 0;
+		goto out;
+	}
+	if (prepare_scratch(c, scratch, ws_oid_hex(&j->commit, hex)) < 0)
+		goto out;
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		error_errno("cannot open '%s'", log);
+		goto out;
+	}
+	if (!c->porcelain && isatty(2))
+		fprintf(stderr, "Testing the merge of %s into %s (%.7s)...\n",
+			w->id, c->base, hex);
+	strvec_push(&cp.args, w->test);
+	cp.use_shell = 1;
+	cp.dir = scratch;
+	cp.no_stdin = 1;
+	cp.out = fd;
+	cp.err = fd;
+	cp.new_pgrp = 1;
+	strvec_pushv(&cp.env, (const char *[]){ "GIT_DIR", "GIT_WORK_TREE",
+		     "GIT_INDEX_FILE", "GIT_COMMON_DIR", NULL });
+	strvec_pushf(&cp.env, "WS_ID=%s", w->id);
+	strvec_pushf(&cp.env, "WS_TITLE=%s", w->title);
+	strvec_pushf(&cp.env, "WS_SLUG=%s", w->slug);
+	strvec_pushf(&cp.env, "WS_BRANCH=%s", j->branch);
+	strvec_pushf(&cp.env, "WS_BASE=%s", c->base);
+	strvec_pushf(&cp.env, "WS_WORKTREE=%s", scratch);
+	strvec_pushf(&cp.env, "WS_PLAN=%s", c->plan.name);
+	strvec_pushf(&cp.env, "WS_MERGE_OID=%s", hex);
+	strvec_pushf(&cp.env, "WS_LOG=%s", log);
+	strvec_pushf(&cp.env, "GIT_WS_DIR=%s", c->repo.ws_dir);
+	if (start_command(&cp) < 0)
+		goto out;
+	close(fd);
+	fd = -1;
+	code = finish_command_timeout(&cp, w->timeout * 1000, 5000, &timed_out);
+	if (timed_out)
+		warning("the tests of the merge of '%s' timed out after %lds",
+			w->id, w->timeout);
+	ret = code ? 1 : 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(scratch);
+	return ret;
+}
+
+/* Make a worktree that has the base checked out follow it from old to new. */
+static void follow(struct merge_ctx *c, const char *wt, const git_oid *old,
+		   const git_oid *new)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char o[GIT_OID_HEXSZ + 1], n[GIT_OID_HEXSZ + 1];
+
+	ws_git_in(&cp, wt);
+	cp.no_stdin = 1;
+	strvec_pushv(&cp.args, (const char *[]){ "read-tree", "-m", "-u",
+		     ws_oid_hex(old, o), ws_oid_hex(new, n), NULL });
+	if (run_command(&cp)) {
+		error("'%s' moved to %.7s, but its worktree '%s' could not follow",
+		      c->base, n, wt);
+		advise("its files are still those of %.7s; look at 'git -C %s status'",
+		       o, wt);
+	}
+}
+
+/* Move the done file, logs and report of a merged workstream to the archive. */
+static void archive(struct merge_ctx *c, size_t i)
+{
+	const char *id = id_of(c, i);
+	char *dir = ws_path(&c->repo, "archive/%s", c->plan.name);
+	struct strvec from = STRVEC_INIT, to = STRVEC_INIT;
+	char *logs = ws_path(&c->repo, "logs");
+	DIR *d;
+	struct dirent *de;
+	size_t k, n = strlen(id);
+
+	if (mkdir_p(dir) < 0) {
+		error_errno("cannot create '%s'", dir);
+		goto out;
+	}
+	strvec_pushf(&from, "%s/coordination/%s.done", c->repo.ws_dir, id);
+	strvec_pushf(&to, "%s/%s.done", dir, id);
+	strvec_pushf(&from, "%s/reports/%s", c->repo.ws_dir, id);
+	strvec_pushf(&to, "%s/%s.report", dir, id);
+	/* logs/<id>.* that are not another workstream's (ids may hold dots) */
+	d = opendir(logs);
+	while (d && (de = readdir(d))) {
+		int other = 0;
+
+		if (strncmp(de->d_name, id, n) || de->d_name[n] != '.')
+			continue;
+		for (k = 0; k < c->plan.nr; k++) {
+			const char *o = id_of(c, k);
+			size_t on = strlen(o);
+
+			if (on > n && !strncmp(o, id, n) &&
+			    !strncmp(de->d_name, o, on) && de->d_name[on] == '.')
+				other = 1;
+		}
+		if (other)
+			continue;
+		strvec_pushf(&from, "%s/%s", logs, de->d_name);
+		strvec_pushf(&to, "%s/%s", dir, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	for (k = 0; k < from.nr; k++)
+		if (path_exists(from.v[k]) && rename(from.v[k], to.v[k]) < 0)
+			error_errno("cannot move '%s' to '%s'", from.v[k], to.v[k]);
+	ws_state_set(&c->st, id, "archive", dir);
+out:
+	strvec_clear(&from);
+	strvec_clear(&to);
+	free(logs);
+	free(dir);
+}
+
+/*
+ * Take ws[i] out of the queue and back to `done` with `reason`: it must
+ * converge again.
+ */
+static void send_back(struct merge_ctx *c, size_t i, const char *reason)
+{
+	state_lock(c);
+	if (ws_queue_contains(&c->st, id_of(c, i)) ||
+	    !strcmp(ws_state_get(&c->st, id_of(c, i), "status") ?: "", WS_CONVERGED)) {
+		ws_state_set_status(&c->st, id_of(c, i), WS_DONE, reason);
+		ws_queue_remove(&c->st, id_of(c, i));
+	}
+	state_commit(c);
+}
+
+/* Read the state under its lock and check ws[i] may still merge. */
+static int still_mergeable(struct merge_ctx *c, struct ws_merge_job *j)
+{
+	const char *id = id_of(c, j->i);
+	const char *status;
+	char *waiting;
+	struct strbuf sb = STRBUF_INIT;
+
+	state_lock(c);
+	status = ws_state_get(&c->st, id, "status");
+	if (!ws_queue_contains(&c->st, id) || !status ||
+	    strcmp(status, WS_CONVERGED)) {
+		strbuf_addf(&sb, "%s: no longer queued (status: %s)", id,
+			    status ? status : "none");
+		report(c, SKIPPED, j->i, NULL, "no longer queued", sb.buf);
+		goto no;
+	}
+	if ((waiting = unmerged_deps(c, j->i))) {
+		strbuf_addf(&sb, "%s: skipped, waiting for %s; it stays queued",
+			    id, waiting);
+		report(c, SKIPPED, j->i, NULL, waiting, sb.buf);
+		free(waiting);
+		goto no;
+	}
+	job_from_state(c, j);
+	ws_state_release(&c->st);
+	strbuf_release(&sb);
+	return 1;
+no:
+	ws_state_release(&c->st);
+	strbuf_release(&sb);
+	return 0;
+}
+
+/* The reason of a conflict: "conflict: a, b (touched by ws-1, ws-2)". */
+static void conflict_reason(struct merge_ctx *c, struct ws_merge_job *j,
+			    struct strbuf *out)
+{
+	struct strvec who = STRVEC_INIT;
+
+	strbuf_addstr(out, "conflict: ");
+	ws_strvec_join(out, &j->res.conflicts, ", ");
+	if (!ws_merge_touched_by(&c->repo, &c->plan, &j->base_tip, &c->stop,
+				 &j->res.conflicts, &who) && who.nr) {
+		strbuf_addstr(out, " (touched by ");
+		ws_strvec_join(out, &who, ", ");
+		strbuf_addch(out, ')');
+	} else {
+		strbuf_addf(out, " (changed on %s outside the plan)", c->base);
+	}
+	strvec_clear(&who);
+}
+
+/* Tips of the base and the branch; -1 after an error. */
+static int read_tips(struct merge_ctx *c, struct ws_merge_job *j)
+{
+	if (ws_branch_tip(&c->repo, c->base, &j->base_tip) < 0)
+		return error("base branch '%s' does not exist", c->base);
+	if (ws_branch_tip(&c->repo, j->branch, &j->branch_tip) < 0)
+		return error("branch '%s' of '%s' does not exist", j->branch,
+			     id_of(c, j->i));
+	return 0;
+}
+
+static int compute(struct merge_ctx *c, struct ws_merge_job *j)
+{
+	ws_merge_result_release(&j->res);
+	return ws_merge_compute(&c->repo, &j->base_tip, &j->branch_tip,
+				&c->plan.ws[j->i].contract, &j->ours_owns,
+				&j->res);
+}
+
+/*
+ * Step 6: record ws[j->i] as merged at `oid` (its merge commit, or the
+ * base tip when the base already had everything), archive its files,
+ * unblock its dependents, and say so.
+ */
+static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
+			  const git_oid *oid, int already)
+{
+	const char *id = id_of(c, j->i);
+	char hex[GIT_OID_HEXSZ + 1];
+	struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
+
+	ws_oid_hex(oid, hex);
+	state_lock(c);
+	ws_state_set_status(&c->st, id, WS_MERGED, NULL);
+	ws_state_set(&c->st, id, "merge-oid", hex);
+	ws_queue_remove(&c->st, id);
+	archive(c, j->i);
+	ws_update_blocked(&c->plan, &c->st);
+	state_commit(c);
+	c->done_in_run[j->i] = 1;
+
+	if (already)
+		strbuf_addf(&sb, "%s: already in %s at %.7s, nothing to merge (",
+			    id, c->base, hex);
+	else
+		strbuf_addf(&sb, "%s: merged into %s as %.7s (", id, c->base, hex);
+	strbuf_add_sanitized(&sb, c->plan.ws[j->i].title);
+	strbuf_addch(&sb, ')');
+	if (j->owners_note.nr) {
+		strbuf_addstr(&sb, "\n  resolved for the owner: ");
+		ws_strvec_join(&sb, &j->owners_note, ", ");
+	}
+	if (j->next.nr) {
+		strbuf_addstr(&sb, "\n  Next: ");
+		ws_strvec_join(&sb, &j->next, ", ");
+		strbuf_addstr(&sb, " can now proceed");
+	}
+	ws_strvec_join(&detail, &j->next, " ");
+	report(c, MERGED, j->i, oid, detail.buf, sb.buf);
+	strbuf_release(&sb);
+	strbuf_release(&detail);
+}
+
+/* Merge one workstream, steps 1 to 6 of the issue. */
+static enum outcome merge_one(struct merge_ctx *c, size_t i)
+{
+	struct ws_merge_job j = JOB_INIT(i);
+	const char *id = id_of(c, i);
+	char *log = ws_path(&c->repo, "logs/%s.merge.log", id);
+	char *ref = xstrfmt("refs/heads/%s", c->base);
+	char *reflog = xstrfmt("ws-merge: merge %s", id);
+	struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
+	struct strvec wts = STRVEC_INIT;
+	enum outcome o = FAILED;
+	int tries, err;
+
+	for (tries = 0; tries < MAX_TRIES; tries++) {
+		git_reference *new_ref = NULL;
+		size_t k;
+
+		strbuf_reset(&sb);
+		strbuf_reset(&detail);
+		strvec_clear(&wts);
+		if (!still_mergeable(c, &j)) {
+			o = SKIPPED;
+			goto out;
+		}
+		if (read_tips(c, &j) < 0)
+			goto out;
+		if (git_oid_equal(&j.branch_tip, &j.base_tip) ||
+		    git_graph_descendant_of(c->repo.repo, &j.base_tip,
+					    &j.branch_tip) == 1) {
+			/* git merge: "Already up to date"; no empty merge commit */
+			record_merged(c, &j, &j.base_tip, 1);
+			o = MERGED;
+			goto out;
+		}
+		if (compute(c, &j) < 0)
+			goto out;
+
+		if (!j.res.clean) {
+			conflict_reason(c, &j, &sb);
+			send_back(c, i, sb.buf);
+			strbuf_addf(&detail, "%s: %s; back to done, it must converge again",
+				    id, sb.buf);
+			report(c, CONFLICT, i, NULL, sb.buf, detail.buf);
+			o = CONFLICT;
+			goto out;
+		}
+
+		create_merge_commit(c, &j);
+		ws_branch_worktrees(&c->repo, c->base, &wts);
+		if (check_base_worktrees(c, &j, &wts) < 0) {
+			o = REFUSED;
+			goto out;
+		}
+
+		if (!c->no_verify) {
+			int t = test_merge(c, &j, log);
+
+			if (t < 0)
+				goto out;
+			if (t > 0) {
+				strbuf_addf(&sb, "tests failed on the merge result: see %s", log);
+				send_back(c, i, sb.buf);
+				strbuf_reset(&detail);
+				strbuf_addf(&detail, "%s: %s; back to done, it must converge again",
+					    id, sb.buf);
+				report(c, TESTS_FAILED, i, &j.commit, log, detail.buf);
+				o = TESTS_FAILED;
+				goto out;
+			}
+		}
+
+		/* the worktree may have changed while the tests ran */
+		if (check_base_worktrees(c, &j, &wts) < 0) {
+			o = REFUSED;
+			goto out;
+		}
+		err = git_reference_create_matching(&new_ref, c->repo.repo, ref,
+						    &j.commit, 1, &j.base_tip,
+						    reflog);
+		git_reference_free(new_ref);
+		if (err == GIT_EMODIFIED) {
+			fprintf(stderr, "'%s' moved while '%s' was being merged; starting over\n",
+				c->base, id);
+			continue;
+		}
+		if (err < 0) {
+			error_git("cannot update '%s'", c->base);
+			goto out;
+		}
+		for (k = 0; k < wts.nr; k++)
+			follow(c, wts.v[k], &j.base_tip, &j.commit);
+
+		record_merged(c, &j, &j.commit, 0);
+		o = MERGED;
+		goto out;
+	}
+	error("'%s' kept moving; gave up merging '%s' after %d tries", c->base,
+	      id, MAX_TRIES);
+	advise("run 'git ws-merge' again when nobody is committing to it");
+out:
+	if (o == FAILED)
+		report(c, FAILED, i, NULL, "see the error above", "");
+	strvec_clear(&wts);
+	strbuf_release(&sb);
+	strbuf_release(&detail);
+	job_release(&j);
+	free(reflog);
+	free(ref);
+	free(log);
+	return o;
+}
+
+/*
+ * -n: whether each workstream would merge into the current base tip, and
+ * what would conflict with whom; nothing is written (git merge-tree only
+ * adds the merged objects to the object store, as git merge-tree does).
+ * Returns 1 when any would not merge.
+ */
+static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
+{
+	struct ws_merge_job *jobs = xcalloc(nr + 1, sizeof(*jobs));
+	git_oid *ours = xcalloc(nr + 1, sizeof(*ours));
+	git_oid *theirs = xcalloc(nr + 1, sizeof(*theirs));
+	const struct strvec **t_owns = xcalloc(nr + 1, sizeof(*t_owns));
+	const struct strvec **o_owns = xcalloc(nr + 1, sizeof(*o_owns));
+	struct ws_merge_result *res = xcalloc(nr + 1, sizeof(*res));
+	int *ok = xcalloc(nr + 1, sizeof(*ok));
+	size_t n, k, batch = 0;
+	int ret = 0;
+
+	/* every merge against the current base tip, in one merge-tree run */
+	for (n = 0; n < nr; n++) {
+		struct ws_merge_job init = JOB_INIT(order[n]);
+		struct ws_merge_result rinit = WS_MERGE_RESULT_INIT;
+
+		jobs[n] = init;
+		job_from_state(c, &jobs[n]);
+		if (read_tips(c, &jobs[n]) < 0)
+			continue;
+		ok[n] = 1;
+		ours[batch] = jobs[n].base_tip;
+		theirs[batch] = jobs[n].branch_tip;
+		t_owns[batch] = &c->plan.ws[order[n]].contract;
+		o_owns[batch] = &jobs[n].ours_owns;
+		res[batch++] = rinit;
+	}
+	if (ws_merge_compute_many(&c->repo, batch, ours, theirs, t_owns, o_owns,
+				  res) < 0)
+		batch = 0; /* compute them one by one below, naming the culprit */
+	for (n = 0, k = 0; n < nr; n++) {
+		if (!ok[n])
+			continue;
+		if (batch) {
+			jobs[n].res = res[k++];
+		} else if (compute(c, &jobs[n]) < 0) {
+			ok[n] = 0;
+		}
+	}
+
+	for (n = 0; n < nr; n++) {
+		size_t i = order[n];
+		struct ws_merge_job *j = &jobs[n];
+		const struct plan_workstream *w = &c->plan.ws[i];
+		struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
+
+		/* a dependency queued before it counts as merged if it would merge */
+		for (k = 0; k < w->dep_nr; k++) {
+			size_t d = w->dep_idx[k];
+			const char *ds = ws_state_get(&c->st, id_of(c, d), "status");
+
+			if (is_merged(ds) || c->done_in_run[d] > 0)
+				continue;
+			strbuf_addf(&detail, "%s%s (%s)", detail.len ? ", " : "",
+				    id_of(c, d), c->done_in_run[d] < 0 ?
+				    "would not merge" : ds ? ds : "not started");
+		}
+		if (detail.len) {
+			strbuf_addf(&sb, "%s: would wait for %s", w->id, detail.buf);
+			report(c, SKIPPED, i, NULL, detail.buf, sb.buf);
+			c->done_in_run[i] = -1;
+			ret = 1;
+			goto next;
+		}
+		if (!ok[n]) {
+			report(c, FAILED, i, NULL, "see the error above", "");
+			c->done_in_run[i] = -1;
+			ret = 1;
+			goto next;
+		}
+		if (!j->res.clean) {
+			conflict_reason(c, j, &detail);
+			strbuf_addf(&sb, "%s: would not merge: %s", w->id, detail.buf);
+			if (!c->porcelain) {
+				strbuf_addstr(&sb, "\n");
+				strbuf_addbuf(&sb, &j->res.messages);
+				strbuf_rtrim(&sb);
+			}
+			report(c, CONFLICT, i, NULL, detail.buf, sb.buf);
+			c->done_in_run[i] = -1;
+			ret = 1;
+			goto next;
+		}
+		note_owners(c, j);
+		ws_strvec_join(&detail, &j->owners_note, ", ");
+		strbuf_addf(&sb, "%s: would merge cleanly into %s", w->id, c->base);
+		if (detail.len)
+			strbuf_addf(&sb, " (resolved for the owner: %s)", detail.buf);
+		report(c, MERGED, i, &j->res.tree, detail.buf, sb.buf);
+		c->done_in_run[i] = 1;
+next:
+		strbuf_release(&sb);
+		strbuf_release(&detail);
+	}
+	for (n = 0; n < nr; n++)
+		job_release(&jobs[n]);
+	free(jobs);
+	free(ours);
+	free(theirs);
+	free(t_owns);
+	free(o_owns);
+	free(res);
+	free(ok);
+	return ret;
+}
+
+/* --push: `git push <remote> <base>`, as the user would run it. */
+static int push(struct merge_ctx *c)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char *remote = NULL;
+	int code;
+
+	if (c->push && *c->push) {
+		remote = xstrdup(c->push);
+	} else {
+		char *key = xstrfmt("branch.%s.remote", c->base);
+
+		remote = ws_config_get(&c->repo, key);
+		if (!remote)
+			remote = xstrdup("origin");
+		free(key);
+	}
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	cp.stdout_to_stderr = 1;
+	strvec_pushf(&cp.args, "--git-dir=%s", git_repository_path(c->repo.repo));
+	strvec_pushv(&cp.args, (const char *[]){ "push", remote, c->base, NULL });
+	code = run_command(&cp);
+	if (c->porcelain)
+		printf("push\t%s\t%s\t%s\n", remote, c->base, code ? "rejected" : "ok");
+	else if (!code)
+		printf("Pushed '%s' to '%s'.\n", c->base, remote);
+	if (code) {
+		error("'git push %s %s' failed; '%s' stays merged here", remote,
+		      c->base, c->base);
+		advise("see git push's message above; run it yourself once the remote accepts it");
+	}
+	free(remote);
+	return code ? -1 : 0;
+}
+
+/* Serialise whole runs: a second git ws-merge waits (bounded), then gives up. */
+static int merge_lock(struct merge_ctx *c)
+{
+	char *path = ws_path(&c->repo, "merge.lock");
+	long timeout = ws_lock_timeout_ms(&c->repo);
+	int fd = hold_flock(path, 0);
+
+	if (fd < 0 && errno == EWOULDBLOCK) {
+		fprintf(stderr, "Waiting for another git ws-merge to finish (at most %ld ms)...\n",
+			timeout);
+		fd = hold_flock(path, timeout);
+	}
+	if (fd < 0) {
+		if (errno == EWOULDBLOCK) {
+			error("another git ws-merge is running in this repository");
+			advise("wait for it to finish; it merges the whole queue\n"
+			       "(the wait is bounded by ws.lockTimeout, in milliseconds)");
+			exit(WS_EXIT_FATAL);
+		}
+		die_errno("cannot lock '%s'", path);
+	}
+	free(path);
+	return fd;
+}
+
+int cmd_main(int argc, const char **argv)
+{
+	struct merge_ctx c;
+	struct option options[] = {
+		OPT__DRY_RUN(&c.dry_run),
+		OPT_BOOL(0, "no-verify", &c.no_verify,
+			 "do not run the test command on the merge result"),
+		OPT_STRING_OPTARG(0, "push", &c.push, "remote",
+				  "push the base branch afterwards (default: its remote, else origin)",
+				  ""),
+		OPT__PORCELAIN(&c.porcelain),
+		OPT_END()
+	};
+	size_t *order = NULL, nr = 0, n, i;
+	int bad = 0, lock_fd = -1;
+
+	memset(&c, 0, sizeof(c));
+	argc = parse_options(argc, argv, options, merge_usage);
+
+	ws_repo_open(&c.repo);
+	ws_load_plan(&c.repo, &c.plan);
+	c.base = c.plan.base;
+	if (!c.base)
+		die("plan '%s' names no base branch", c.plan.name);
+	c.done_in_run = xcalloc(c.plan.nr + 1, sizeof(*c.done_in_run));
+	if (!c.dry_run) {
+		ws_repo_ensure_dirs(&c.repo);
+		lock_fd = merge_lock(&c);
+	}
+
+	state_read(&c);
+	for (i = 0; i < c.plan.nr; i++) {
+		const char *b = ws_state_get(&c.st, id_of(&c, i), "base-oid");
+
+		if (b && strvec_find(&c.stop, b) < 0)
+			strvec_push(&c.stop, b);
+	}
+	merge_order(&c, argc, argv, &order, &nr, &bad);
+	if (!nr && !bad && !c.porcelain)
+		printf("Nothing to merge: the merge queue is empty.\n");
+
+	if (c.dry_run) {
+		bad |= dry_run(&c, order, nr);
+		if (c.push && !c.porcelain)
+			printf("Would push '%s' afterwards.\n", c.base);
+	} else {
+		for (n = 0; n < nr; n++) {
+			size_t k = order[n];
+
+			if (merge_one(&c, k) != MERGED) {
+				c.done_in_run[k] = -1;
+				bad = 1;
+			}
+		}
+		if (c.push && push(&c) < 0)
+			bad = 1;
+	}
+
+	if (lock_fd >= 0)
+		release_flock(lock_fd);
+	ws_state_release(&c.st);
+	strvec_clear(&c.stop);
+	free(order);
+	free(c.done_in_run);
+	plan_release(&c.plan);
+	ws_repo_close(&c.repo);
+	return bad ? WS_EXIT_NO : WS_EXIT_OK;
+}

@@ -1,0 +1,94 @@
+#ifndef MERGE_QUEUE_H
+#define MERGE_QUEUE_H
+
+#include "compat.h"
+#include "plan.h"
+#include "repo.h"
+#include "run.h"
+#include "state.h"
+#include "strbuf.h"
+#include "strvec.h"
+
+/*
+ * The mechanics of `git ws-merge` that are not the merge itself
+ * (mergetree.h): which worktrees have a branch checked out, what is
+ * uncommitted in them, which paths a merge changes, and which merged
+ * workstreams last touched a path.
+ */
+
+/*
+ * Prepare cp to run git inside the worktree `dir`: git_cmd, dir, and
+ * GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and GIT_COMMON_DIR unset so
+ * that git finds that worktree's repository itself. `dir` is borrowed.
+ */
+void ws_git_in(struct child_process *cp, const char *dir);
+
+/*
+ * The worktrees whose HEAD is refs/heads/<branch>, appended to `out` as
+ * absolute paths: the main worktree (from <common dir>/HEAD) and every
+ * linked one (<common dir>/worktrees/<name>/HEAD and gitdir), read
+ * directly, because libgit2 1.5's git_branch_is_checked_out() answers
+ * 1 for every branch when one .git/worktrees entry is broken
+ * (research/libgit2.md §0). A linked worktree whose directory is gone is
+ * left out.
+ */
+void ws_branch_worktrees(const struct ws_repo *r, const char *branch,
+			 struct strvec *out);
+
+/*
+ * The paths with uncommitted changes (staged or not) or untracked files
+ * in the worktree at `path`, as `git status --porcelain` lists them
+ * (renames as both paths; ignored files do not count), appended to out,
+ * sorted. Returns 0, or -1 after printing an error.
+ */
+int ws_worktree_changed_paths(const char *path, struct strvec *out);
+
+/*
+ * The paths whose entry differs between tree `a` and tree `b` (no rename
+ * detection, so a rename gives both paths), appended to out in tree order.
+ * Returns 0, or -1 after printing an error.
+ */
+int ws_tree_changed_paths(const struct ws_repo *r, const git_oid *a,
+			  const git_oid *b, struct strvec *out);
+
+/*
+ * Append to `common` every string of `a` that is also in `b` (a path of
+ * `b` that is a directory of a path of `a` counts too). Returns how many.
+ */
+int ws_paths_intersect(const struct strvec *a, const struct strvec *b,
+		       struct strvec *common);
+
+/*
+ * Which merged workstreams last touched `paths`: walks the first-parent
+ * history of `tip` (stopping at the commits in `stop`, e.g. the base the
+ * plan was allocated on) for merge commits whose subject is "Merge
+ * <id>: ..." with <id> a workstream of `plan`, and diffs each against
+ * its first parent. A path no merge touched is attributed to the last
+ * merge that touched its directory (a directory rename on one side, a
+ * file added to it on the other). The ids found go to `ids`, in the order
+ * of `paths`, unique. Returns 0, or -1 after printing an error.
+ */
+int ws_merge_touched_by(const struct ws_repo *r, const struct plan *plan,
+			const git_oid *tip, const struct strvec *stop,
+			const struct strvec *paths, struct strvec *ids);
+
+/*
+ * The contract ownership of a merge of ws[i] (DESIGN.md §1, the issue of
+ * git ws-merge step 2), for ws_merge_compute(): the contract entries of
+ * every other workstream whose status is `merged` (or `cleaned`) go to
+ * `ours_owns`, and, when `owners` is not NULL, the id owning each entry
+ * to `owners` (same index). theirs_owns is simply plan->ws[i].contract.
+ * git ws-merge and the mergeable gate of git ws-converge both use this.
+ */
+void ws_merged_contracts(const struct plan *plan, const struct ws_state *st,
+			 size_t i, struct strvec *ours_owns,
+			 struct strvec *owners);
+
+/* Sort a strvec and drop duplicates. */
+void ws_strvec_sort_unique(struct strvec *sv);
+
+/* Append the items of sv, separated by `sep`, to out (sanitized). */
+void ws_strvec_join(struct strbuf *out, const struct strvec *sv,
+		    const char *sep);
+
+#endif
