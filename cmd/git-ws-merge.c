@@ -683,11 +683,53 @@ out:
 }
 
 /*
- * Take ws[i] out of the queue and back to `done` with `reason`: it must
- * converge again.
+ * Write .git/ws/reports/<id>, the last report of ws[i], so that its next
+ * iteration reads (through WS_REPORT) why the merge sent it back: the
+ * reason, what to do, and the end of the test log when there is one.
  */
-static void send_back(struct merge_ctx *c, size_t i, const char *reason)
+static void write_merge_report(struct merge_ctx *c, size_t i,
+			       const char *reason, const char *log)
 {
+	char *path = ws_path(&c->repo, "reports/%s", id_of(c, i));
+	struct strbuf sb = STRBUF_INIT;
+	char now[32];
+
+	iso8601_now(now);
+	strbuf_addf(&sb, "git ws-merge report for %s (%s)\n\n", id_of(c, i), now);
+	strbuf_addf(&sb, "FAIL  merge  %s\n\n", reason);
+	if (!log) {
+		strbuf_addf(&sb, "What to do: bring '%s' into your branch (git merge %s),\n"
+			    "resolve the conflicts in the files above, commit, and converge again.\n",
+			    c->base, c->base);
+	} else {
+		char *text = NULL;
+		size_t len = 0, start, lines = 0;
+
+		strbuf_addf(&sb, "What to do: the tests pass on your branch but fail once it is merged\n"
+			    "with '%s': bring '%s' into your branch, fix, commit, and converge again.\n",
+			    c->base, c->base);
+		if (!read_file(log, &text, &len)) {
+			for (start = len; start > 0 && lines <= 40; start--)
+				if (text[start - 1] == '\n')
+					lines++;
+			strbuf_addf(&sb, "\nThe end of %s:\n%s", log, text + start);
+			free(text);
+		}
+	}
+	if (write_file_atomically(path, sb.buf, sb.len, LOCK_BREAK_STALE) < 0)
+		warning("cannot write '%s': %s", path, strerror(errno));
+	strbuf_release(&sb);
+	free(path);
+}
+
+/*
+ * Take ws[i] out of the queue and back to `done` with `reason`: it must
+ * converge again. `log` is the test log when the tests failed.
+ */
+static void send_back(struct merge_ctx *c, size_t i, const char *reason,
+		      const char *log)
+{
+	write_merge_report(c, i, reason, log);
 	state_lock(c);
 	if (ws_queue_contains(&c->st, id_of(c, i)) ||
 	    !strcmp(ws_state_get(&c->st, id_of(c, i), "status") ?: "", WS_CONVERGED)) {
@@ -852,7 +894,7 @@ static enum outcome merge_one(struct merge_ctx *c, size_t i)
 
 		if (!j.res.clean) {
 			conflict_reason(c, &j, &sb);
-			send_back(c, i, sb.buf);
+			send_back(c, i, sb.buf, NULL);
 			strbuf_addf(&detail, "%s: %s; back to done, it must converge again",
 				    id, sb.buf);
 			report(c, CONFLICT, i, NULL, sb.buf, detail.buf);
@@ -874,7 +916,7 @@ static enum outcome merge_one(struct merge_ctx *c, size_t i)
 				goto out;
 			if (t > 0) {
 				strbuf_addf(&sb, "tests failed on the merge result: see %s", log);
-				send_back(c, i, sb.buf);
+				send_back(c, i, sb.buf, log);
 				strbuf_reset(&detail);
 				strbuf_addf(&detail, "%s: %s; back to done, it must converge again",
 					    id, sb.buf);

@@ -107,6 +107,11 @@ test_expect_success 'a conflict sends the workstream back; the queue goes on' '
 	grep "^ws-4: skipped, waiting for ws-2 (did not merge in this run); it stays queued" out
 '
 
+test_expect_success 'the report the next iteration reads says why and what to do' '
+	grep "^FAIL  merge  conflict: shared.txt (touched by ws-1)" repo/.git/ws/reports/ws-2 &&
+	grep "git merge main" repo/.git/ws/reports/ws-2
+'
+
 test_expect_success 'the conflicting branch and its worktree are untouched' '
 	(cd repo-ws-2 && git status --porcelain >../st && cat shared.txt >../shared) &&
 	test_must_be_empty st &&

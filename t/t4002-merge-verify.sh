@@ -109,7 +109,9 @@ test_expect_success 'tests failing on the merge result keep the base where it wa
 	) &&
 	test_must_be_empty st &&
 	test_cmp expect tested &&
-	grep "^ws-2: tests failed on the merge result" out
+	grep "^ws-2: tests failed on the merge result" out &&
+	grep "^FAIL  merge  tests failed on the merge result" repo/.git/ws/reports/ws-2 &&
+	grep "The end of .*ws-2.merge.log" repo/.git/ws/reports/ws-2
 '
 
 test_expect_success '--no-verify merges without running the tests' '
