@@ -73,7 +73,7 @@ int ws_done_timestamp_is_valid(const char *s)
 			return 0;
 		if (*p == ':')
 			p++;
-		if (*p && !digits(&p, 2))
+		if (!digits(&p, 2))
 			return 0;
 	}
 	return !*p;

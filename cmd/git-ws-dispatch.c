@@ -1,0 +1,594 @@
+/*
+ * git ws-dispatch: run the plan's command in every ready workstream's
+ * worktree, several at once, and record how each one ended.
+ */
+#include "compat.h"
+#include "dispatch.h"
+#include "parse-options.h"
+#include "plan.h"
+#include "repo.h"
+#include "state.h"
+#include "usage.h"
+#include "wrapper.h"
+#include "ws.h"
+
+static const char * const dispatch_usage[] = {
+	"git ws-dispatch [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--detach] [-n | --dry-run] [--porcelain] [--retry] [<id>...] [-- <command> [<args>...]]",
+	NULL
+};
+
+struct dispatch_ctx {
+	struct ws_repo repo;
+	struct plan plan;
+	struct ws_state st;
+	struct ws_dispatch d;
+	const char **ids;       /* named on the command line */
+	size_t ids_nr;
+	const char **command;   /* after "--", NULL-terminated; NULL if none */
+	int jobs, retries, detach, dry_run, porcelain, retry;
+	long timeout;           /* -1: the plan's */
+	int tty;                /* progress redrawn on stderr */
+	int drawn;              /* lines of the progress block on screen */
+};
+
+/* ------------------------------------------------------------ output */
+
+static void add_field(struct strbuf *sb, const char *s)
+{
+	size_t start = sb->len, i;
+
+	strbuf_add_sanitized(sb, s);
+	for (i = start; i < sb->len; i++)
+		if (sb->buf[i] == '\t')
+			sb->buf[i] = ' ';
+}
+
+static void format_elapsed(struct strbuf *sb, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+
+	if (s >= 3600)
+		strbuf_addf(sb, "%lu:%02lu:%02lu", (unsigned long)(s / 3600),
+			    (unsigned long)(s / 60 % 60), (unsigned long)(s % 60));
+	else
+		strbuf_addf(sb, "%lu:%02lu", (unsigned long)(s / 60),
+			    (unsigned long)(s % 60));
+}
+
+/* The live block on a terminal: one line per running job, then counts. */
+static void draw_progress(struct dispatch_ctx *c, struct strbuf *out)
+{
+	size_t done, failed, running, queued, i;
+	uint64_t now = monotonic_ms();
+
+	ws_dispatch_counts(&c->d, &done, &failed, &running, &queued);
+	c->drawn = 0;
+	for (i = 0; i < c->d.nr; i++) {
+		const struct ws_job *job = c->d.jobs[i];
+		const char *title = c->plan.ws[job->idx].title;
+		struct strbuf t = STRBUF_INIT;
+
+		if (job->phase != WS_JOB_RUNNING)
+			continue;
+		strbuf_addf(out, "  %-14s ", job->id);
+		format_elapsed(out, now - job->started_ms);
+		if (job->tries > 1)
+			strbuf_addf(out, "  attempt %d", job->tries);
+		strbuf_add_sanitized(&t, title ? title : "");
+		if (t.len > 40) {
+			strbuf_setlen(&t, 37);
+			strbuf_addstr(&t, "...");
+		}
+		strbuf_addf(out, "  %s\033[K\n", t.buf);
+		strbuf_release(&t);
+		c->drawn++;
+	}
+	strbuf_addf(out, "%zu/%zu done", done, c->d.nr);
+	if (failed)
+		strbuf_addf(out, ", %zu failed", failed);
+	strbuf_addf(out, ", %zu running, %zu queued\033[K\n", running, queued);
+	c->drawn++;
+}
+
+static void event_line(struct dispatch_ctx *c, struct ws_job *job,
+		       enum ws_dispatch_event ev, struct strbuf *out)
+{
+	struct strbuf el = STRBUF_INIT;
+
+	format_elapsed(&el, job->ended_ms - job->started_ms);
+	switch (ev) {
+	case WS_EV_START:
+		strbuf_addf(out, "%s: started (attempt %d, pid %ld)", job->id,
+			    job->attempts, (long)job->pid);
+		if (job->prepare_note && job->tries == 1)
+			strbuf_addf(out, "; %s", job->prepare_note);
+		break;
+	case WS_EV_RETRY:
+		strbuf_addf(out, "%s: %s; retrying", job->id, job->result);
+		break;
+	case WS_EV_DONE:
+		strbuf_addf(out, "%s: done (%s, %s)", job->id, job->result, el.buf);
+		break;
+	case WS_EV_FAILED:
+		strbuf_addf(out, "%s: failed: %s", job->id,
+			    job->reason ? job->reason : job->result);
+		break;
+	case WS_EV_SKIPPED:
+		strbuf_addf(out, "%s: %s", job->id, job->result);
+		break;
+	case WS_EV_TICK:
+		break;
+	}
+	strbuf_release(&el);
+}
+
+static void on_event(struct ws_dispatch *d, struct ws_job *job,
+		     enum ws_dispatch_event ev)
+{
+	struct dispatch_ctx *c = d->data;
+	struct strbuf line = STRBUF_INIT, out = STRBUF_INIT;
+
+	if (job)
+		event_line(c, job, ev, &line);
+	if (!c->tty) {
+		if (line.len) {
+			strbuf_add_sanitized(&out, line.buf);
+			strbuf_addch(&out, '\n');
+		}
+	} else {
+		if (c->drawn)
+			strbuf_addf(&out, "\033[%dA\r\033[J", c->drawn);
+		if (line.len && (ev != WS_EV_START || job->prepare_note)) {
+			strbuf_add_sanitized(&out, line.buf);
+			strbuf_addstr(&out, "\033[K\n");
+		}
+		draw_progress(c, &out);
+	}
+	if (out.len)
+		write_in_full(2, out.buf, out.len);
+	strbuf_release(&line);
+	strbuf_release(&out);
+}
+
+static void print_summary(struct dispatch_ctx *c)
+{
+	size_t done, failed, running, queued, i;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (c->tty && c->drawn) {
+		fprintf(stderr, "\033[%dA\r\033[J", c->drawn);
+		c->drawn = 0;
+	}
+	ws_dispatch_counts(&c->d, &done, &failed, &running, &queued);
+	for (i = 0; i < c->d.nr; i++) {
+		const struct ws_job *job = c->d.jobs[i];
+		const char *what = job->ok ? WS_DONE :
+				   job->skipped ? "not-started" : WS_FAILED;
+		const char *why = job->ok || !job->reason ? job->result : job->reason;
+
+		strbuf_reset(&sb);
+		if (c->porcelain) {
+			strbuf_addf(&sb, "dispatched\t%s\t%s\t%d\t", job->id, what,
+				    job->tries);
+			add_field(&sb, why ? why : "");
+		} else {
+			strbuf_addf(&sb, "  %-14s %-11s ", job->id, what);
+			if (job->tries) {
+				format_elapsed(&sb, job->ended_ms - job->started_ms);
+				strbuf_addstr(&sb, "  ");
+			}
+			strbuf_add_sanitized(&sb, why ? why : "");
+		}
+		printf("%s\n", sb.buf);
+	}
+	if (!c->porcelain)
+		printf("%zu workstream%s dispatched: %zu done, %zu failed%s\n",
+		       c->d.nr, c->d.nr == 1 ? "" : "s", done, failed,
+		       c->d.interrupted ? " (interrupted)" : "");
+	strbuf_release(&sb);
+}
+
+/* ---------------------------------------------------------- selection */
+
+static void explain_not_ready(struct dispatch_ctx *c, const char *id,
+			      const char *status)
+{
+	const char *reason = ws_state_get(&c->st, id, "reason");
+
+	if (!status) {
+		error("'%s' is not allocated", id);
+		advise("allocate the plan again with 'git ws-alloc <plan>'");
+	} else if (!strcmp(status, WS_BLOCKED)) {
+		error("'%s' is not ready: it is blocked (%s)", id,
+		      reason ? reason : "waiting for its dependencies");
+		advise("merge its dependencies first ('git ws-merge')");
+	} else if (!strcmp(status, WS_IN_PROGRESS)) {
+		error("'%s' is not ready: it is already in progress (pid %s)", id,
+		      ws_state_get(&c->st, id, "pid") ? ws_state_get(&c->st, id, "pid") : "unknown");
+		advise("wait for it; its output goes to '.git/ws/logs/%s.log'", id);
+	} else if (!strcmp(status, WS_FAILED)) {
+		error("'%s' is not ready: it failed (%s)", id,
+		      reason ? reason : "no reason recorded");
+		advise("run it again with 'git ws-dispatch --retry %s'", id);
+	} else {
+		error("'%s' is not ready: it is %s", id, status);
+		advise("only 'ready' workstreams are dispatched; see 'git ws-status'");
+	}
+}
+
+/*
+ * Another dispatch runs a workstream in the worktree of plan->ws[idx]:
+ * return its id, else NULL.
+ */
+static const char *worktree_taken(struct dispatch_ctx *c, size_t idx)
+{
+	const char *wt = ws_state_get(&c->st, c->plan.ws[idx].id, "worktree");
+	size_t i;
+
+	for (i = 0; wt && i < c->plan.nr; i++) {
+		const char *id = c->plan.ws[i].id;
+		const char *s = ws_state_get(&c->st, id, "status");
+		const char *w = ws_state_get(&c->st, id, "worktree");
+
+		if (i != idx && s && !strcmp(s, WS_IN_PROGRESS) && w && !strcmp(w, wt))
+			return id;
+	}
+	return NULL;
+}
+
+/* Put the named failed workstreams back to ready (--retry). */
+static void retry_failed(struct dispatch_ctx *c)
+{
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < c->ids_nr; i++) {
+		const char *id = c->ids[i];
+		const char *s = ws_state_get(&c->st, id, "status");
+
+		if (plan_find(&c->plan, id) < 0)
+			continue; /* select() says so */
+		if (s && !strcmp(s, WS_READY))
+			continue;
+		if (!s || strcmp(s, WS_FAILED)) {
+			bad = error("cannot retry '%s': it has not failed (it is %s)",
+				    id, s ? s : "not allocated");
+			continue;
+		}
+		ws_state_set_status(&c->st, id, WS_READY, NULL);
+	}
+	if (bad) {
+		advise("--retry only takes workstreams whose status is 'failed'");
+		exit(WS_EXIT_FATAL);
+	}
+}
+
+static void select_named(struct dispatch_ctx *c, struct ws_job_opts *opts)
+{
+	size_t i, k;
+	int bad = 0;
+
+	for (i = 0; i < c->ids_nr; i++) {
+		const char *id = c->ids[i];
+		ssize_t idx = plan_find(&c->plan, id);
+		const char *s, *other;
+
+		for (k = 0; k < i; k++)
+			if (!strcmp(c->ids[k], id))
+				break;
+		if (k < i)
+			continue;
+		if (idx < 0) {
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_add_sanitized(&sb, id);
+			bad = error("no workstream '%s' in plan '%s'", sb.buf,
+				    c->plan.name);
+			strbuf_release(&sb);
+			continue;
+		}
+		s = ws_state_get(&c->st, id, "status");
+		if (!s || strcmp(s, WS_READY)) {
+			explain_not_ready(c, id, s);
+			bad = -1;
+			continue;
+		}
+		if ((other = worktree_taken(c, idx))) {
+			bad = error("'%s' shares its worktree with '%s', which is in progress",
+				    id, other);
+			advise("dispatch it when '%s' has ended", other);
+			continue;
+		}
+		if (!ws_dispatch_add(&c->d, &c->st, idx, opts))
+			bad = -1;
+	}
+	if (bad)
+		exit(WS_EXIT_FATAL);
+}
+
+static void select_ready(struct dispatch_ctx *c, struct ws_job_opts *opts)
+{
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		size_t idx = c->plan.order[i];
+		const char *id = c->plan.ws[idx].id;
+		const char *s = ws_state_get(&c->st, id, "status");
+		const char *other;
+
+		if (!s || strcmp(s, WS_READY))
+			continue;
+		if ((other = worktree_taken(c, idx))) {
+			warning("'%s' waits: it shares its worktree with '%s', which is in progress",
+				id, other);
+			continue;
+		}
+		if (!ws_dispatch_add(&c->d, &c->st, idx, opts))
+			bad = -1;
+	}
+	if (bad)
+		exit(WS_EXIT_FATAL);
+}
+
+/* Tell the user about workstreams ws_reap_vanished() finalised. */
+static void reap_vanished(struct dispatch_ctx *c)
+{
+	struct strvec before = STRVEC_INIT;
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *s = ws_state_get(&c->st, c->plan.ws[i].id, "status");
+
+		if (s && !strcmp(s, WS_IN_PROGRESS))
+			strvec_push(&before, c->plan.ws[i].id);
+	}
+	if (before.nr && ws_reap_vanished(&c->repo, &c->st)) {
+		for (i = 0; i < before.nr; i++) {
+			const char *s = ws_state_get(&c->st, before.v[i], "status");
+			const char *r = ws_state_get(&c->st, before.v[i], "reason");
+
+			if (!strcmp(s, WS_IN_PROGRESS))
+				continue;
+			warning("'%s' was in progress but its process is gone: now %s%s%s",
+				before.v[i], s, r ? ": " : "", r ? r : "");
+		}
+	}
+	strvec_clear(&before);
+}
+
+/* 1 when the first dispatch of `job` would change its branch. */
+static int would_bring_up(struct dispatch_ctx *c, const struct ws_job *job)
+{
+	git_oid base, tip;
+
+	if (!job->first || !c->plan.base ||
+	    ws_branch_tip(&c->repo, c->plan.base, &base) < 0 ||
+	    ws_branch_tip(&c->repo, job->branch, &tip) < 0)
+		return 0;
+	return !git_oid_equal(&base, &tip) &&
+	       git_graph_descendant_of(c->repo.repo, &tip, &base) != 1;
+}
+
+static void print_dry_run(struct dispatch_ctx *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < c->d.nr; i++) {
+		const struct ws_job *job = c->d.jobs[i];
+		char *cmd = ws_job_command_line(job);
+
+		strbuf_reset(&sb);
+		if (c->porcelain) {
+			strbuf_addf(&sb, "would-start\t%s\t", job->id);
+			add_field(&sb, job->worktree);
+			strbuf_addch(&sb, '\t');
+			add_field(&sb, cmd);
+		} else {
+			strbuf_addf(&sb, "would start %s in ", job->id);
+			strbuf_add_sanitized(&sb, job->worktree);
+			strbuf_addstr(&sb, ": ");
+			strbuf_add_sanitized(&sb, cmd);
+			if (would_bring_up(c, job))
+				strbuf_addf(&sb, " (after bringing '%s' up to '%s')",
+					    job->branch, c->plan.base);
+		}
+		printf("%s\n", sb.buf);
+		free(cmd);
+	}
+	strbuf_release(&sb);
+}
+
+/* ------------------------------------------------------------ detach */
+
+/*
+ * Fork the dispatcher that runs in the background, in its own session,
+ * with its chatter in logs/_dispatch.log (no id can start with '_').
+ * Returns its pid in the parent and 0 in it.
+ */
+static pid_t detach_dispatcher(struct dispatch_ctx *c)
+{
+	char *log = ws_path(&c->repo, "logs/_dispatch.log");
+	pid_t pid;
+	int fd;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die_errno("cannot fork the background dispatcher");
+	if (pid) {
+		free(log);
+		return pid;
+	}
+	/* the flock belongs to the parent until it commits: do not unlock it */
+	close(c->st.lock_fd);
+	c->st.lock_fd = -1;
+	setsid();
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	free(log);
+	return 0;
+}
+
+/* ------------------------------------------------------------ main */
+
+static void parse_args(struct dispatch_ctx *c, int argc, const char **argv)
+{
+	const char *timeout = NULL;
+	struct option options[] = {
+		OPT_INTEGER('j', "jobs", &c->jobs, "n",
+			    "run at most <n> commands at once (default: the plan's jobs, else ws.jobs, else the number of CPUs)"),
+		OPT_INTEGER(0, "retries", &c->retries, "n",
+			    "run a failed command up to <n> more times (default 1)"),
+		OPT_STRING(0, "timeout", &timeout, "duration",
+			   "kill a command (its whole process group) after <duration>, e.g. 30m"),
+		OPT_BOOL(0, "detach", &c->detach,
+			 "run in the background and return at once"),
+		OPT__DRY_RUN(&c->dry_run),
+		OPT__PORCELAIN(&c->porcelain),
+		OPT_BOOL(0, "retry", &c->retry,
+			 "put the named failed workstreams back to ready and dispatch them"),
+		OPT_END()
+	};
+	int i;
+
+	c->jobs = -1;
+	c->retries = 1;
+	c->timeout = -1;
+	argc = parse_options_keep_dashdash(argc, argv, options, dispatch_usage);
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		;
+	c->ids = argv;
+	c->ids_nr = i;
+	if (i < argc) {
+		if (i + 1 == argc)
+			usage_msg_opt("no command after '--'", dispatch_usage, options);
+		c->command = argv + i + 1;
+	}
+	if (!c->jobs)
+		usage_msg_opt("--jobs must be at least 1", dispatch_usage, options);
+	if (timeout && parse_duration(timeout, &c->timeout) < 0) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addstr(&sb, "invalid --timeout '");
+		strbuf_add_sanitized(&sb, timeout);
+		strbuf_addstr(&sb, "': expected a duration like 90s, 30m or 2h");
+		usage_msg_opt(sb.buf, dispatch_usage, options);
+	}
+	if (c->retry && !c->ids_nr)
+		usage_msg_opt("--retry needs the ids of the failed workstreams to retry",
+			      dispatch_usage, options);
+	if (c->detach && c->dry_run)
+		usage_msg_opt("--detach and --dry-run cannot be used together",
+			      dispatch_usage, options);
+}
+
+/* The plan's jobs (ws_load_plan() puts ws.jobs there), else the CPUs. */
+static int default_jobs(const struct plan *plan)
+{
+	long ncpu;
+
+	if (plan->jobs > 0)
+		return plan->jobs;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	return ncpu > 0 ? (int)ncpu : 1;
+}
+
+int cmd_main(int argc, const char **argv)
+{
+	struct dispatch_ctx c;
+	struct ws_job_opts opts = WS_JOB_OPTS_INIT;
+	int failed, ret;
+	pid_t bg = 0;
+
+	memset(&c, 0, sizeof(c));
+	parse_args(&c, argc, argv);
+
+	ws_repo_open(&c.repo);
+	ws_load_plan(&c.repo, &c.plan);
+	ws_repo_ensure_dirs(&c.repo);
+	ws_dispatch_init(&c.d, &c.repo, &c.plan);
+	c.d.max_jobs = c.jobs > 0 ? c.jobs : default_jobs(&c.plan);
+	c.d.retries = c.retries;
+	c.d.notify = on_event;
+	c.d.data = &c;
+	if (c.command) {
+		opts.command = c.command[0];
+		opts.args = c.command + 1;
+	}
+	opts.timeout = c.timeout;
+
+	ws_state_lock(&c.st, c.repo.ws_dir, ws_lock_timeout_ms(&c.repo));
+	reap_vanished(&c);
+	ws_update_blocked(&c.plan, &c.st);
+	if (c.retry)
+		retry_failed(&c);
+	if (c.ids_nr)
+		select_named(&c, &opts);
+	else
+		select_ready(&c, &opts);
+
+	if (c.dry_run) {
+		print_dry_run(&c);
+		ws_state_release(&c.st); /* nothing is written */
+		ret = 0;
+		goto out;
+	}
+	if (!c.d.nr) {
+		if (ws_state_commit(&c.st) < 0)
+			die_errno("cannot write '%s'", c.st.state_path);
+		ws_state_release(&c.st);
+		error("no workstream is ready to dispatch");
+		advise("see which are blocked, in progress or failed with 'git ws-status'");
+		ret = WS_EXIT_NO;
+		goto out;
+	}
+
+	if (c.detach)
+		c.d.owner = (bg = detach_dispatcher(&c)) ? bg : getpid();
+	if (!c.detach || bg) {
+		/* the parent (or the only process) records the queue */
+		ws_dispatch_mark_queued(&c.d, &c.st);
+		if (ws_state_commit(&c.st) < 0)
+			die_errno("cannot write '%s'", c.st.state_path);
+	}
+	ws_state_release(&c.st);
+
+	if (bg) {
+		size_t i;
+
+		for (i = 0; i < c.d.nr; i++)
+			if (c.porcelain)
+				printf("detached\t%s\t%ld\n", c.d.jobs[i]->id, (long)bg);
+		if (!c.porcelain)
+			printf("Dispatched %zu workstream%s in the background (pid %ld); see 'git ws-status'\n",
+			       c.d.nr, c.d.nr == 1 ? "" : "s", (long)bg);
+		ret = 0;
+		goto out;
+	}
+
+	c.tty = !c.detach && isatty(2);
+	if (c.tty)
+		c.d.tick_ms = 1000;
+	failed = ws_dispatch_run(&c.d);
+	print_summary(&c);
+	if (c.d.interrupted)
+		ret = 130;
+	else
+		ret = failed ? WS_EXIT_NO : 0;
+out:
+	ws_dispatch_release(&c.d);
+	plan_release(&c.plan);
+	ws_repo_close(&c.repo);
+	return ret;
+}
