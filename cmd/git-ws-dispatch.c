@@ -7,6 +7,7 @@
 #include "parse-options.h"
 #include "plan.h"
 #include "repo.h"
+#include "run.h"
 #include "state.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -14,6 +15,7 @@
 
 static const char * const dispatch_usage[] = {
 	"git ws-dispatch [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--detach] [-n | --dry-run] [--porcelain] [--retry] [<id>...] [-- <command> [<args>...]]",
+	"git ws-dispatch --loop [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--porcelain] [-- <command> [<args>...]]",
 	NULL
 };
 
@@ -25,7 +27,9 @@ struct dispatch_ctx {
 	const char **ids;       /* named on the command line */
 	size_t ids_nr;
 	const char **command;   /* after "--", NULL-terminated; NULL if none */
-	int jobs, retries, detach, dry_run, porcelain, retry;
+	int jobs, retries, detach, dry_run, porcelain, retry, loop;
+	struct ws_job_opts *opts;
+	char **last_status;     /* --loop: per workstream, as last reported */
 	long timeout;           /* -1: the plan's */
 	int tty;                /* progress redrawn on stderr */
 	int drawn;              /* lines of the progress block on screen */
@@ -440,6 +444,313 @@ static pid_t detach_dispatcher(struct dispatch_ctx *c)
 	return 0;
 }
 
+/* ------------------------------------------------------------ loop */
+
+/*
+ * --loop (issue "the main job"): dispatch every ready workstream; as each
+ * command ends, run `git ws-converge` on it and, when it converged,
+ * `git ws-merge`, which unblocks its dependents; dispatch those, and again
+ * what converge or merge sent back (its next iteration reads why in
+ * $WS_REPORT), until max-iterations. The steps run as git would run them,
+ * so each stays usable alone; their output goes to logs/<id>.loop.log.
+ */
+
+/* A merge sent it back: converge did not count that iteration. */
+static int sent_back_by_merge(const char *reason)
+{
+	return !strncmp(reason, "conflict:", 9) ||
+	       !strncmp(reason, "tests failed on the merge result", 32);
+}
+
+/* Run `git ws-<step> [<ids>...]`, its output appended to `log`. */
+static int run_step(struct dispatch_ctx *c, const char *step,
+		    const struct strvec *ids, const char *log_name)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char *log = ws_path(&c->repo, "logs/%s.loop.log", log_name);
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	size_t i;
+	int ret;
+
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	strvec_push(&cp.args, step);
+	for (i = 0; ids && i < ids->nr; i++)
+		strvec_push(&cp.args, ids->v[i]);
+	if (fd >= 0) {
+		cp.out = fd;
+		cp.err = dup(fd);
+	} else {
+		cp.no_stdout = 1;
+	}
+	ret = run_command(&cp);
+	if (ret < 0 || ret > WS_EXIT_NO)
+		warning("'git %s' failed (exit %d); see '%s'", step, ret, log);
+	free(log);
+	return ret;
+}
+
+/* 1 when plan->ws[idx] is queued or running in this dispatch. */
+static int active(struct dispatch_ctx *c, size_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < c->d.nr; i++)
+		if (c->d.jobs[i]->idx == idx && c->d.jobs[i]->phase != WS_JOB_ENDED)
+			return 1;
+	return 0;
+}
+
+/* Print what changed in the state since the last look, one line each. */
+static void report_changes(struct dispatch_ctx *c, const struct ws_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *id = c->plan.ws[i].id;
+		const char *s = ws_state_get(st, id, "status");
+		const char *r = ws_state_get(st, id, "reason");
+		struct strbuf sb = STRBUF_INIT;
+
+		if (!s || (c->last_status[i] && !strcmp(c->last_status[i], s)))
+			continue;
+		free(c->last_status[i]);
+		c->last_status[i] = xstrdup(s);
+		if (!strcmp(s, WS_IN_PROGRESS) || !strcmp(s, WS_DONE))
+			continue; /* the dispatch events say these */
+		strbuf_addf(&sb, "%s: %s", id, s);
+		if (!strcmp(s, WS_MERGED) && ws_state_get(st, id, "merge-oid"))
+			strbuf_addf(&sb, " (%.7s)", ws_state_get(st, id, "merge-oid"));
+		else if (r) {
+			strbuf_addstr(&sb, ": ");
+			strbuf_add_sanitized(&sb, r);
+		}
+		if (c->porcelain) {
+			fprintf(stderr, "%s\n", sb.buf);
+		} else {
+			if (c->tty && c->drawn) {
+				fprintf(stderr, "\033[%dA\r\033[J", c->drawn);
+				c->drawn = 0;
+			}
+			fprintf(stderr, "%s\n", sb.buf);
+		}
+		strbuf_release(&sb);
+	}
+}
+
+/*
+ * Under the state lock: what converge or merge sent back goes back to
+ * ready (or to failed at max-iterations); every ready workstream that is
+ * not running is queued in this dispatch. Returns how many were queued.
+ */
+static size_t feed(struct dispatch_ctx *c)
+{
+	struct ws_state st = WS_STATE_INIT;
+	size_t i, before = c->d.nr;
+
+	ws_state_lock(&st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+	c->st = st;
+	ws_update_blocked(&c->plan, &c->st);
+	for (i = 0; i < c->plan.nr; i++) {
+		size_t idx = c->plan.order[i];
+		const struct plan_workstream *w = &c->plan.ws[idx];
+		const char *s = ws_state_get(&c->st, w->id, "status");
+		const char *r = ws_state_get(&c->st, w->id, "reason");
+
+		if (!s || active(c, idx))
+			continue;
+		if (!strcmp(s, WS_DONE) && r) {
+			long it = ws_state_get_long(&c->st, w->id, "iterations", 0);
+			char *reason = xstrdup(r);
+
+			if (sent_back_by_merge(reason))
+				ws_state_setf(&c->st, w->id, "iterations", "%ld", ++it);
+			if (it >= w->max_iterations) {
+				char *why = xstrfmt("did not converge after %ld iterations: %s",
+						    it, reason);
+				ws_state_set_status(&c->st, w->id, WS_FAILED, why);
+				free(why);
+			} else {
+				char *why = xstrfmt("sent back (iteration %ld): %s", it, reason);
+				struct strbuf msg = STRBUF_INIT;
+
+				ws_state_set_status(&c->st, w->id, WS_READY, why);
+				strbuf_addf(&msg, "%s: ", w->id);
+				strbuf_add_sanitized(&msg, why);
+				fprintf(stderr, "%s\n", msg.buf);
+				strbuf_release(&msg);
+				free(why);
+				s = WS_READY;
+			}
+			free(reason);
+		}
+		if (strcmp(s, WS_READY) || worktree_taken(c, idx))
+			continue;
+		ws_dispatch_add(&c->d, &c->st, idx, c->opts);
+	}
+	ws_dispatch_mark_queued(&c->d, &c->st);
+	if (ws_state_commit(&c->st) < 0)
+		die_errno("cannot write '%s'", c->st.state_path);
+	report_changes(c, &c->st);
+	ws_state_release(&c->st);
+	return c->d.nr - before;
+}
+
+/*
+ * Converge the workstreams whose command ended (`done` with no reason),
+ * then merge the queue. Returns 1 when anything converged or is queued.
+ */
+static void settle(struct dispatch_ctx *c)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct strvec ids = STRVEC_INIT;
+	size_t i;
+	int queued;
+
+	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	for (i = 0; i < c->plan.nr; i++) {
+		size_t idx = c->plan.order[i];
+		const char *id = c->plan.ws[idx].id;
+		const char *s = ws_state_get(&st, id, "status");
+
+		if (s && !strcmp(s, WS_DONE) && !ws_state_get(&st, id, "reason") &&
+		    !active(c, idx))
+			strvec_push(&ids, id);
+	}
+	ws_state_release(&st);
+	if (ids.nr)
+		run_step(c, "ws-converge", &ids, ids.nr == 1 ? ids.v[0] : "_converge");
+	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	queued = ws_queue_nr(&st) > 0;
+	report_changes(c, &st);
+	ws_state_release(&st);
+	if (queued)
+		run_step(c, "ws-merge", NULL, "_merge");
+	strvec_clear(&ids);
+	strbuf_release(&err);
+}
+
+static void loop_on_event(struct ws_dispatch *d, struct ws_job *job,
+			  enum ws_dispatch_event ev)
+{
+	struct dispatch_ctx *c = d->data;
+
+	on_event(d, job, ev);
+	if (ev != WS_EV_DONE || d->interrupted)
+		return;
+	ws_dispatch_flush(d);
+	settle(c);
+	if (!d->interrupted)
+		feed(c);
+}
+
+/*
+ * Resume what an interrupted loop left: workstreams it stopped
+ * ("interrupted") or whose process vanished go back to ready.
+ */
+static void resume(struct dispatch_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *id = c->plan.ws[i].id;
+		const char *s = ws_state_get(&c->st, id, "status");
+		const char *r = ws_state_get(&c->st, id, "reason");
+
+		if (s && !strcmp(s, WS_FAILED) && r &&
+		    (!strncmp(r, "interrupted", 11) || !strncmp(r, "process vanished", 16)))
+			ws_state_set_status(&c->st, id, WS_READY, NULL);
+	}
+}
+
+static int print_loop_summary(struct dispatch_ctx *c)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
+	size_t i, merged = 0;
+
+	if (c->tty && c->drawn) {
+		fprintf(stderr, "\033[%dA\r\033[J", c->drawn);
+		c->drawn = 0;
+	}
+	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	for (i = 0; i < c->plan.nr; i++) {
+		size_t idx = c->plan.order[i];
+		const char *id = c->plan.ws[idx].id;
+		const char *s = ws_state_get(&st, id, "status");
+		const char *r = ws_state_get(&st, id, "reason");
+		long it = ws_state_get_long(&st, id, "iterations", 0);
+		char *log = ws_path(&c->repo, "logs/%s.log", id);
+		int ok = s && (!strcmp(s, WS_MERGED) || !strcmp(s, WS_CLEANED));
+
+		merged += ok;
+		strbuf_reset(&sb);
+		if (c->porcelain) {
+			strbuf_addf(&sb, "loop\t%s\t%s\t%ld\t", id, s ? s : "", it);
+			add_field(&sb, ok ? (ws_state_get(&st, id, "merge-oid") ?: "") : (r ? r : ""));
+			strbuf_addch(&sb, '\t');
+			add_field(&sb, log);
+		} else {
+			strbuf_addf(&sb, "  %-14s %-11s ", id, s ? s : "-");
+			if (ok && ws_state_get(&st, id, "merge-oid"))
+				strbuf_addf(&sb, "%.7s", ws_state_get(&st, id, "merge-oid"));
+			else if (r)
+				strbuf_add_sanitized(&sb, r);
+			if (!ok)
+				strbuf_addf(&sb, "  (log: %s)", log);
+		}
+		printf("%s\n", sb.buf);
+		free(log);
+	}
+	if (!c->porcelain)
+		printf("%zu/%zu merged%s\n", merged, c->plan.nr,
+		       c->d.interrupted ? " (interrupted: run 'git ws-dispatch --loop' again to resume)" : "");
+	ws_state_release(&st);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+	return merged == c->plan.nr ? 0 : WS_EXIT_NO;
+}
+
+static int run_loop(struct dispatch_ctx *c)
+{
+	int ret;
+
+	c->last_status = xcalloc(c->plan.nr + 1, sizeof(*c->last_status));
+	c->d.notify = loop_on_event;
+	c->tty = isatty(2);
+	if (c->tty)
+		c->d.tick_ms = 1000;
+
+	ws_state_lock(&c->st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+	reap_vanished(c);
+	resume(c);
+	if (ws_state_commit(&c->st) < 0)
+		die_errno("cannot write '%s'", c->st.state_path);
+	ws_state_release(&c->st);
+
+	for (;;) {
+		settle(c);
+		if (!feed(c))
+			break;
+		ws_dispatch_run(&c->d);
+		if (c->d.interrupted)
+			break;
+	}
+	ret = print_loop_summary(c);
+	if (c->last_status) {
+		size_t i;
+
+		for (i = 0; i < c->plan.nr; i++)
+			free(c->last_status[i]);
+		free(c->last_status);
+	}
+	return c->d.interrupted ? 130 : ret;
+}
+
 /* ------------------------------------------------------------ main */
 
 static void parse_args(struct dispatch_ctx *c, int argc, const char **argv)
@@ -458,6 +769,8 @@ static void parse_args(struct dispatch_ctx *c, int argc, const char **argv)
 		OPT__PORCELAIN(&c->porcelain),
 		OPT_BOOL(0, "retry", &c->retry,
 			 "put the named failed workstreams back to ready and dispatch them"),
+		OPT_BOOL(0, "loop", &c->loop,
+			 "run the whole plan: dispatch, converge, merge, dispatch what that unblocks, until done"),
 		OPT_END()
 	};
 	int i;
@@ -490,6 +803,9 @@ static void parse_args(struct dispatch_ctx *c, int argc, const char **argv)
 			      dispatch_usage, options);
 	if (c->detach && c->dry_run)
 		usage_msg_opt("--detach and --dry-run cannot be used together",
+			      dispatch_usage, options);
+	if (c->loop && (c->ids_nr || c->detach || c->dry_run || c->retry))
+		usage_msg_opt("--loop runs the whole plan: it takes no ids, --detach, --dry-run or --retry",
 			      dispatch_usage, options);
 }
 
@@ -527,6 +843,12 @@ int cmd_main(int argc, const char **argv)
 		opts.args = c.command + 1;
 	}
 	opts.timeout = c.timeout;
+	c.opts = &opts;
+
+	if (c.loop) {
+		ret = run_loop(&c);
+		goto out;
+	}
 
 	ws_state_lock(&c.st, c.repo.ws_dir, ws_lock_timeout_ms(&c.repo));
 	reap_vanished(&c);

@@ -706,8 +706,17 @@ static void apply_pending(struct ws_dispatch *d, struct ws_state *st)
 	for (i = 0; i < d->pending_nr; i++) {
 		struct ws_pending *p = &d->pending[i];
 		const char *id = p->job->id;
+		const char *now = ws_state_get(st, id, "status");
 
-		ws_state_set_status(st, id, p->status, p->reason);
+		/*
+		 * An agent that ran `git ws-converge` (or more) itself before
+		 * it exited got further than `done`: keep that.
+		 */
+		int further = !p->start && !strcmp(p->status, WS_DONE) && now &&
+			      (!strcmp(now, WS_CONVERGED) || !strcmp(now, WS_MERGED));
+
+		if (!further)
+			ws_state_set_status(st, id, p->status, p->reason);
 		ws_state_setf(st, id, "attempts", "%d", p->attempts);
 		if (p->start) {
 			ws_state_setf(st, id, "pid", "%ld", (long)p->pid);
