@@ -133,6 +133,12 @@ static void repair_interrupted(struct alloc_ctx *c)
 		wt = cfg_get(s, "worktree");
 		branch = cfg_get(s, "branch");
 		base = cfg_get(s, "base-oid");
+		if (c->dry_run) {
+			warning("would undo the interrupted allocation of '%s'", id);
+			ws_state_remove(&c->st, id);
+			free(id);
+			continue;
+		}
 		if (!strcmp(cfg_get(s, "allocating"), "owner")) {
 			if (wt && path_exists(wt) && remove_worktree(wt) < 0)
 				die("'%s' was left half-made by an interrupted git ws-alloc and is not a worktree git knows; remove it by hand",
@@ -145,7 +151,7 @@ static void repair_interrupted(struct alloc_ctx *c)
 		free(id);
 		changed = 1;
 	}
-	if (changed && !c->dry_run && ws_state_write(&c->st) < 0)
+	if (changed && ws_state_write(&c->st) < 0)
 		die_errno("cannot write '%s'", c->st.state_path);
 }
 
@@ -332,7 +338,8 @@ static int populate_worktrees(struct alloc_ctx *c, const char *created)
  * The worktrees and branches are made one at a time without a checkout
  * (a `git worktree add` reads every other worktree's admin files, so two
  * at once can see each other half-made), then populated in parallel,
- * which is where the time goes. Returns 0, or -1 when any failed;
+ * which is where the time goes, then the post-checkout hook runs in each
+ * as after `git worktree add`. Returns 0, or -1 when any failed;
  * created[i] says which worktrees exist.
  */
 static int create_worktrees(struct alloc_ctx *c, char *created)
@@ -351,7 +358,17 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 		}
 		created[i] = 1;
 	}
-	return populate_worktrees(c, created);
+	if (populate_worktrees(c, created) < 0)
+		return -1;
+	/* what `git worktree add` does after its checkout */
+	for (i = 0; i < c->plan.nr; i++)
+		if (created[i] &&
+		    run_git(c->worktree[i], (const char *[]){ "hook", "run",
+				"--ignore-missing", "post-checkout", "--",
+				"0000000000000000000000000000000000000000",
+				c->base_hex, "1", NULL }))
+			warning("the post-checkout hook failed in '%s'", c->worktree[i]);
+	return 0;
 }
 
 /* Remove what this run made and its records; the state is as before. */
@@ -493,8 +510,14 @@ int cmd_main(int argc, const char **argv)
 		c.action[i] = c.alloc.owner[i] == i ? CREATE : SHARE;
 	}
 
-	ws_repo_ensure_dirs(&c.repo);
-	ws_state_lock(&c.st, c.repo.ws_dir, ws_lock_timeout_ms(&c.repo));
+	if (c.dry_run) {
+		/* read only: no lock, no directories, nothing repaired */
+		if (ws_state_read(&c.st, c.repo.ws_dir, &err) < 0)
+			die("%s", err.buf);
+	} else {
+		ws_repo_ensure_dirs(&c.repo);
+		ws_state_lock(&c.st, c.repo.ws_dir, ws_lock_timeout_ms(&c.repo));
+	}
 	repair_interrupted(&c);
 	check_against_state(&c);
 	check_new(&c);

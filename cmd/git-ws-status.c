@@ -63,6 +63,22 @@ static long ahead_of_base(const struct ws_repo *r, const char *branch,
 	return ws_commits_ahead(r, &tip, base_tip);
 }
 
+/*
+ * Append a state value (or `missing` when NULL) for display, with control
+ * characters (tabs too) made harmless, then a tab: values come from a file
+ * anyone can edit.
+ */
+static void add_field(struct strbuf *sb, const char *value, const char *missing)
+{
+	size_t start = sb->len, i;
+
+	strbuf_add_sanitized(sb, value ? value : missing);
+	for (i = start; i < sb->len; i++)
+		if (sb->buf[i] == '\t')
+			sb->buf[i] = ' ';
+	strbuf_addch(sb, '\t');
+}
+
 /* Depth of each workstream: 0 for roots, else 1 + its deepest dependency. */
 static size_t *depths(const struct plan *plan)
 {
@@ -139,6 +155,8 @@ int cmd_main(int argc, const char **argv)
 			die("no workstream '%s' in plan '%s'", argv[k], plan.name);
 		selected[idx] = 1;
 	}
+	if (!plan.base)
+		die("%s/plan names no base branch", repo.ws_dir);
 	if (!ws_branch_tip(&repo, plan.base, &base_tip))
 		base = &base_tip;
 	else if (!opts.porcelain)
@@ -170,15 +188,25 @@ int cmd_main(int argc, const char **argv)
 		wt_state = strcmp(status, WS_CLEANED) ? worktree_state(&cache, wt) : "removed";
 		ahead = ahead_of_base(&repo, branch, base);
 		if (opts.porcelain) {
-			strbuf_addf(&line, "%s\t%s\t%s\t%s\t%ld\t%s\t", w->id, status,
-				    branch ? branch : "", wt ? wt : "", ahead, wt_state);
+			strbuf_addf(&line, "%s\t", w->id);
+			add_field(&line, status, "");
+			add_field(&line, branch, "");
+			add_field(&line, wt, "");
+			strbuf_addf(&line, "%ld\t%s\t", ahead, wt_state);
 			if (reason)
 				strbuf_add_sanitized(&line, reason);
 			fwrite(line.buf, 1, line.len, stdout);
 			putchar(opts.nul ? '\0' : '\n');
 		} else {
-			strbuf_addf(&line, "  %-10s %-12s %s  %s", w->id, status,
-				    branch ? branch : "-", wt ? wt : "-");
+			strbuf_addf(&line, "  %-10s ", w->id);
+			strbuf_add_sanitized(&line, status);
+			strbuf_addf(&line, "%*s", (int)(status && strlen(status) < 12 ? 12 - strlen(status) : 0), "");
+			strbuf_addch(&line, ' ');
+			add_field(&line, branch, "-");
+			strbuf_setlen(&line, line.len - 1);
+			strbuf_addstr(&line, "  ");
+			add_field(&line, wt, "-");
+			strbuf_setlen(&line, line.len - 1);
 			if (ahead >= 0)
 				strbuf_addf(&line, "  +%ld", ahead);
 			strbuf_addf(&line, "  %s", wt_state);

@@ -80,8 +80,9 @@ int cfg_unquote_value(const char *raw, struct strbuf *out, const char **why)
 void cfg_quote_value(struct strbuf *out, const char *value)
 {
 	size_t len = strlen(value);
-	int quote = len && (value[0] == ' ' || value[0] == '\t' ||
-			    value[len - 1] == ' ' || value[len - 1] == '\t' ||
+	/* inih strips any isspace() at either end of a bare value */
+	int quote = len && (isspace((unsigned char)value[0]) ||
+			    isspace((unsigned char)value[len - 1]) ||
 			    strpbrk(value, ";#"));
 
 	if (quote)
@@ -195,9 +196,20 @@ static int prescan(struct parse_state *ps, const char *buf, size_t len,
 		p = buf + start;
 		if (lineno == 1 && n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
 			p += 3;
-		while (*p == ' ' || *p == '\t')
+		/*
+		 * inih's lskip() skips any white space; git config takes only
+		 * blanks and tabs before a key or header: refuse the others
+		 * rather than let the two read different things
+		 */
+		while (p < buf + start + n && isspace((unsigned char)*p)) {
+			if (*p != ' ' && *p != '\t' && *p != '\r' &&
+			    p + 1 < buf + start + n && !isspace((unsigned char)p[1]))
+				return parse_error(ps, lineno,
+						   "unexpected control character (0x%02x) before the text",
+						   (unsigned char)*p);
 			p++;
-		if (*p == '[') {
+		}
+		if (p < buf + start + n && *p == '[') {
 			char *line = xstrndup(p, n - (p - (buf + start)));
 			int r;
 
@@ -265,11 +277,16 @@ int cfg_parse_buf(struct cfg_file *cf, const char *name, const char *buf,
 {
 	struct parse_state ps = { cf, name, NULL, 0, 0, 0, NULL, err };
 	size_t max_line, i;
+	char *copy = NULL;
 	int rc = -1;
 
 	strbuf_reset(err);
 	if (prescan(&ps, buf, len, &max_line))
 		goto out;
+	/* ini_parse_string() needs a NUL; prescan() refused any inside */
+	copy = xmalloc(len + 1);
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
 	/*
 	 * Debian's libinih makes inih's compile-time options run-time
 	 * globals. Indented lines are ordinary keys in git-config syntax, not
@@ -281,7 +298,7 @@ int cfg_parse_buf(struct cfg_file *cf, const char *name, const char *buf,
 	ini_allow_inline_comments = false;
 	ini_stop_on_first_error = true;
 	ini_max_line = max_line + 3 > 200 ? (int)max_line + 3 : 200;
-	rc = ini_parse_string(buf, handler, &ps);
+	rc = ini_parse_string(copy, handler, &ps);
 	if (rc > 0) {
 		if (!err->len)
 			parse_error(&ps, rc, "syntax error (expected 'key = value')");
@@ -300,6 +317,7 @@ int cfg_parse_buf(struct cfg_file *cf, const char *name, const char *buf,
 	}
 	rc = 0;
 out:
+	free(copy);
 	for (i = 0; i < ps.nr_headers; i++) {
 		free(ps.headers[i].name);
 		free(ps.headers[i].sub);

@@ -87,12 +87,120 @@ char *ws_path(const struct ws_repo *r, const char *fmt, ...)
 	return strbuf_detach(&sb, NULL);
 }
 
+/*
+ * Read one shell single-quoted word at *p (git's sq_quote: ' becomes
+ * '\''), appending it to out; stops at whitespace or '=' outside quotes.
+ * Returns 0, or -1 when the text is not such a word.
+ */
+static int sq_dequote_word(const char **p, struct strbuf *out)
+{
+	const char *s = *p;
+
+	if (*s != '\'')
+		return -1;
+	for (;;) {
+		s++;
+		while (*s && *s != '\'')
+			strbuf_addch(out, *s++);
+		if (*s != '\'')
+			return -1;
+		s++;
+		if (s[0] == '\\' && s[1] == '\'' && s[2] == '\'') {
+			strbuf_addch(out, '\'');
+			s += 2;
+			continue;
+		}
+		break;
+	}
+	*p = s;
+	return 0;
+}
+
+/* 1 when config key `a` is `b`: section and name case-insensitively. */
+static int same_key(const char *a, const char *b)
+{
+	const char *da = strchr(a, '.'), *la = strrchr(a, '.');
+	const char *db = strchr(b, '.'), *lb = strrchr(b, '.');
+
+	if (!da || !db || (da - a) != (db - b) || strncasecmp(a, b, da - a) ||
+	    strcasecmp(la, lb))
+		return 0;
+	/* a subsection is case-sensitive */
+	return (la - da) == (lb - db) && !strncmp(da, db, la - da);
+}
+
+/*
+ * The value `git -c key=value` gave for `key` (git passes those to
+ * commands in GIT_CONFIG_PARAMETERS, and `--config-env` or
+ * GIT_CONFIG_COUNT in GIT_CONFIG_KEY_<n>/GIT_CONFIG_VALUE_<n>; libgit2 1.5
+ * reads neither). The last one wins. Returns a new string or NULL.
+ */
+static char *command_line_config(const char *key)
+{
+	const char *params = getenv("GIT_CONFIG_PARAMETERS");
+	const char *count = getenv("GIT_CONFIG_COUNT");
+	char *ret = NULL;
+	int n, i;
+
+	while (params && *params) {
+		struct strbuf k = STRBUF_INIT, v = STRBUF_INIT;
+		int has_value = 0;
+
+		while (*params == ' ')
+			params++;
+		if (!*params || sq_dequote_word(&params, &k) < 0) {
+			strbuf_release(&k);
+			break;
+		}
+		if (*params == '=') {
+			params++;
+			if (sq_dequote_word(&params, &v) < 0) {
+				strbuf_release(&k);
+				strbuf_release(&v);
+				break;
+			}
+			has_value = 1;
+		} else {
+			char *eq = strchr(k.buf, '=');
+			if (eq) {
+				strbuf_addstr(&v, eq + 1);
+				strbuf_setlen(&k, eq - k.buf);
+				has_value = 1;
+			}
+		}
+		if (same_key(k.buf, key)) {
+			free(ret);
+			ret = has_value ? xstrdup(v.buf) : xstrdup("true");
+		}
+		strbuf_release(&k);
+		strbuf_release(&v);
+	}
+	if (count && !parse_nonneg_int(count, &n)) {
+		for (i = 0; i < n; i++) {
+			char name[64];
+			const char *k, *v;
+
+			snprintf(name, sizeof(name), "GIT_CONFIG_KEY_%d", i);
+			k = getenv(name);
+			snprintf(name, sizeof(name), "GIT_CONFIG_VALUE_%d", i);
+			v = getenv(name);
+			if (k && v && same_key(k, key)) {
+				free(ret);
+				ret = xstrdup(v);
+			}
+		}
+	}
+	return ret;
+}
+
 char *ws_config_get(const struct ws_repo *r, const char *key)
 {
 	git_config *cfg = NULL, *snap = NULL;
 	const char *v = NULL;
-	char *ret = NULL;
+	char *ret = command_line_config(key);
 
+	if (ret)
+		return ret;
 	if (git_repository_config(&cfg, r->repo) < 0)
 		die_git("cannot read the git config");
 	if (git_config_snapshot(&snap, cfg) < 0)

@@ -41,8 +41,9 @@ char *ws_path(const struct ws_repo *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * git config values (all scopes, as `git config --get`), read through
- * libgit2 each call. Return the value as a new string (caller frees) or
+ * git config values (all scopes, as `git config --get`): what `git -c`
+ * gave first (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT), then the files,
+ * read through libgit2 each call. Return the value as a new string (caller frees) or
  * NULL when unset; _int returns `def` when unset and dies on a bad value.
  */
 char *ws_config_get(const struct ws_repo *r, const char *key);

@@ -51,6 +51,24 @@ static int read_files(struct ws_state *st, struct strbuf *err)
 			return -1;
 		}
 	}
+	for (i = 0; i < st->queue.nr; i++) {
+		const struct cfg_section *s = &st->queue.sections[i];
+
+		if (strcmp(s->name, "queue") || s->sub) {
+			strbuf_addf(err, "%s:%d: unexpected section '[%s]' (expected [queue])",
+				    st->queue_path, s->lineno, s->name);
+			return -1;
+		}
+		for (j = 0; j < s->nr; j++) {
+			const struct cfg_entry *e = &s->entries[j];
+
+			if (strcmp(e->key, "item")) {
+				strbuf_addf(err, "%s:%d: unknown key '%s' in [queue]",
+					    st->queue_path, e->lineno, e->key);
+				return -1;
+			}
+		}
+	}
 	return 0;
 }
 

@@ -10,17 +10,16 @@ static int dying;
 static void vreport(const char *prefix, const char *fmt, va_list ap,
 		    const char *suffix)
 {
-	char msg[4096];
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT, sb = STRBUF_INIT;
 	char *p;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	for (p = msg; *p; p++)
+	strbuf_vaddf(&msg, fmt, ap);
+	for (p = msg.buf; *p; p++)
 		if (((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n') ||
 		    *p == 0x7f)
 			*p = '?';
 	strbuf_addstr(&sb, prefix);
-	strbuf_addstr(&sb, msg);
+	strbuf_addbuf(&sb, &msg);
 	if (suffix) {
 		strbuf_addstr(&sb, ": ");
 		strbuf_add_sanitized(&sb, suffix);
@@ -28,6 +27,7 @@ static void vreport(const char *prefix, const char *fmt, va_list ap,
 	strbuf_addch(&sb, '\n');
 	fflush(stdout);
 	write_in_full(2, sb.buf, sb.len); /* nothing better to do on failure */
+	strbuf_release(&msg);
 	strbuf_release(&sb);
 }
 

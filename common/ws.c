@@ -67,6 +67,14 @@ char *ws_worktree_path(const struct ws_repo *r, const char *id)
 		free(dir);
 		dir = abs;
 	}
+	if (dir) {
+		/* one spelling for one place: "a/../b" and "b" are the same dir */
+		char *real = realpath(dir, NULL);
+		if (real) {
+			free(dir);
+			dir = real;
+		}
+	}
 	ret = xstrfmt("%s/%s-%s", dir ? dir : parent, name, id);
 	free(dir);
 	free(copy1);

@@ -91,4 +91,17 @@ test_expect_success 'git worktree remove removes an allocated worktree' '
 	test_path_is_missing scratch
 '
 
+test_expect_success 'the post-checkout hook runs in each new worktree, as with git worktree add' '
+	setup_repo hooked &&
+	write_script hooked/.git/hooks/post-checkout <<-\EOF &&
+	echo "$1 $2 $3" >>"$(git rev-parse --git-common-dir)/../../hook.log"
+	EOF
+	(cd hooked && git ws-alloc ../plan >/dev/null) &&
+	test_line_count = 2 hook.log &&
+	base=$(git -C hooked rev-parse main) &&
+	echo "0000000000000000000000000000000000000000 $base 1" >expect &&
+	sort -u hook.log >actual &&
+	test_cmp expect actual
+'
+
 test_done
