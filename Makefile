@@ -24,9 +24,10 @@ DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libgit2 inih jansson 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-WS_CFLAGS = -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+WS_CFLAGS = -pthread -std=gnu99 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 \
 	-I. -Icommon $(DEPS_CFLAGS)
+WS_LDFLAGS = -pthread
 ifdef SANITIZE
 WS_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 WS_LDFLAGS += -fsanitize=$(SANITIZE)

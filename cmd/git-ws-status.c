@@ -10,6 +10,7 @@
 #include "usage.h"
 #include "wrapper.h"
 #include "ws.h"
+#include <pthread.h>
 
 static const char * const status_usage[] = {
 	"git ws-status [--porcelain [-z]] [--graph] [<id>...]",
@@ -22,35 +23,87 @@ struct status_opts {
 	int graph;
 };
 
-/* Worktree cleanliness, computed once per worktree (shared ones repeat). */
+/*
+ * Worktree cleanliness, computed once per worktree (shared ones repeat),
+ * for all of them up front and several at once: each check opens its own
+ * repository (libgit2 objects are per thread) and reads its files, so
+ * with many worktrees this is where the time goes.
+ */
 struct wt_cache {
 	char **path;
 	const char **result;
 	size_t nr, alloc;
+	size_t next;          /* next index to check, under `mutex` */
+	pthread_mutex_t mutex;
 };
+
+static const char *check_worktree(const char *path)
+{
+	int dirty;
+
+	if (!path_exists(path))
+		return "missing";
+	if ((dirty = ws_worktree_is_dirty(path)) < 0)
+		return "broken";
+	return dirty ? "dirty" : "clean";
+}
+
+static void *check_worker(void *data)
+{
+	struct wt_cache *c = data;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&c->mutex);
+		i = c->next++;
+		pthread_mutex_unlock(&c->mutex);
+		if (i >= c->nr)
+			return NULL;
+		c->result[i] = check_worktree(c->path[i]);
+	}
+}
+
+static void cache_add(struct wt_cache *c, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		if (!strcmp(c->path[i], path))
+			return;
+	ALLOC_GROW(c->path, c->nr + 1, c->alloc);
+	c->path[c->nr++] = xstrdup(path);
+}
+
+static void check_all(struct wt_cache *c)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = ncpu > 1 ? (size_t)ncpu : 1, i, started = 0;
+	pthread_t *threads;
+
+	c->result = xcalloc(c->nr + 1, sizeof(*c->result));
+	if (nthreads > c->nr)
+		nthreads = c->nr;
+	threads = xcalloc(nthreads + 1, sizeof(*threads));
+	pthread_mutex_init(&c->mutex, NULL);
+	for (i = 1; i < nthreads; i++)
+		if (!pthread_create(&threads[i], NULL, check_worker, c))
+			started = i;
+	check_worker(c);
+	for (i = 1; i <= started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&c->mutex);
+	free(threads);
+}
 
 static const char *worktree_state(struct wt_cache *c, const char *path)
 {
 	size_t i;
-	const char *res;
-	int dirty;
 
-	if (!path)
-		return "missing";
-	for (i = 0; i < c->nr; i++)
+	for (i = 0; path && i < c->nr; i++)
 		if (!strcmp(c->path[i], path))
 			return c->result[i];
-	if (!path_exists(path))
-		res = "missing";
-	else if ((dirty = ws_worktree_is_dirty(path)) < 0)
-		res = "broken";
-	else
-		res = dirty ? "dirty" : "clean";
-	ALLOC_GROW(c->path, c->nr + 1, c->alloc);
-	c->result = xrealloc(c->result, c->alloc * sizeof(*c->result));
-	c->path[c->nr] = xstrdup(path);
-	c->result[c->nr++] = res;
-	return res;
+	return "missing";
 }
 
 static long ahead_of_base(const struct ws_repo *r, const char *branch,
@@ -133,7 +186,7 @@ int cmd_main(int argc, const char **argv)
 	struct plan plan = PLAN_INIT;
 	struct ws_state st = WS_STATE_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct wt_cache cache = { NULL, NULL, 0, 0 };
+	struct wt_cache cache = { 0 };
 	git_oid base_tip, *base = NULL;
 	char *selected;
 	size_t i, merged = 0, shown = 0;
@@ -166,6 +219,16 @@ int cmd_main(int argc, const char **argv)
 		print_graph(&plan, &st);
 		goto out;
 	}
+	for (i = 0; i < plan.nr; i++) {
+		const char *id = plan.ws[i].id;
+		const char *status = ws_state_get(&st, id, "status");
+		const char *wt = ws_state_get(&st, id, "worktree");
+
+		if (wt && (!argc || selected[i]) &&
+		    (!status || strcmp(status, WS_CLEANED)))
+			cache_add(&cache, wt);
+	}
+	check_all(&cache);
 	if (!opts.porcelain)
 		printf("Plan '%s' on '%s'\n", plan.name, plan.base);
 	for (i = 0; i < plan.nr; i++) {
