@@ -296,17 +296,8 @@ static int read_inputs(struct converge_ctx *c, struct target *t)
 static void gate_env(struct converge_ctx *c, struct target *t,
 		     struct strvec *env, const char *gate)
 {
-	/* git must find the worktree's repository, not the caller's */
-	strvec_pushv(env, (const char *[]){ "GIT_DIR", "GIT_WORK_TREE",
-		     "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR", NULL });
-	strvec_pushf(env, "WS_ID=%s", t->w->id);
-	strvec_pushf(env, "WS_TITLE=%s", t->w->title);
-	strvec_pushf(env, "WS_SLUG=%s", t->w->slug);
-	strvec_pushf(env, "WS_BRANCH=%s", t->branch);
-	strvec_pushf(env, "WS_BASE=%s", c->plan.base);
-	strvec_pushf(env, "WS_WORKTREE=%s", t->worktree);
-	strvec_pushf(env, "WS_PLAN=%s", c->plan.name);
-	strvec_pushf(env, "GIT_WS_DIR=%s", c->repo.ws_dir);
+	ws_push_env(&c->repo, &c->plan, t->w - c->plan.ws, t->branch,
+		    t->worktree, env);
 	if (gate)
 		strvec_pushf(env, "WS_GATE=%s", gate);
 }

@@ -582,23 +582,13 @@ static int test_merge(struct merge_ctx *c, struct ws_merge_job *j,
 	cp.no_stdin = 1;
 	cp.out = fd;
 	cp.err = fd;
+	fd = -1; /* start_command() owns it now */
 	cp.new_pgrp = 1;
-	strvec_pushv(&cp.env, (const char *[]){ "GIT_DIR", "GIT_WORK_TREE",
-		     "GIT_INDEX_FILE", "GIT_COMMON_DIR", NULL });
-	strvec_pushf(&cp.env, "WS_ID=%s", w->id);
-	strvec_pushf(&cp.env, "WS_TITLE=%s", w->title);
-	strvec_pushf(&cp.env, "WS_SLUG=%s", w->slug);
-	strvec_pushf(&cp.env, "WS_BRANCH=%s", j->branch);
-	strvec_pushf(&cp.env, "WS_BASE=%s", c->base);
-	strvec_pushf(&cp.env, "WS_WORKTREE=%s", scratch);
-	strvec_pushf(&cp.env, "WS_PLAN=%s", c->plan.name);
+	ws_push_env(&c->repo, &c->plan, j->i, j->branch, scratch, &cp.env);
 	strvec_pushf(&cp.env, "WS_MERGE_OID=%s", hex);
 	strvec_pushf(&cp.env, "WS_LOG=%s", log);
-	strvec_pushf(&cp.env, "GIT_WS_DIR=%s", c->repo.ws_dir);
 	if (start_command(&cp) < 0)
 		goto out;
-	close(fd);
-	fd = -1;
 	code = finish_command_timeout(&cp, w->timeout * 1000, 5000, &timed_out);
 	if (timed_out)
 		warning("the tests of the merge of '%s' timed out after %lds",

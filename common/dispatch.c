@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "dispatch.h"
+#include "ws.h"
 #include "donefile.h"
 #include "lockfile.h"
 #include "run.h"
@@ -8,11 +9,6 @@
 #include <poll.h>
 
 /* Variables of git's that must not leak from our repository into a worktree. */
-static const char *const local_git_env[] = {
-	"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR",
-	"GIT_PREFIX", "GIT_IMPLICIT_WORK_TREE", NULL
-};
-
 /* ---------------------------------------------------------------- signals */
 
 static int sig_pipe[2] = { -1, -1 };
@@ -287,8 +283,8 @@ static void push_git_env(struct strvec *env)
 {
 	size_t i;
 
-	for (i = 0; local_git_env[i]; i++)
-		strvec_push(env, local_git_env[i]);
+	for (i = 0; ws_local_git_env[i]; i++)
+		strvec_push(env, ws_local_git_env[i]);
 }
 
 /* Run git in `dir`; its output goes to the job's log, or into `out`. */
@@ -494,31 +490,12 @@ static void prepare_attempt(struct ws_dispatch *d, struct ws_job *job)
 static void job_env(struct ws_dispatch *d, struct ws_job *job,
 		    struct strvec *env)
 {
-	const struct plan_workstream *w = &d->plan->ws[job->idx];
-	struct strbuf deps = STRBUF_INIT;
-	char *plan_path = ws_path(d->repo, "plan");
-	size_t i;
-
-	for (i = 0; i < w->depends.nr; i++)
-		strbuf_addf(&deps, "%s%s", i ? " " : "", w->depends.v[i]);
-	push_git_env(env);
-	strvec_pushf(env, "WS_ID=%s", w->id);
-	strvec_pushf(env, "WS_TITLE=%s", w->title ? w->title : "");
-	strvec_pushf(env, "WS_SLUG=%s", w->slug ? w->slug : "");
-	strvec_pushf(env, "WS_BRANCH=%s", job->branch);
-	strvec_pushf(env, "WS_BASE=%s", d->plan->base ? d->plan->base : "");
-	strvec_pushf(env, "WS_WORKTREE=%s", job->worktree);
-	strvec_pushf(env, "WS_SPEC=%s", w->spec ? w->spec : "");
-	strvec_pushf(env, "WS_PLAN=%s", plan_path);
-	strvec_pushf(env, "WS_DEPENDS=%s", deps.buf);
+	ws_push_env(d->repo, d->plan, job->idx, job->branch, job->worktree, env);
 	strvec_pushf(env, "WS_ATTEMPT=%d", job->attempts + 1);
 	strvec_pushf(env, "WS_ITERATION=%d", job->iteration);
 	strvec_pushf(env, "WS_LOG=%s", job->log_path);
 	strvec_pushf(env, "WS_DONE_FILE=%s", job->done_path);
 	strvec_pushf(env, "WS_REPORT=%s", job->report);
-	strvec_pushf(env, "GIT_WS_DIR=%s", d->repo->ws_dir);
-	strbuf_release(&deps);
-	free(plan_path);
 }
 
 static int start_job(struct ws_dispatch *d, struct ws_job *job)

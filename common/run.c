@@ -22,12 +22,14 @@ static void child_die(const char *what, const char *arg)
 	_exit(127);
 }
 
-static void redirect(int fd, int to)
+/* The parent's copies of the child's stdout/stderr fds: they are ours. */
+static void close_redirections(struct child_process *cp)
 {
-	if (fd != to) {
-		dup2(fd, to);
-		close(fd);
-	}
+	if (cp->out >= 0)
+		close(cp->out);
+	if (cp->err >= 0 && cp->err != cp->out)
+		close(cp->err);
+	cp->out = cp->err = -1;
 }
 
 int start_command(struct child_process *cp)
@@ -52,9 +54,13 @@ int start_command(struct child_process *cp)
 	fflush(NULL);
 	cp->pid = fork();
 	if (cp->pid < 0) {
+		int saved = errno;
+
 		strvec_clear(&argv);
 		if (null_fd >= 0)
 			close(null_fd);
+		close_redirections(cp);
+		errno = saved;
 		return error_errno("cannot fork to run '%s'", cp->args.v[0]);
 	}
 	if (!cp->pid) {
@@ -74,15 +80,19 @@ int start_command(struct child_process *cp)
 		if (cp->no_stdin)
 			dup2(null_fd, 0);
 		if (cp->out >= 0)
-			redirect(cp->out, 1);
+			dup2(cp->out, 1);
 		else if (cp->no_stdout)
 			dup2(null_fd, 1);
 		else if (cp->stdout_to_stderr)
 			dup2(2, 1);
 		if (cp->err >= 0)
-			redirect(cp->err, 2);
+			dup2(cp->err, 2);
 		else if (cp->no_stderr)
 			dup2(null_fd, 2);
+		if (cp->out > 2)
+			close(cp->out);
+		if (cp->err > 2 && cp->err != cp->out)
+			close(cp->err);
 		if (cp->dir && chdir(cp->dir) < 0)
 			child_die("cannot change to", cp->dir);
 		for (i = 0; i < cp->env.nr; i++) {
@@ -104,11 +114,7 @@ int start_command(struct child_process *cp)
 		setpgid(cp->pid, cp->pid);
 	if (null_fd >= 0)
 		close(null_fd);
-	if (cp->out >= 0)
-		close(cp->out);
-	if (cp->err >= 0)
-		close(cp->err);
-	cp->out = cp->err = -1;
+	close_redirections(cp);
 	strvec_clear(&argv);
 	return 0;
 }

@@ -22,7 +22,7 @@ struct child_process {
 	int git_cmd;         /* prepend "git" to args */
 	int use_shell;       /* run args.v[0] as `/bin/sh -c <it>` (plus args) */
 	int no_stdin;        /* stdin from /dev/null */
-	int out;             /* >= 0: child's stdout goes to this fd */
+	int out;             /* >= 0: child's stdout goes to this fd (may equal err) */
 	int err;             /* >= 0: child's stderr goes to this fd */
 	int stdout_to_stderr;
 	int no_stdout;       /* stdout to /dev/null */
@@ -34,9 +34,11 @@ struct child_process {
 #define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, 0 }
 
 /*
- * Start the child. Returns 0, or -1 after printing "error: cannot run
- * <prog>: <strerror>" (fork or exec failure; exec failure is reported by
- * the child and shows as exit 127 from finish_command()).
+ * Start the child. `out` and `err` belong to start_command() from then
+ * on: it closes them in this process, whether it succeeds or not.
+ * Returns 0, or -1 after printing "error: cannot run <prog>: <strerror>"
+ * (fork failure; an exec failure is reported by the child and shows as
+ * exit 127 from finish_command()).
  */
 int start_command(struct child_process *cp);
 

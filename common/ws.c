@@ -135,3 +135,31 @@ void ws_dependents(const struct plan *plan, size_t i, struct strbuf *out)
 				break;
 			}
 }
+
+const char *const ws_local_git_env[] = {
+	"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR",
+	"GIT_PREFIX", "GIT_IMPLICIT_WORK_TREE", NULL
+};
+
+void ws_push_env(const struct ws_repo *r, const struct plan *plan, size_t idx,
+		 const char *branch, const char *worktree, struct strvec *env)
+{
+	const struct plan_workstream *w = &plan->ws[idx];
+	struct strbuf deps = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < w->depends.nr; i++)
+		strbuf_addf(&deps, "%s%s", i ? " " : "", w->depends.v[i]);
+	strvec_pushv(env, (const char **)ws_local_git_env);
+	strvec_pushf(env, "WS_ID=%s", w->id);
+	strvec_pushf(env, "WS_TITLE=%s", w->title ? w->title : "");
+	strvec_pushf(env, "WS_SLUG=%s", w->slug ? w->slug : "");
+	strvec_pushf(env, "WS_BRANCH=%s", branch ? branch : "");
+	strvec_pushf(env, "WS_BASE=%s", plan->base ? plan->base : "");
+	strvec_pushf(env, "WS_WORKTREE=%s", worktree ? worktree : "");
+	strvec_pushf(env, "WS_SPEC=%s", w->spec ? w->spec : "");
+	strvec_pushf(env, "WS_PLAN=%s/plan", r->ws_dir);
+	strvec_pushf(env, "WS_DEPENDS=%s", deps.buf);
+	strvec_pushf(env, "GIT_WS_DIR=%s", r->ws_dir);
+	strbuf_release(&deps);
+}

@@ -45,4 +45,24 @@ int ws_update_blocked(const struct plan *plan, struct ws_state *st);
  */
 void ws_dependents(const struct plan *plan, size_t i, struct strbuf *out);
 
+/*
+ * git's variables that name a repository ("GIT_DIR", ...), NULL-ended:
+ * a command that git-ws runs in a worktree gets them unset, so that git
+ * there finds that worktree, not the repository git-ws was called in.
+ */
+extern const char *const ws_local_git_env[];
+
+/*
+ * The environment of every command git-ws runs for workstream
+ * plan->ws[idx] (DESIGN.md §5), appended to `env` for a child_process:
+ * ws_local_git_env unset, then WS_ID WS_TITLE WS_SLUG WS_BRANCH WS_BASE
+ * WS_WORKTREE WS_SPEC WS_PLAN (the path of .git/ws/plan) WS_DEPENDS
+ * GIT_WS_DIR. `branch` and `worktree` come from the state (the worktree
+ * may be another directory the command runs in, as merge's scratch
+ * worktree). Callers add their own (WS_ATTEMPT, WS_LOG, WS_REPORT, ...).
+ * Plan values reach commands only this way, never in the command text.
+ */
+void ws_push_env(const struct ws_repo *r, const struct plan *plan, size_t idx,
+		 const char *branch, const char *worktree, struct strvec *env);
+
 #endif

@@ -217,7 +217,7 @@ test_expect_success 'git-ws(7) documents every status' '
 '
 
 test_expect_success 'git-ws(7) documents every variable of the dispatch environment' '
-	cat "$WS_SOURCE_DIR"/common/dispatch.c |
+	cat "$WS_SOURCE_DIR"/common/dispatch.c "$WS_SOURCE_DIR"/common/ws.c |
 	sed -n -e "s/.*strvec_pushf(env, \"\([A-Z_]*\)=.*/\1/p" | sort -u >vars &&
 	test_line_count -ge 15 vars &&
 	section "$DOC/git-ws.adoc" "DISPATCH ENVIRONMENT" >env &&
