@@ -5,6 +5,7 @@
  * then is the base moved, by compare-and-swap.
  */
 #include "compat.h"
+#include "archive.h"
 #include "lockfile.h"
 #include "merge-queue.h"
 #include "mergetree.h"
@@ -620,55 +621,17 @@ static void follow(struct merge_ctx *c, const char *wt, const git_oid *old,
 	}
 }
 
-/* Move the done file, logs and report of a merged workstream to the archive. */
+/*
+ * Move the done file, logs and report of a merged workstream to
+ * .git/ws/archive/<plan>/ (the same layout and never-overwrite rules as
+ * git ws-clean), and record where.
+ */
 static void archive(struct merge_ctx *c, size_t i)
 {
-	const char *id = id_of(c, i);
-	char *dir = ws_path(&c->repo, "archive/%s", c->plan.name);
-	struct strvec from = STRVEC_INIT, to = STRVEC_INIT;
-	char *logs = ws_path(&c->repo, "logs");
-	DIR *d;
-	struct dirent *de;
-	size_t k, n = strlen(id);
+	char *dir = ws_archive_dir(&c->repo, c->plan.name);
 
-	if (mkdir_p(dir) < 0) {
-		error_errno("cannot create '%s'", dir);
-		goto out;
-	}
-	strvec_pushf(&from, "%s/coordination/%s.done", c->repo.ws_dir, id);
-	strvec_pushf(&to, "%s/%s.done", dir, id);
-	strvec_pushf(&from, "%s/reports/%s", c->repo.ws_dir, id);
-	strvec_pushf(&to, "%s/%s.report", dir, id);
-	/* logs/<id>.* that are not another workstream's (ids may hold dots) */
-	d = opendir(logs);
-	while (d && (de = readdir(d))) {
-		int other = 0;
-
-		if (strncmp(de->d_name, id, n) || de->d_name[n] != '.')
-			continue;
-		for (k = 0; k < c->plan.nr; k++) {
-			const char *o = id_of(c, k);
-			size_t on = strlen(o);
-
-			if (on > n && !strncmp(o, id, n) &&
-			    !strncmp(de->d_name, o, on) && de->d_name[on] == '.')
-				other = 1;
-		}
-		if (other)
-			continue;
-		strvec_pushf(&from, "%s/%s", logs, de->d_name);
-		strvec_pushf(&to, "%s/%s", dir, de->d_name);
-	}
-	if (d)
-		closedir(d);
-	for (k = 0; k < from.nr; k++)
-		if (path_exists(from.v[k]) && rename(from.v[k], to.v[k]) < 0)
-			error_errno("cannot move '%s' to '%s'", from.v[k], to.v[k]);
-	ws_state_set(&c->st, id, "archive", dir);
-out:
-	strvec_clear(&from);
-	strvec_clear(&to);
-	free(logs);
+	if (!ws_archive_workstream(&c->repo, &c->st, c->plan.name, id_of(c, i), NULL))
+		ws_state_set(&c->st, id_of(c, i), "archive", dir);
 	free(dir);
 }
 

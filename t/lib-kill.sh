@@ -306,17 +306,17 @@ kill_tested_tree () {
 }
 
 # kill_half_made_worktree: in repo/, 0 when every complaint of git fsck
-# (in ../fsck.out) is about the HEAD of a worktree that a killed
-# `git worktree add` left half-made: still locked "initializing" (git
-# writes its HEAD, first a placeholder, before the real one) and
+# (in ../fsck.out) is about the admin files of a worktree that a killed
+# `git worktree add` left half-made (.git/worktrees/<name>/HEAD,
+# commondir...): still locked "initializing" and
 # recorded as being allocated by git ws-alloc, whose next run removes
 # it. Touches ../half-made when so. git worktree add is not atomic;
 # see the test_expect_success about it in t9600.
 kill_half_made_worktree () {
 	rm -f ../half-made
-	grep -v "^error: .*worktrees/[^/]*/HEAD\b" ../fsck.out >../fsck.other
+	grep -v "^\(error\|fatal\): .*worktrees/[^/]*/" ../fsck.out >../fsck.other
 	test ! -s ../fsck.other || return 1
-	for name in $(sed -n "s|^error: .*worktrees/\([^/]*\)/HEAD.*|\1|p" ../fsck.out)
+	for name in $(sed -n "s|^[a-z]*: .*worktrees/\([^/]*\)/.*|\1|p" ../fsck.out | sort -u)
 	do
 		test "$(cat .git/worktrees/$name/locked 2>/dev/null)" = initializing &&
 		wt=$(sed "s|/\.git\$||" .git/worktrees/$name/gitdir) &&

@@ -138,9 +138,12 @@ test_expect_success 'the base moved with a reflog entry, the main worktree follo
 test_expect_success 'the done file, report and logs went to the archive' '
 	(
 		cd repo &&
-		test_path_is_file .git/ws/archive/demo/ws-1.done &&
-		test_path_is_file .git/ws/archive/demo/ws-1.report &&
-		test_path_is_file .git/ws/archive/demo/ws-1.merge.log &&
+		test_path_is_file .git/ws/archive/demo/coordination/ws-1.done &&
+		test_path_is_file .git/ws/archive/demo/reports/ws-1 &&
+		test_path_is_file .git/ws/archive/demo/logs/ws-1.merge.log &&
+		git config -f .git/ws/archive/demo/state workstream.ws-1.status >status &&
+		echo merged >expect &&
+		test_cmp expect status &&
 		test_path_is_missing .git/ws/coordination/ws-1.done &&
 		test_path_is_missing .git/ws/reports/ws-1 &&
 		test_path_is_missing .git/ws/logs/ws-1.merge.log &&
