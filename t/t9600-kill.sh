@@ -29,12 +29,15 @@ done
 
 # How many kill points: T9600_SAMPLE git children of the loop are
 # tried (every one of the other commands' are), 0 for all of them.
+# T9600_ONLY="<command> <how> <arg>" (e.g. "loop git-before 11") runs
+# that one kill point, to look at it.
 : "${T9600_SAMPLE:=12}"
 
 tried=0
 landed=0
 half_made=0
 known_empty_dir=0
+main_behind=0
 
 # tally <name>: count the last launch.
 tally () {
@@ -54,6 +57,23 @@ fail () {
 	done
 	(cd repo && git ws-status 2>&1; git log --oneline --graph --all | head -40)
 	return 1
+}
+
+# known_main_behind: after a kill, when main's index is still at an
+# older commit of main (git ws-merge moved main but was killed before
+# the main worktree followed: the known bug of the test_expect_failure
+# below), count it and bring the worktree to main by hand. Otherwise
+# nothing.
+known_main_behind () {
+	(
+		cd repo &&
+		index=$(git write-tree) &&
+		test "$index" != "$(git rev-parse main^{tree})" &&
+		git log --first-parent --format=%T main | grep -qx "$index" &&
+		git read-tree -u --reset main
+	) &&
+	main_behind=$((main_behind + 1))
+	return 0
 }
 
 # finish_loop: git ws-dispatch --loop completes the plan.
@@ -119,6 +139,7 @@ trial_loop () {
 	kill_launch $how $arg git ws-dispatch --loop &&
 	tally loop &&
 	{ kill_check "$old" killed || fail "after the kill"; } &&
+	known_main_behind &&
 	finish_loop
 }
 
@@ -130,6 +151,7 @@ trial_merge () {
 	kill_launch $how $arg git ws-merge &&
 	tally merge &&
 	{ kill_check "$old" killed || fail "after the kill"; } &&
+	known_main_behind &&
 	{ kill_run git ws-merge || fail "the rerun failed"; } &&
 	{ kill_check "$old" rerun || fail "after the rerun"; } &&
 	{ merge_complete || fail "the rerun did not merge the queue"; } &&
@@ -194,6 +216,13 @@ measure () {
 sweep () {
 	name=$1
 	eval "duration=\$duration_$name gits=\$gits_$name"
+	if test -n "$T9600_ONLY"
+	then
+		set -- $T9600_ONLY
+		test "$1" = "$name" || return 0
+		trial_$1 $2 $3
+		return
+	fi
 	for ms in $(kill_delays $duration)
 	do
 		trial_$name ms $ms || return 1
@@ -265,7 +294,7 @@ test_expect_success 'enough kill points landed' '
 	do
 		eval "say \"  $name: tried \$tried_$name, landed \$landed_$name\"" || return 1
 	done &&
-	test $landed -ge 40
+	test -n "$T9600_ONLY" || test $landed -ge 40
 '
 
 test_done
