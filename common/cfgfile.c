@@ -47,8 +47,12 @@ int cfg_unquote_value(const char *raw, struct strbuf *out, const char **why)
 				space++;
 			continue;
 		}
-		if (!quote && (c == ';' || c == '#'))
+		if (!quote && (c == ';' || c == '#')) {
+			/* "make a;make b": git reads "make a"; say so (see cfg_entry) */
+			if (p > raw && p[-1] != ' ' && p[-1] != '\t' && why)
+				*why = "comment";
 			break;
+		}
 		for (; space; space--)
 			strbuf_addch(out, ' ');
 		if (c == '\\') {
@@ -267,6 +271,7 @@ static int handler(void *user, const char *section, const char *name,
 	lower(key);
 	cfg_add(ps->cur, key, v.buf);
 	ps->cur->entries[ps->cur->nr - 1].lineno = lineno;
+	ps->cur->entries[ps->cur->nr - 1].cut_by_comment = why != NULL;
 	free(key);
 	strbuf_release(&v);
 	return 1;

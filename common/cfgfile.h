@@ -28,6 +28,7 @@ struct cfg_entry {
 	char *key;   /* lower case */
 	char *value; /* unquoted; never NULL */
 	int lineno;  /* 0 when added in memory */
+	int cut_by_comment; /* a ';' or '#' right after text ended the value */
 };
 
 struct cfg_section {
@@ -94,7 +95,9 @@ int cfg_write_file(const struct cfg_file *cf, const char *path, unsigned flags);
 /*
  * Parse one raw git-config value (what follows "key =") into out. Returns
  * 0, or -1 with a short reason in *why ("unterminated quote",
- * "bad escape sequence").
+ * "bad escape sequence"). On success *why is set to "comment" when a ';'
+ * or '#' right after other text ended the value ("a;b" reads as "a", as
+ * in git), and left alone otherwise.
  */
 int cfg_unquote_value(const char *raw, struct strbuf *out, const char **why);
 /* Append `value` quoted for a "key = value" line, as git writes it. */

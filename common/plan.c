@@ -147,6 +147,26 @@ static int check_keys(struct reader *r, const struct cfg_section *s,
 }
 
 /*
+ * A command cut short by a comment character is almost always a mistake
+ * ("test = make a;make b" runs "make a", as git config reads it): warn,
+ * naming the line. Only warns; the plan is still valid.
+ */
+static void warn_cut_commands(struct reader *r, const struct cfg_section *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr; i++) {
+		const struct cfg_entry *e = &s->entries[i];
+
+		if (e->cut_by_comment &&
+		    (!strcmp(e->key, "command") || !strcmp(e->key, "test") ||
+		     !strcmp(e->key, "check")))
+			warning("%s:%d: ';' or '#' starts a comment: '%s' is only '%s'; quote the whole value to keep it",
+				r->file, e->lineno, e->key, e->value);
+	}
+}
+
+/*
  * Parse the keys that [plan] and [workstream] share into the given
  * fields; `given` collects PLAN_KEY_* bits.
  */
@@ -157,6 +177,7 @@ static int read_common(struct reader *r, const struct cfg_section *s,
 {
 	size_t i;
 
+	warn_cut_commands(r, s);
 	for (i = 0; i < s->nr; i++) {
 		const struct cfg_entry *e = &s->entries[i];
 

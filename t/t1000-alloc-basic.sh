@@ -104,4 +104,18 @@ test_expect_success 'the post-checkout hook runs in each new worktree, as with g
 	test_cmp expect actual
 '
 
+test_expect_success 'a command cut short by a comment character is warned about' '
+	setup_repo cut &&
+	cat >cut.plan <<-\EOF &&
+	[plan]
+		test = make a;make b
+		command = "echo a;echo b"
+	[workstream "w"]
+		title = W
+	EOF
+	(cd cut && git ws-alloc -n ../cut.plan 2>../err >/dev/null) &&
+	grep "^warning: ../cut.plan:2: .*.test. is only .make a.; quote" err &&
+	! grep ":3:" err
+'
+
 test_done
