@@ -213,7 +213,9 @@ int ws_done_write(const char *path, const char *id,
 
 		strbuf_addstr(&sb, text);
 		strbuf_addch(&sb, '\n');
-		ret = write_file_atomically(path, sb.buf, sb.len, LOCK_BREAK_STALE);
+		/* rebuilt from the state's record if lost in a power cut */
+		ret = write_file_atomically(path, sb.buf, sb.len,
+					    LOCK_BREAK_STALE | LOCK_NO_FSYNC);
 		saved = errno;
 		strbuf_release(&sb);
 		errno = saved;

@@ -64,9 +64,12 @@ int ws_done_read(struct ws_done *d, const char *path, const char *expect_id,
 
 /*
  * Write a done file for `id` at `path` atomically (write_file_atomically:
- * readers see the old file or the new one, whole). `summary` may be NULL
- * (written as ""); the timestamp is now, in UTC. Returns 0, or -1 with
- * errno set.
+ * readers see the old file or the new one, whole, also after a kill).
+ * It is not fsynced (LOCK_NO_FSYNC): dispatch writes it from an exit
+ * status that the (fsynced) state records too, and the fsyncs were most
+ * of dispatch's own cost per workstream (bench/dispatch.sh). `summary`
+ * may be NULL (written as ""); the timestamp is now, in UTC. Returns 0,
+ * or -1 with errno set.
  */
 int ws_done_write(const char *path, const char *id,
 		  enum ws_done_status status, const char *summary);

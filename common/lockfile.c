@@ -62,6 +62,7 @@ int hold_lock_file(struct lock_file *lk, const char *path, unsigned flags)
 
 	lk->path = xstrdup(path);
 	lk->lock_path = xstrfmt("%s.lock", path);
+	lk->flags = flags;
 	while (tries--) {
 		lk->fd = open(lk->lock_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (lk->fd >= 0) {
@@ -103,7 +104,7 @@ int commit_lock_file(struct lock_file *lk)
 
 	if (lk->fd < 0)
 		BUG("commit of a lock file that is not held");
-	if (fsync(lk->fd) < 0 || close(lk->fd) < 0) {
+	if ((!(lk->flags & LOCK_NO_FSYNC) && fsync(lk->fd) < 0) || close(lk->fd) < 0) {
 		saved = errno;
 		lk->fd = -1;
 		goto fail;
@@ -114,7 +115,8 @@ int commit_lock_file(struct lock_file *lk)
 		goto fail;
 	}
 	unregister(lk);
-	fsync_parent_dir(lk->path);
+	if (!(lk->flags & LOCK_NO_FSYNC))
+		fsync_parent_dir(lk->path);
 	FREE_AND_NULL(lk->path);
 	FREE_AND_NULL(lk->lock_path);
 	return 0;

@@ -16,12 +16,20 @@ struct lock_file {
 	char *path;      /* the file being replaced */
 	char *lock_path; /* path + ".lock" */
 	int fd;          /* -1 when not held */
+	unsigned flags;  /* from hold_lock_file() */
 	struct lock_file *next; /* registry for cleanup at exit/signal */
 };
-#define LOCK_INIT { NULL, NULL, -1, NULL }
+#define LOCK_INIT { NULL, NULL, -1, 0, NULL }
 
 /* Remove a "<path>.lock" left by a killed process (caller holds the flock). */
 #define LOCK_BREAK_STALE 1
+/*
+ * Rename without fsync (still atomic for readers and across a killed
+ * process; after a power loss the old file, or none, may come back), as
+ * git writes its config: for files that can be rebuilt, such as a .done
+ * sentinel that dispatch writes from an exit status the state records.
+ */
+#define LOCK_NO_FSYNC 2
 
 /*
  * Create "<path>.lock". Returns the fd (also in lk->fd), or -1 with errno

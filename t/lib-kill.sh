@@ -306,12 +306,13 @@ kill_tested_tree () {
 }
 
 # kill_half_made_worktree: in repo/, 0 when every complaint of git fsck
-# (in ../fsck.out) is about the admin files of a worktree that a killed
-# `git worktree add` left half-made (.git/worktrees/<name>/HEAD,
-# commondir...): still locked "initializing" and
-# recorded as being allocated by git ws-alloc, whose next run removes
-# it. Touches ../half-made when so. git worktree add is not atomic;
-# see the test_expect_success about it in t9600.
+# (in ../fsck.out) is about the admin files (.git/worktrees/<name>/HEAD,
+# commondir, ...) of a worktree that a killed `git worktree add` left
+# half-made: still locked "initializing", and either recorded as being
+# allocated by git ws-alloc or git ws-merge's scratch worktree, which the
+# next git ws-alloc, or git ws-merge, removes. Touches ../half-made when
+# so. git worktree add is not atomic; see the test_expect_failure about
+# it in t9600.
 kill_half_made_worktree () {
 	rm -f ../half-made
 	grep -v "^\(error\|fatal\): .*worktrees/[^/]*/" ../fsck.out >../fsck.other
@@ -319,6 +320,10 @@ kill_half_made_worktree () {
 	for name in $(sed -n "s|^[a-z]*: .*worktrees/\([^/]*\)/.*|\1|p" ../fsck.out | sort -u)
 	do
 		test "$(cat .git/worktrees/$name/locked 2>/dev/null)" = initializing &&
+		if test "$name" = scratch
+		then
+			continue
+		fi &&
 		wt=$(sed "s|/\.git\$||" .git/worktrees/$name/gitdir) &&
 		git config -f .git/ws/state --get-regexp '^workstream\..*\.worktree$' |
 		while read key path
@@ -342,8 +347,9 @@ kill_half_made_worktree () {
 #  - every commit an agent made is reachable from a branch or a backup;
 #  - every recorded worktree of a workstream not merged or cleaned (and
 #    not being allocated) exists and git status works in it;
-#  - after the rerun: no worktree prunable or locked, no lock file of
-#    git-ws's own left in .git/ws.
+#  - after the rerun: no worktree prunable or locked, nothing for git
+#    worktree prune to remove, no lock file of git-ws's own left in
+#    .git/ws.
 kill_check () {
 	old=$1 after=$2
 	rm -f half-made
@@ -440,6 +446,12 @@ kill_check () {
 				echo "a worktree is prunable or locked after the rerun"
 				exit 1
 			fi
+			git worktree prune --dry-run --verbose >../prune 2>&1 &&
+			test ! -s ../prune || {
+				cat ../prune
+				echo "git worktree prune would remove worktrees after the rerun"
+				exit 1
+			}
 			find .git/ws -name "*.lock" ! -name merge.lock >../locks &&
 			test ! -s ../locks || {
 				cat ../locks

@@ -38,6 +38,7 @@ landed=0
 half_made=0
 known_empty_dir=0
 main_behind=0
+stale_admin=0
 
 # tally <name>: count the last launch.
 tally () {
@@ -175,9 +176,22 @@ trial_clean () {
 	kill_launch $how $arg git ws-clean &&
 	tally clean &&
 	{ kill_check "$old" killed || fail "after the kill"; } &&
-	{ kill_run git ws-clean || fail "the rerun failed"; } &&
+	{ kill_run git ws-clean || known_stale_admin_dir ||
+	  fail "the rerun failed"; } &&
 	{ kill_check "$old" rerun || fail "after the rerun"; } &&
 	{ clean_complete || fail "the rerun did not clean everything"; }
+}
+
+# known_stale_admin_dir: the rerun of git ws-clean refused a branch
+# "checked out" in the remains of a worktree's admin directory that a
+# killed `git worktree remove` was deleting (the known bug of the
+# test_expect_failure below). Prune them, as git would, count it, and
+# run it again; any other failure is a failure.
+known_stale_admin_dir () {
+	grep "^error: not cleaning .*: branch .* is checked out at '.*/repo/\.git/worktrees/[^/]*'$" run.err &&
+	git -C repo worktree prune &&
+	stale_admin=$((stale_admin + 1)) &&
+	kill_run git ws-clean
 }
 
 clean_complete () {
