@@ -3,18 +3,7 @@
 test_description='git ws-merge: the merge result is tested; the base moves safely'
 
 . ./lib-ws.sh
-
-queue () {
-	for id
-	do
-		ws_set_state $id status converged &&
-		git config -f .git/ws/queue --add queue.item $id || return 1
-	done
-}
-
-work () {
-	(cd ../repo-$1 && test_commit "$1 $2" "$2" "${3:-$1}")
-}
+. "$SHARNESS_TEST_DIRECTORY"/lib-merge.sh
 
 test_expect_success 'setup' '
 	git init -q repo &&

@@ -3,30 +3,8 @@
 test_description='git ws-clean: every refusal alone, and --force over each'
 
 . ./lib-ws.sh
+. "$SHARNESS_TEST_DIRECTORY"/lib-clean.sh
 
-# new_plan <dir>: in <dir>/, a repository "repo" with plan "demo"
-# allocated: ws-1 and ws-2 on their own worktrees, ws-3 sharing ws-1's.
-new_plan () {
-	mkdir "$1" &&
-	(
-		cd "$1" &&
-		setup_repo &&
-		cat >plan <<-\EOF &&
-		[plan]
-			name = demo
-			base = main
-			command = true
-		[workstream "ws-1"]
-			title = One
-		[workstream "ws-2"]
-			title = Two
-		[workstream "ws-3"]
-			title = Three
-			worktree = ws-1
-		EOF
-		(cd repo && git ws-alloc ../plan >/dev/null)
-	)
-}
 
 # merged_ws2 <dir> [nomerge]: new_plan, one commit on ws-2's branch, merged
 # into main with `git merge --no-ff` (unless "nomerge"), ws-2 marked

@@ -308,6 +308,12 @@ test_expect_success 'enough kill points landed' '
 	do
 		eval "say \"  $name: tried \$tried_$name, landed \$landed_$name\"" || return 1
 	done &&
+	say "  known problems met on the way (see the test_expect_failure tests):" &&
+	say "    half-made worktree right after a kill (git fsck fails): $half_made" &&
+	say "    empty worktree directory refused by the rerun of git ws-alloc: $known_empty_dir" &&
+	say "    main worktree left behind main by git ws-merge: $main_behind" &&
+	say "    stale worktree admin directory refused by git ws-clean: $stale_admin" &&
+	say "  git lock files left by killed git commands, removed as git asks: $kill_git_locks" &&
 	test -n "$T9600_ONLY" || test $landed -ge 40
 '
 
