@@ -3,6 +3,8 @@
  * far it got, and the overall progress.
  */
 #include "compat.h"
+#include "dispatch.h"
+#include "run.h"
 #include "parse-options.h"
 #include "plan.h"
 #include "repo.h"
@@ -132,6 +134,24 @@ static void add_field(struct strbuf *sb, const char *value, const char *missing)
 	strbuf_addch(sb, '\t');
 }
 
+/*
+ * 1 when some workstream is recorded `in_progress` by a process that is
+ * gone (a cheap, lock-free look before ws_reap_vanished()).
+ */
+static int has_vanished(const struct plan *plan, const struct ws_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < plan->nr; i++) {
+		const char *s = ws_state_get(st, plan->ws[i].id, "status");
+
+		if (s && !strcmp(s, WS_IN_PROGRESS) &&
+		    !process_is_alive(ws_state_get_long(st, plan->ws[i].id, "pid", 0)))
+			return 1;
+	}
+	return 0;
+}
+
 /* Depth of each workstream: 0 for roots, else 1 + its deepest dependency. */
 static size_t *depths(const struct plan *plan)
 {
@@ -200,6 +220,16 @@ int cmd_main(int argc, const char **argv)
 	ws_load_plan(&repo, &plan);
 	if (ws_state_read(&st, repo.ws_dir, &err) < 0)
 		die("%s", err.buf);
+	if (has_vanished(&plan, &st)) {
+		/* a dispatched command is gone: record it, as dispatch would */
+		ws_state_release(&st);
+		ws_state_lock(&st, repo.ws_dir, ws_lock_timeout_ms(&repo));
+		if (ws_reap_vanished(&repo, &st) && ws_state_commit(&st) < 0)
+			die_errno("cannot write '%s'", st.state_path);
+		ws_state_release(&st);
+		if (ws_state_read(&st, repo.ws_dir, &err) < 0)
+			die("%s", err.buf);
+	}
 	selected = xcalloc(plan.nr + 1, 1);
 	for (k = 0; k < argc; k++) {
 		ssize_t idx = plan_find(&plan, argv[k]);

@@ -124,6 +124,19 @@ test_expect_success 'a vanished pid without a done file becomes failed' '
 	grep "^warning: .ws-1. was in progress but its process is gone: now failed: process vanished" err
 '
 
+test_expect_success 'git ws-status notices a vanished pid too, instead of showing it running' '
+	(
+		cd repo &&
+		ws_set_state ws-1 status in_progress &&
+		ws_set_state ws-1 pid $(dead_pid) &&
+		rm -f .git/ws/coordination/ws-1.done &&
+		git ws-status --porcelain >../out &&
+		test "$(ws_state ws-1 status)" = failed &&
+		ws_state ws-1 reason | grep "^process vanished (pid [0-9]*)$"
+	) &&
+	grep "^ws-1	failed	.*process vanished" out
+'
+
 test_expect_success 'a vanished pid with a done file is finalised from it' '
 	(
 		cd repo &&
