@@ -692,6 +692,34 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 }
 
 /*
+ * With the plan archived, git ws-merge's scratch worktree (.git/ws/scratch,
+ * where it tests merge results) has no more use: remove it through git's
+ * bookkeeping. It holds only checkouts of merge commits, never work.
+ */
+static void remove_scratch(struct clean_ctx *c)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char *scratch = ws_path(&c->repo, "scratch");
+
+	if (path_exists(scratch)) {
+		if (c->porcelain)
+			printf("remove-scratch\t%s\n", field(scratch));
+		else
+			printf("%s git ws-merge's scratch worktree '%s'\n",
+			       c->dry_run ? "Would remove" : "Removing", field(scratch));
+		if (!c->dry_run) {
+			cp.git_cmd = 1;
+			cp.no_stdin = 1;
+			strvec_pushv(&cp.args, (const char *[]){ "worktree", "remove",
+					"--force", scratch, NULL });
+			if (run_command(&cp))
+				error("cannot remove '%s'", scratch);
+		}
+	}
+	free(scratch);
+}
+
+/*
  * Remove the branch's [branch "<name>"] section (upstream and the like)
  * from the repository's config, as `git branch -d` does.
  */
@@ -927,6 +955,8 @@ static void archive_items(struct clean_ctx *c)
 			       c->plan.name, field(archive));
 		if (!c->dry_run && ws_archive_plan(&c->repo, sp, c->plan.name) < 0)
 			c->refused = 1;
+		else
+			remove_scratch(c);
 	}
 
 	if (!c->dry_run) {

@@ -176,7 +176,10 @@ test_expect_success '--all -n says it would archive the plan, and does not' '
 test_expect_success '--all --force cleans everything and archives the plan' '
 	(
 		cd all/repo &&
+		# as git ws-merge leaves it, to test merge results in
+		git worktree add -q --detach .git/ws/scratch &&
 		git ws-clean --all --force >../out &&
+		test_path_is_missing .git/ws/scratch &&
 		test_path_is_missing .git/ws/plan &&
 		test_cmp ../plan.allocated .git/ws/archive/demo/plan &&
 		for id in ws-1 ws-2 ws-3
