@@ -11,6 +11,7 @@
 #include "donefile.h"
 #include "gates.h"
 #include "lockfile.h"
+#include "merge-queue.h"
 #include "mergetree.h"
 #include "parse-options.h"
 #include "plan.h"
@@ -272,15 +273,8 @@ static int read_inputs(struct converge_ctx *c, struct target *t)
 			strvec_pushf(&t->deps_waiting, "%s (%s)", dep,
 				     ds ? ds : "not allocated");
 	}
-	for (i = 0; i < c->plan.nr; i++) {
-		const struct plan_workstream *o = &c->plan.ws[i];
-		size_t j;
-
-		if (o == t->w || !is_merged(ws_state_get(&st, o->id, "status")))
-			continue;
-		for (j = 0; j < o->contract.nr; j++)
-			strvec_push(&t->ours_owns, o->contract.v[j]);
-	}
+	/* the same list git ws-merge resolves by, so both always agree */
+	ws_merged_contracts(&c->plan, &st, t->w - c->plan.ws, &t->ours_owns, NULL);
 	ws_state_release(&st);
 
 	if (!t->status || !t->branch || !t->worktree)
