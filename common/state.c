@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "state.h"
 #include "lockfile.h"
+#include "strvec.h"
 #include "usage.h"
 #include "wrapper.h"
 
@@ -72,10 +73,46 @@ static int read_files(struct ws_state *st, struct strbuf *err)
 	return 0;
 }
 
+/*
+ * The queue is, by construction, the converged workstreams in the order
+ * they converged; the state and the queue are two files replaced one after
+ * the other, so a command killed between the two renames leaves them
+ * disagreeing. Bring the queue back in line: drop items that are not
+ * `converged` (already merged, or sent back), append converged
+ * workstreams it lacks (in state order). Changes are written by the next
+ * ws_state_commit(); a reader only sees the repaired view.
+ */
+static void reconcile_queue(struct ws_state *st)
+{
+	size_t i, n = ws_queue_nr(st);
+	struct strvec drop = STRVEC_INIT;
+
+	for (i = 0; i < n; i++) {
+		const char *id = ws_queue_item(st, i);
+		const char *status = ws_state_get(st, id, "status");
+
+		if (!status || strcmp(status, WS_CONVERGED))
+			strvec_push(&drop, id);
+	}
+	for (i = 0; i < drop.nr; i++)
+		ws_queue_remove(st, drop.v[i]);
+	strvec_clear(&drop);
+	for (i = 0; i < st->state.nr; i++) {
+		const struct cfg_section *s = &st->state.sections[i];
+		const char *status = cfg_get(s, "status");
+
+		if (s->sub && status && !strcmp(status, WS_CONVERGED))
+			ws_queue_push(st, s->sub);
+	}
+}
+
 int ws_state_read(struct ws_state *st, const char *ws_dir, struct strbuf *err)
 {
 	set_paths(st, ws_dir);
-	return read_files(st, err);
+	if (read_files(st, err) < 0)
+		return -1;
+	reconcile_queue(st);
+	return 0;
 }
 
 void ws_state_lock(struct ws_state *st, const char *ws_dir, long timeout_ms)
@@ -100,6 +137,7 @@ void ws_state_lock(struct ws_state *st, const char *ws_dir, long timeout_ms)
 	free(lock);
 	if (read_files(st, &err) < 0)
 		die("%s", err.buf);
+	reconcile_queue(st);
 	strbuf_release(&err);
 }
 

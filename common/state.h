@@ -18,6 +18,10 @@
  * and rename, then releases. Several processes updating different
  * workstreams therefore never lose each other's updates. Readers that do
  * not change anything use ws_state_read() and take no lock.
+ *
+ * The queue always holds exactly the `converged` workstreams: both
+ * readers repair it in memory when the two files disagree (a command
+ * killed between their two renames), and the next commit writes it.
  */
 
 /* Workstream statuses (DESIGN.md §4), as written in the state file. */

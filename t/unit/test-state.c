@@ -39,8 +39,10 @@ static void test_set_get_round_trip(void **unused)
 	ws_state_set_status(&st, "ws-1", WS_BLOCKED, "waiting for ws-0 to merge");
 	ws_state_set(&st, "ws-1", "summary", hard);
 	ws_state_setf(&st, "ws-2", "iterations", "%d", 2);
+	ws_state_set(&st, "ws-2", "status", WS_CONVERGED);
+	ws_state_set(&st, "q-1", "status", WS_CONVERGED);
 	ws_queue_push(&st, "ws-2");
-	ws_queue_push(&st, "ws-1");
+	ws_queue_push(&st, "q-1");
 	ws_queue_push(&st, "ws-2"); /* no duplicates */
 	assert_int_equal(ws_state_commit(&st), 0);
 	ws_state_release(&st);
@@ -52,7 +54,7 @@ static void test_set_get_round_trip(void **unused)
 	assert_int_equal(ws_state_get_long(&again, "ws-2", "missing", -1), -1);
 	assert_int_equal(ws_queue_nr(&again), 2);
 	assert_string_equal(ws_queue_item(&again, 0), "ws-2");
-	assert_string_equal(ws_queue_item(&again, 1), "ws-1");
+	assert_string_equal(ws_queue_item(&again, 1), "q-1");
 	ws_state_release(&again);
 
 	ws_state_lock(&st, tmpdir, 1000);
@@ -124,6 +126,45 @@ static void test_corrupt_state_names_file_and_line(void **unused)
 	free(expect);
 }
 
+/*
+ * State and queue are two files: a command killed between their renames
+ * leaves a converged workstream unqueued, or a merged one queued. Both
+ * are repaired on reading, and the repair is written by the next commit.
+ */
+static void test_queue_follows_the_state(void **unused)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	char *state = xstrfmt("%s/state", tmpdir), *queue = xstrfmt("%s/queue", tmpdir);
+	const char *s_text = "[workstream \"a\"]\n\tstatus = merged\n"
+			     "[workstream \"b\"]\n\tstatus = converged\n"
+			     "[workstream \"c\"]\n\tstatus = converged\n";
+	const char *q_text = "[queue]\n\titem = a\n\titem = c\n";
+	char *buf = NULL;
+
+	assert_int_equal(write_file_atomically(state, s_text, strlen(s_text), 0), 0);
+	assert_int_equal(write_file_atomically(queue, q_text, strlen(q_text), 0), 0);
+	assert_int_equal(ws_state_read(&st, tmpdir, &err), 0);
+	assert_int_equal(ws_queue_nr(&st), 2);
+	assert_string_equal(ws_queue_item(&st, 0), "c");
+	assert_string_equal(ws_queue_item(&st, 1), "b");
+	ws_state_release(&st);
+	/* a reader changed nothing on disk */
+	assert_int_equal(read_file(queue, &buf, NULL), 0);
+	assert_string_equal(buf, q_text);
+	free(buf);
+	/* the next writer does */
+	ws_state_lock(&st, tmpdir, 1000);
+	assert_int_equal(ws_state_commit(&st), 0);
+	ws_state_release(&st);
+	assert_int_equal(read_file(queue, &buf, NULL), 0);
+	assert_string_equal(buf, "[queue]\n\titem = c\n\titem = b\n");
+	free(buf);
+	free(state);
+	free(queue);
+	strbuf_release(&err);
+}
+
 static void test_flock_times_out(void **unused)
 {
 	char *lock = xstrfmt("%s/lock", tmpdir);
@@ -176,8 +217,10 @@ static void test_concurrent_updates_lose_nothing(void **unused)
 				/* and one key everybody shares */
 				n = ws_state_get_long(&s, "shared", "counter", 0);
 				ws_state_setf(&s, "shared", "counter", "%ld", n + 1);
-				if (r % 7 == 0)
+				if (r % 7 == 0) {
+					ws_state_set(&s, id, "status", WS_CONVERGED);
 					ws_queue_push(&s, id);
+				}
 				if (ws_state_commit(&s) < 0)
 					_exit(2);
 				ws_state_release(&s);
@@ -211,6 +254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_git_config_reads_what_we_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_lock_file_is_broken_under_the_flock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state_names_file_and_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_follows_the_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flock_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_updates_lose_nothing, setup, teardown),
 	};
