@@ -94,6 +94,15 @@ static void draw_progress(struct dispatch_ctx *c, struct strbuf *out)
 	c->drawn++;
 }
 
+/* Erase the live progress block, so that a line can be printed in its place. */
+static void clear_progress(struct dispatch_ctx *c)
+{
+	if (c->tty && c->drawn) {
+		fprintf(stderr, "\033[%dA\r\033[J", c->drawn);
+		c->drawn = 0;
+	}
+}
+
 static void event_line(struct dispatch_ctx *c, struct ws_job *job,
 		       enum ws_dispatch_event ev, struct strbuf *out)
 {
@@ -159,10 +168,7 @@ static void print_summary(struct dispatch_ctx *c)
 	size_t done, failed, running, queued, i;
 	struct strbuf sb = STRBUF_INIT;
 
-	if (c->tty && c->drawn) {
-		fprintf(stderr, "\033[%dA\r\033[J", c->drawn);
-		c->drawn = 0;
-	}
+	clear_progress(c);
 	ws_dispatch_counts(&c->d, &done, &failed, &running, &queued);
 	for (i = 0; i < c->d.nr; i++) {
 		const struct ws_job *job = c->d.jobs[i];
@@ -528,10 +534,7 @@ static void report_changes(struct dispatch_ctx *c, const struct ws_state *st)
 		if (c->porcelain) {
 			fprintf(stderr, "%s\n", sb.buf);
 		} else {
-			if (c->tty && c->drawn) {
-				fprintf(stderr, "\033[%dA\r\033[J", c->drawn);
-				c->drawn = 0;
-			}
+			clear_progress(c);
 			fprintf(stderr, "%s\n", sb.buf);
 		}
 		strbuf_release(&sb);
@@ -672,10 +675,7 @@ static int print_loop_summary(struct dispatch_ctx *c)
 	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
 	size_t i, merged = 0;
 
-	if (c->tty && c->drawn) {
-		fprintf(stderr, "\033[%dA\r\033[J", c->drawn);
-		c->drawn = 0;
-	}
+	clear_progress(c);
 	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
 		die("%s", err.buf);
 	for (i = 0; i < c->plan.nr; i++) {

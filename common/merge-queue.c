@@ -13,28 +13,6 @@ void ws_git_in(struct child_process *cp, const char *dir)
 						NULL });
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void ws_strvec_sort_unique(struct strvec *sv)
-{
-	size_t i, j;
-
-	if (sv->nr < 2)
-		return;
-	qsort(sv->v, sv->nr, sizeof(*sv->v), cmp_str);
-	for (i = 1, j = 1; i < sv->nr; i++) {
-		if (!strcmp(sv->v[i], sv->v[j - 1]))
-			free(sv->v[i]);
-		else
-			sv->v[j++] = sv->v[i];
-	}
-	sv->nr = j;
-	sv->v[j] = NULL;
-}
-
 void ws_strvec_join(struct strbuf *out, const struct strvec *sv,
 		    const char *sep)
 {
@@ -158,7 +136,7 @@ int ws_worktree_changed_paths(const char *path, struct strvec *out)
 			strvec_push(out, rec + 3);
 		pos += n + 1;
 	}
-	ws_strvec_sort_unique(out);
+	strvec_sort_unique(out);
 	strbuf_release(&buf);
 	strbuf_release(&err);
 	return 0;

@@ -84,9 +84,6 @@ void ws_merged_contracts(const struct plan *plan, const struct ws_state *st,
 			 size_t i, struct strvec *ours_owns,
 			 struct strvec *owners);
 
-/* Sort a strvec and drop duplicates. */
-void ws_strvec_sort_unique(struct strvec *sv);
-
 /* Append the items of sv, separated by `sep`, to out (sanitized). */
 void ws_strvec_join(struct strbuf *out, const struct strvec *sv,
 		    const char *sep);

@@ -33,29 +33,6 @@ int ws_merge_owns(const struct strvec *owns, const char *path)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sort a strvec and drop duplicates. */
-static void sort_unique(struct strvec *sv)
-{
-	size_t i, j;
-
-	if (sv->nr < 2)
-		return;
-	qsort(sv->v, sv->nr, sizeof(*sv->v), cmp_str);
-	for (i = 1, j = 1; i < sv->nr; i++) {
-		if (!strcmp(sv->v[i], sv->v[j - 1]))
-			free(sv->v[i]);
-		else
-			sv->v[j++] = sv->v[i];
-	}
-	sv->nr = j;
-	sv->v[j] = NULL;
-}
-
 /* The next NUL-terminated field of buf[*pos..len), or NULL at the end. */
 static const char *next_field(const struct strbuf *buf, size_t *pos)
 {
@@ -247,8 +224,8 @@ static int parse_result(const struct ws_repo *r, int conflicted, int batch,
 	}
 	if (!nr && !res->conflicts.nr)
 		strvec_push(&res->conflicts, "(unknown: git merge-tree reported a conflict)");
-	sort_unique(&res->conflicts);
-	sort_unique(&res->resolved);
+	strvec_sort_unique(&res->conflicts);
+	strvec_sort_unique(&res->resolved);
 
 	if (any_resolved &&
 	    rebuild_tree(r, &merged, entries, nr, want, res) < 0)

@@ -86,3 +86,25 @@ void strvec_split_words(struct strvec *sv, const char *s)
 		s += n;
 	}
 }
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort_unique(struct strvec *sv)
+{
+	size_t i, j;
+
+	if (sv->nr < 2)
+		return;
+	qsort(sv->v, sv->nr, sizeof(*sv->v), cmp_str);
+	for (i = 1, j = 1; i < sv->nr; i++) {
+		if (!strcmp(sv->v[i], sv->v[j - 1]))
+			free(sv->v[i]);
+		else
+			sv->v[j++] = sv->v[i];
+	}
+	sv->nr = j;
+	sv->v[j] = NULL;
+}

@@ -31,6 +31,9 @@ ssize_t strvec_find(const struct strvec *sv, const char *s);
 void strvec_remove(struct strvec *sv, size_t i);
 void strvec_clear(struct strvec *sv);
 
+/* Sort sv (strcmp order) and drop duplicate strings. */
+void strvec_sort_unique(struct strvec *sv);
+
 /*
  * Split `s` at spaces, tabs and commas into non-empty words appended to
  * sv (the plan's list syntax: "ws-1 ws-2", "ws-1, ws-2").
