@@ -16,7 +16,8 @@
 #  - the k-th git child: a `git` wrapper, found first by every git-ws
 #    command through GIT_EXEC_PATH (git puts its exec path first on PATH
 #    for the commands it runs), counts the git commands that a git-ws
-#    binary starts and kills the process group just before (or just
+#    binary starts and kills its process group (and the git's, when
+#    git-ws started it in a group of its own) just before (or just
 #    after) the k-th, so every step between two git subprocesses is hit
 #    exactly, whatever the machine's speed (or before a given git
 #    command at any depth, such as the ones git worktree add runs);
@@ -157,15 +158,36 @@ kill_setup_git_wrapper () {
 	# SIGKILL the process group before the first (with <command>:<n>,
 	# the n-th) `git <command>` at any depth (e.g. the ones git worktree
 	# add runs).
+	# kill_all: SIGKILL the process group of the git-ws binary that
+	# started this git (directly or not) and this git's own, which
+	# differ when git-ws starts git in a process group of its own: as
+	# if everything died at once
+	kill_all () {
+		read -r stat </proc/$$/stat
+		set -- $stat
+		own=$5
+		p=$PPID
+		while test "$p" -gt 1
+		do
+			read -r comm </proc/$p/comm 2>/dev/null || break
+			case "$comm" in
+			git-ws-*)
+				read -r stat </proc/$p/stat
+				set -- $stat
+				kill -9 -$5
+				break ;;
+			esac
+			p=$(sed -n "s/^PPid:[	 ]*//p" /proc/$p/status)
+		done
+		kill -9 -$own
+		sleep 10
+		exit 1
+	}
 	if test -n "$KILL_GIT_SUB" && test "$1" = "${KILL_GIT_SUB%:*}" &&
 	   echo >>"$KILL_COUNTER.sub" &&
 	   test "$(wc -l <"$KILL_COUNTER.sub")" -ge "${KILL_GIT_SUB#*:}"
 	then
-		read -r stat </proc/$$/stat
-		set -- $stat
-		kill -9 -$5
-		sleep 10
-		exit 1
+		kill_all
 	fi
 	if test -n "$KILL_AT_GIT"
 	then
@@ -185,11 +207,7 @@ kill_setup_git_wrapper () {
 				then
 					"$KILL_REAL_GIT" "$@"
 				fi
-				read -r stat </proc/$$/stat
-				set -- $stat
-				kill -9 -$5
-				sleep 10
-				exit 1
+				kill_all
 			fi
 			;;
 		esac
