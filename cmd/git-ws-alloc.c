@@ -3,6 +3,7 @@
  * worktree, create the worktrees and branches, record the state.
  */
 #include "compat.h"
+#include <dirent.h>
 #include "allocate.h"
 #include "parse-options.h"
 #include "plan.h"
@@ -76,13 +77,28 @@ out:
 	return ret;
 }
 
-/* Run `git <args>` quietly in `dir` (NULL: here); 0 when it succeeded. */
-static int run_git(const char *dir, const char **args)
+/*
+ * Run `git <args>` in `dir` (NULL: here), stdin from /dev/null; 0 when it
+ * succeeded.
+ *
+ * With OWN_GROUP, git runs in a process group of its own: `git worktree
+ * add` and `git worktree remove` write git's admin files in several steps,
+ * and a kill of our process group (a supervisor's `kill -9 -<pgid>`, a
+ * timeout's) must not stop them half way; they finish, and the next git
+ * ws-alloc finds what they made recorded as `allocating`. Ctrl-C does not
+ * reach them either, which is fine for these short commands (not for the
+ * user's hooks: those stay in our group).
+ */
+#define OWN_GROUP 1 /* in a process group of its own */
+#define QUIET 2     /* stderr to /dev/null */
+static int run_git(const char *dir, const char **args, unsigned flags)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 
 	cp.git_cmd = 1;
 	cp.no_stdin = 1;
+	cp.no_stderr = !!(flags & QUIET);
+	cp.new_pgrp = !!(flags & OWN_GROUP);
 	cp.dir = dir;
 	strvec_pushv(&cp.args, args);
 	return run_command(&cp);
@@ -96,30 +112,121 @@ static int run_git(const char *dir, const char **args)
  */
 static int remove_worktree(const char *path)
 {
-	struct child_process cp = CHILD_PROCESS_INIT;
-
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	cp.no_stderr = 1;
-	strvec_pushv(&cp.args, (const char *[]){ "worktree", "remove", "--force",
-						"--force", path, NULL });
-	run_command(&cp);
+	run_git(NULL, (const char *[]){ "worktree", "remove", "--force",
+					"--force", path, NULL }, OWN_GROUP | QUIET);
 	if (path_exists(path))
 		return -1;
-	run_git(NULL, (const char *[]){ "worktree", "prune", NULL });
+	run_git(NULL, (const char *[]){ "worktree", "prune", NULL }, OWN_GROUP);
 	return 0;
+}
+
+/*
+ * The admin directory (<common dir>/worktrees/<name>) that a `git worktree
+ * add` of `wt` killed part way left, or NULL. git locks it "initializing"
+ * first and unlocks it last; its gitdir names <wt>/.git, or is not written
+ * yet, and then its name is the one git gives `wt`: its last component,
+ * with a number added when that is taken (builtin/worktree.c, add_worktree).
+ * The caller frees the path.
+ */
+static char *unfinished_admin_dir(struct alloc_ctx *c, const char *wt)
+{
+	char *top = xstrfmt("%s/worktrees", c->repo.commondir);
+	const char *base = strrchr(wt, '/') ? strrchr(wt, '/') + 1 : wt;
+	size_t base_len = strlen(base);
+	char *gitfile = xstrfmt("%s/.git", wt), *found = NULL;
+	DIR *d = opendir(top);
+	struct dirent *e;
+
+	while (d && !found && (e = readdir(d))) {
+		char *dir, *path, *locked, *gitdir;
+		int ours;
+
+		if (e->d_name[0] == '.')
+			continue;
+		dir = xstrfmt("%s/%s", top, e->d_name);
+		path = xstrfmt("%s/locked", dir);
+		locked = read_file_trimmed(path);
+		free(path);
+		path = xstrfmt("%s/gitdir", dir);
+		gitdir = read_file_trimmed(path);
+		free(path);
+		if (!locked || strcmp(locked, "initializing")) {
+			ours = 0;
+		} else if (gitdir && *gitdir) {
+			ours = !strcmp(gitdir, gitfile);
+		} else {
+			ours = !strncmp(e->d_name, base, base_len) &&
+			       strspn(e->d_name + base_len, "0123456789") ==
+				       strlen(e->d_name + base_len);
+		}
+		if (ours)
+			found = dir;
+		else
+			free(dir);
+		free(locked);
+		free(gitdir);
+	}
+	if (d)
+		closedir(d);
+	free(gitfile);
+	free(top);
+	return found;
+}
+
+/* 1 when `dir` holds nothing, or nothing but a regular file named .git. */
+static int holds_only_git_file(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int only = !!d;
+
+	while (only && (e = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		path = xstrfmt("%s/%s", dir, e->d_name);
+		only = !strcmp(e->d_name, ".git") && !lstat(path, &st) &&
+		       S_ISREG(st.st_mode);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	return only;
 }
 
 /*
  * Undo what an interrupted run left: records still marked `allocating`.
  * Their worktree path and branch did not exist when they were recorded,
  * so what is there now is ours to remove.
+ *
+ * A `git worktree add` killed part way leaves its admin directory locked
+ * "initializing", maybe with files half written (an empty commondir makes
+ * every `git worktree` command die), and a worktree directory holding at
+ * most its .git file (git-ws-alloc checks out later, populate_worktrees()).
+ * Those admin directories go first, so that git can remove the worktrees
+ * that are whole; then a worktree git no longer knows is removed when it
+ * holds nothing but that .git file.
  */
 static void repair_interrupted(struct alloc_ctx *c)
 {
 	size_t i;
 	int changed = 0;
 
+	for (i = 0; !c->dry_run && i < c->st.state.nr; i++) {
+		struct cfg_section *s = &c->st.state.sections[i];
+		const char *wt = cfg_get(s, "worktree");
+		char *admin;
+
+		if (!cfg_get(s, "allocating") || strcmp(cfg_get(s, "allocating"), "owner") ||
+		    !wt || !(admin = unfinished_admin_dir(c, wt)))
+			continue;
+		if (remove_dir_recursively(admin) < 0)
+			die_errno("cannot remove '%s', left by an interrupted git worktree add",
+				  admin);
+		free(admin);
+	}
 	for (i = 0; i < c->st.state.nr; ) {
 		struct cfg_section *s = &c->st.state.sections[i];
 		const char *wt, *branch, *base;
@@ -140,7 +247,8 @@ static void repair_interrupted(struct alloc_ctx *c)
 			continue;
 		}
 		if (!strcmp(cfg_get(s, "allocating"), "owner")) {
-			if (wt && path_exists(wt) && remove_worktree(wt) < 0)
+			if (wt && path_exists(wt) && remove_worktree(wt) < 0 &&
+			    (!holds_only_git_file(wt) || remove_dir_recursively(wt) < 0))
 				die("'%s' was left half-made by an interrupted git ws-alloc and is not a worktree git knows; remove it by hand",
 				    wt);
 			if (branch && base && delete_branch_if_at(c, branch, base) < 0)
@@ -352,7 +460,7 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 		if (run_git(NULL, (const char *[]){ "worktree", "add", "--quiet",
 				"--no-checkout", "--no-track", "-b",
 				c->plan.ws[i].branch, c->worktree[i],
-				c->base_hex, NULL })) {
+				c->base_hex, NULL }, OWN_GROUP)) {
 			return error("cannot create the worktree of '%s' at '%s'",
 				     c->plan.ws[i].id, c->worktree[i]);
 		}
@@ -366,7 +474,7 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 		    run_git(c->worktree[i], (const char *[]){ "hook", "run",
 				"--ignore-missing", "post-checkout", "--",
 				"0000000000000000000000000000000000000000",
-				c->base_hex, "1", NULL }))
+				c->base_hex, "1", NULL }, 0))
 			warning("the post-checkout hook failed in '%s'", c->worktree[i]);
 	return 0;
 }

@@ -1,5 +1,7 @@
 #include "compat.h"
+#include <ftw.h>
 #include "wrapper.h"
+#include "strbuf.h"
 #include "usage.h"
 
 static void *nonnull(void *p)
@@ -200,6 +202,37 @@ int path_exists(const char *path)
 	struct stat st;
 
 	return !lstat(path, &st);
+}
+
+char *read_file_trimmed(const char *path)
+{
+	char *buf = NULL;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (read_file(path, &buf, NULL) < 0)
+		return NULL;
+	strbuf_addstr(&sb, buf);
+	strbuf_trim(&sb);
+	free(buf);
+	return strbuf_detach(&sb, NULL);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+int remove_dir_recursively(const char *path)
+{
+	if (!path_exists(path))
+		return 0;
+	/* depth first (contents before their directory), never following links */
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
 }
 
 int mkdir_p(const char *path)

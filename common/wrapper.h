@@ -48,6 +48,14 @@ int write_in_full(int fd, const void *buf, size_t len);
  */
 int read_file(const char *path, char **out, size_t *len);
 
+/*
+ * The contents of the file at `path` without leading and trailing white
+ * space, as git reads its one-line admin files (HEAD, gitdir, locked), in
+ * a new string the caller frees; NULL with errno from open(2)/read(2)
+ * when it cannot be read.
+ */
+char *read_file_trimmed(const char *path);
+
 /* Current time as ISO 8601 UTC ("2026-11-21T02:18:31Z") into buf[32]. */
 void iso8601_now(char buf[32]);
 /* Parse what iso8601_now() writes; returns (time_t)-1 when it is not that. */
@@ -71,6 +79,14 @@ void sleep_ms(unsigned ms);
 
 /* 1 when `path` exists (lstat succeeds), 0 otherwise. */
 int path_exists(const char *path);
+
+/*
+ * Remove `path` and, when it is a directory, everything under it, as
+ * `rm -rf` (git's remove_dir_recursively()); symbolic links are removed,
+ * never followed. Returns 0 when `path` is gone (or never was), or -1
+ * with errno from the unlink(2)/rmdir(2) that failed.
+ */
+int remove_dir_recursively(const char *path);
 
 /*
  * Create `path` and its missing parents with mode 0777 & ~umask, as

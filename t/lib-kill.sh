@@ -157,12 +157,15 @@ kill_setup_git_wrapper () {
 	# with KILL_GIT_WHEN=after, after it. With KILL_GIT_SUB=<command>,
 	# SIGKILL the process group before the first (with <command>:<n>,
 	# the n-th) `git <command>` at any depth (e.g. the ones git worktree
-	# add runs).
+	# add runs); with KILL_GIT_SPARE=spare, see kill_all spare.
+	#
 	# kill_all: SIGKILL the process group of the git-ws binary that
 	# started this git (directly or not) and this git's own, which
 	# differ when git-ws starts git in a process group of its own: as
-	# if everything died at once
+	# if everything died at once. kill_all spare: only the former,
+	# when they differ, and this git goes on.
 	kill_all () {
+		spare=$1
 		read -r stat </proc/$$/stat
 		set -- $stat
 		own=$5
@@ -175,6 +178,8 @@ kill_setup_git_wrapper () {
 				read -r stat </proc/$p/stat
 				set -- $stat
 				kill -9 -$5
+				test "$spare" = spare && test $5 != $own &&
+				return
 				break ;;
 			esac
 			p=$(sed -n "s/^PPid:[	 ]*//p" /proc/$p/status)
@@ -187,7 +192,7 @@ kill_setup_git_wrapper () {
 	   echo >>"$KILL_COUNTER.sub" &&
 	   test "$(wc -l <"$KILL_COUNTER.sub")" -ge "${KILL_GIT_SUB#*:}"
 	then
-		kill_all
+		kill_all $KILL_GIT_SPARE
 	fi
 	if test -n "$KILL_AT_GIT"
 	then
@@ -271,7 +276,10 @@ kill_wait_leftovers () {
 #	git-sub <command>[:<n>]
 #	                  just before the first (n-th) `git <command>` that
 #	                  it or its git children start (inside git worktree
-#	                  add, say)
+#	                  add, say), together with that git
+#	git-sub-spare <command>[:<n>]
+#	                  the same, but spare the git when git-ws started it
+#	                  in a process group of its own
 #	rename <k>        SIGKILL to the git-ws binary itself on entry to its
 #	unlink <k>        k-th rename(2) or unlink(2), before the call runs
 #	                  (strace's fault injection; `git ws-X` is run as
@@ -293,9 +301,10 @@ kill_launch () {
 	KILL_TOKEN=$$.$kill_seq
 	rm -f counter counter.log counter.hit counter.sub launch.out launch.err run.out run.err syscalls
 	KILL_RENAMES=0 KILL_UNLINKS=0
-	kill_sub=
+	kill_sub= kill_spare=
 	case "$how" in
-	git-sub)
+	git-sub|git-sub-spare)
+		test "$how" = git-sub || kill_spare=spare
 		kill_at=0 kill_when=sub kill_sub=$arg
 		case "$kill_sub" in
 		*:*) ;;
@@ -330,10 +339,11 @@ kill_launch () {
 		if test -n "$kill_when"
 		then
 			KILL_AT_GIT=$kill_at KILL_GIT_WHEN=$kill_when KILL_GIT_SUB=$kill_sub
+			KILL_GIT_SPARE=$kill_spare
 			KILL_COUNTER=$KILL_DIR/counter GIT_EXEC_PATH=$KILL_DIR/execpath
 			PATH=$KILL_DIR/execpath:$PATH
-			export KILL_AT_GIT KILL_GIT_WHEN KILL_GIT_SUB KILL_COUNTER \
-				GIT_EXEC_PATH PATH
+			export KILL_AT_GIT KILL_GIT_WHEN KILL_GIT_SUB KILL_GIT_SPARE \
+				KILL_COUNTER GIT_EXEC_PATH PATH
 		fi &&
 		KILL_TOKEN=$KILL_TOKEN exec setsid "$@" >../launch.out 2>../launch.err </dev/null
 	) &

@@ -43,7 +43,6 @@ done
 tried=0
 landed=0
 half_made=0
-half_made_dir=0
 main_behind=0
 stale_admin=0
 unqueued=0
@@ -210,34 +209,9 @@ trial_alloc () {
 	kill_launch $how $arg git ws-alloc ../plan &&
 	tally alloc &&
 	after_kill &&
-	{ kill_run git ws-alloc ../plan || known_half_made_dir ||
-	  fail "the rerun failed"; } &&
+	{ kill_run git ws-alloc ../plan || fail "the rerun failed"; } &&
 	{ kill_check "$old" rerun || fail "after the rerun"; } &&
 	{ alloc_complete || fail "the rerun did not allocate everything"; }
-}
-
-# known_half_made_dir: the rerun of git ws-alloc refused a worktree
-# that a `git worktree add` killed early left half-made, "not a worktree
-# git knows" (the known bug of the test_expect_failure below): its
-# directory empty, or holding nothing but an unfinished .git file, and
-# its admin directory still locked "initializing" (with an empty
-# commondir there, every git worktree command dies, so the rerun cannot
-# remove even the worktrees that are whole). Do by hand what its hint
-# says and what git needs besides: remove the half-made ones (worktree
-# and admin directories), `git worktree prune`; count it, and run it
-# again. Any other failure is a failure.
-known_half_made_dir () {
-	grep -q "was left half-made by an interrupted git ws-alloc and is not a worktree git knows" run.err &&
-	for admin in repo/.git/worktrees/*
-	do
-		test "$(cat "$admin/locked" 2>/dev/null)" = initializing || continue
-		wt=$KILL_DIR/${admin##*/} &&
-		test -z "$(ls -A "$wt" 2>/dev/null | grep -vx .git)" &&
-		rm -rf "$wt" "$admin" || return 1
-	done &&
-	git -C repo worktree prune &&
-	half_made_dir=$((half_made_dir + 1)) &&
-	kill_run git ws-alloc ../plan
 }
 
 alloc_complete () {
@@ -585,19 +559,27 @@ test_expect_success 'git ws-alloc killed inside git worktree add' '
 	kill_snapshot in-worktree-add
 '
 
-# cmd/git-ws-alloc.c, create_worktrees(): `git worktree add` runs in
-# git-ws-alloc's process group, so a kill of the group stops it half
-# way. git leaves .git/worktrees/repo-ws-a locked "initializing", with
-# the placeholder HEAD (the null id) it writes before the real one, and
-# until the next git ws-alloc repairs it, git fsck (and git gc, git log
-# --all) fail on "worktrees/repo-ws-a/HEAD". Starting git worktree add
-# in a process group of its own (new_pgrp) would let it finish instead.
-test_expect_failure 'git fsck is clean right after git ws-alloc is killed inside git worktree add' '
-	kill_restore in-worktree-add &&
-	git -C repo fsck --no-progress --no-dangling
+# cmd/git-ws-alloc.c, create_worktrees(): `git worktree add` runs in a
+# process group of its own, so a kill of git-ws-alloc's group lets it
+# finish its admin files: git fsck is clean at once, and the rerun
+# removes the whole worktree that its `allocating` record proves it made,
+# and allocates everything.
+test_expect_success 'git ws-alloc killed while git worktree add runs: git finishes, git fsck is clean' '
+	kill_restore fresh &&
+	old=$(git -C repo rev-parse main) &&
+	kill_launch git-sub-spare symbolic-ref git ws-alloc ../plan &&
+	test $KILL_STATUS = 137 &&
+	test_path_is_missing repo/.git/worktrees/repo-ws-a/locked &&
+	git -C repo fsck --no-progress --no-dangling &&
+	kill_check "$old" killed &&
+	test -n "$(cd repo && ws_state ws-a allocating)" &&
+	{ kill_run git ws-alloc ../plan || { cat run.err; false; }; } &&
+	grep "undid the interrupted allocation of .ws-a." run.err &&
+	kill_check "$old" rerun &&
+	alloc_complete
 '
 
-test_expect_success 'the rerun of git ws-alloc repairs the half-made worktree' '
+test_expect_success 'the rerun of git ws-alloc repairs a worktree git worktree add was killed making' '
 	kill_restore in-worktree-add &&
 	{ kill_run git ws-alloc ../plan || { cat run.err; false; }; } &&
 	kill_check "$old" rerun &&
@@ -606,14 +588,12 @@ test_expect_success 'the rerun of git ws-alloc repairs the half-made worktree' '
 '
 
 # cmd/git-ws-alloc.c, repair_interrupted(): git worktree add makes the
-# worktree directory, then registers it (.git/worktrees/<id>/gitdir,
-# the .git file, HEAD, commondir). Killed in between, the directory is
-# empty (or holds an unfinished .git file); the rerun of git ws-alloc
-# dies "was left half-made ... remove it by hand" although its
-# `allocating` record proves it made it, and even then the admin
-# directory git locked "initializing" stays, so that git worktree add
-# refuses the path. The rerun should remove both.
-test_expect_failure 'the rerun of git ws-alloc removes a worktree directory git had only just made' '
+# worktree directory, then registers it (.git/worktrees/<id>/locked,
+# gitdir, the .git file, HEAD, commondir). Killed in between, the
+# directory is empty (or holds an unfinished .git file) and the admin
+# directory is still locked "initializing"; the `allocating` record
+# proves git-ws-alloc made both, and the rerun removes them.
+test_expect_success 'the rerun of git ws-alloc removes a worktree directory git had only just made' '
 	kill_restore in-worktree-add &&
 	# back to the moment after git made the directory, before it wrote gitdir
 	rm repo-ws-a/.git repo/.git/worktrees/repo-ws-a/gitdir \
@@ -637,25 +617,24 @@ test_expect_success 'git ws-alloc killed while git worktree add writes the commo
 # The same repair_interrupted(), when git was killed writing the
 # commondir of the last worktree (ws-d): every git worktree command dies
 # on that admin directory ("failed to read .git/worktrees/repo-ws-d/
-# commondir"), so the rerun cannot remove even ws-a, which git had made
-# whole, and calls it "not a worktree git knows"; git worktree list,
-# git log --all and git gc fail too. The admin directories git left
-# locked "initializing" need removing first, by hand if need be.
-test_expect_failure 'the rerun of git ws-alloc repairs that, and allocates everything' '
+# commondir"), so the admin directories git left locked "initializing"
+# go first; then git can remove ws-a, which it had made whole.
+test_expect_success 'the rerun of git ws-alloc repairs that, and allocates everything' '
 	kill_restore in-commondir &&
 	{ kill_run git ws-alloc ../plan || { cat run.err; false; }; } &&
 	kill_check "$old" rerun &&
 	alloc_complete
 '
 
-test_expect_success 'in the sweeps, known_half_made_dir repairs that by hand' '
-	kill_restore in-commondir &&
-	how=repair arg=commondir &&
-	before=$half_made_dir &&
-	{ kill_run git ws-alloc ../plan || known_half_made_dir; } &&
-	test $half_made_dir = $((before + 1)) &&
-	kill_check "$old" rerun &&
-	alloc_complete
+# A directory that is in the way is never removed unless it holds
+# nothing but what git worktree add writes before its checkout.
+test_expect_success 'the rerun of git ws-alloc leaves alone a half-made worktree holding other files' '
+	kill_restore in-worktree-add &&
+	rm repo-ws-a/.git repo/.git/worktrees/repo-ws-a/gitdir &&
+	echo precious >repo-ws-a/notes.txt &&
+	test_must_fail kill_run git ws-alloc ../plan &&
+	grep "remove it by hand" run.err &&
+	test "$(cat repo-ws-a/notes.txt)" = precious
 '
 
 test_expect_success 'git ws-merge killed inside the git worktree add of its scratch worktree' '
@@ -917,7 +896,6 @@ summary () {
 	done
 	echo "  known problems met on the way (see the test_expect_failure tests):"
 	echo "    half-made worktree right after a kill (git fsck fails): $half_made"
-	echo "    half-made worktree directory refused by the rerun of git ws-alloc: $half_made_dir"
 	echo "    main worktree left behind main by git ws-merge: $main_behind"
 	echo "    stale worktree admin directory refused by git ws-clean: $stale_admin"
 	echo "    stale worktree admin directory left for git worktree prune: $(cat prunable 2>/dev/null | wc -l)"
