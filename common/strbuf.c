@@ -132,15 +132,57 @@ void strbuf_trim(struct strbuf *sb)
 	}
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at `s` (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF) and its code
+ * point in *cp; 0 when there is none.
+ */
+static size_t utf8_sequence(const unsigned char *s, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, min = 0x80, *cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, min = 0x800, *cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, min = 0x10000, *cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 void strbuf_add_sanitized(struct strbuf *sb, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = *s;
+	const unsigned char *p = (const unsigned char *)s;
 
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
+	while (*p) {
+		uint32_t cp;
+		size_t len = utf8_sequence(p, &cp);
+
+		if (!len) {
+			/* not UTF-8: a lone 0x9b is CSI to an 8-bit terminal */
 			strbuf_addch(sb, '?');
-		else
-			strbuf_addch(sb, c);
+			p++;
+		} else if ((cp < 0x20 && cp != '\t') || (cp >= 0x7f && cp < 0xa0)) {
+			strbuf_addch(sb, '?');
+			p += len;
+		} else {
+			strbuf_add(sb, p, len);
+			p += len;
+		}
 	}
 }
 

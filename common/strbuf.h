@@ -41,9 +41,13 @@ void strbuf_rtrim(struct strbuf *sb);
 void strbuf_trim(struct strbuf *sb);
 
 /*
- * Append `s` with every control character (other than tab) and DEL
- * replaced by '?', so that untrusted text (titles, agent output) cannot
- * send escape sequences to a terminal. As git's vreportf() does.
+ * Append `s` with every control character replaced by '?', so that
+ * untrusted text (titles, agent output) cannot send escape sequences to a
+ * terminal: C0 controls other than tab, DEL, and the C1 controls U+0080 to
+ * U+009F (CSI is U+009B). `s` is taken as UTF-8, and each byte that is not
+ * part of a well-formed UTF-8 sequence becomes '?' too (a lone 0x9b byte
+ * is CSI to a terminal in 8-bit mode). git's vreportf() does the same for
+ * C0 controls only.
  */
 void strbuf_add_sanitized(struct strbuf *sb, const char *s);
 
