@@ -294,11 +294,19 @@ static void check_against_state(struct alloc_ctx *c)
 			advise("a workstream's base cannot change once it is allocated");
 			exit(WS_EXIT_FATAL);
 		} else {
-			for (i = 0; i < old.nr; i++)
-				if (plan_find(&c->plan, old.ws[i].id) < 0 &&
-				    ws_state_find(&c->st, old.ws[i].id))
-					die("%s: the plan drops workstream '%s', which is allocated",
-					    c->plan.file, old.ws[i].id);
+			for (i = 0; i < old.nr; i++) {
+				const char *id = old.ws[i].id;
+				const char *s = ws_state_get(&c->st, id, "status");
+
+				if (plan_find(&c->plan, id) >= 0 || !ws_state_find(&c->st, id) ||
+				    (s && !strcmp(s, WS_CLEANED)))
+					continue;
+				error("%s: the plan drops workstream '%s', which is allocated",
+				      c->plan.file, id);
+				advise("keep it in the plan, or give it up first with 'git ws-clean --force %s'\n"
+				       "(its commits stay reachable from refs/ws/backup/%s)", id, id);
+				exit(WS_EXIT_FATAL);
+			}
 		}
 	}
 	for (i = 0; i < c->plan.nr; i++) {

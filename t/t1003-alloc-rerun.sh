@@ -208,7 +208,11 @@ test_expect_success 'a plan that drops an allocated workstream is refused' '
 		title = Eight
 	EOF
 	test_expect_code 128 git -C repo ws-alloc ../bad.plan 2>err &&
-	echo "fatal: ../bad.plan: the plan drops workstream ${SQ}ws-6${SQ}, which is allocated" >expect &&
+	cat >expect <<-EOF &&
+	error: ../bad.plan: the plan drops workstream ${SQ}ws-6${SQ}, which is allocated
+	hint: keep it in the plan, or give it up first with ${SQ}git ws-clean --force ws-6${SQ}
+	hint: (its commits stay reachable from refs/ws/backup/ws-6)
+	EOF
 	test_cmp expect err &&
 	test_path_is_missing repo-ws-8 &&
 	unchanged_since v3
@@ -226,6 +230,23 @@ test_expect_success 'after all the refusals the plan still re-runs cleanly' '
 	(cd repo && git ws-alloc ../v3.plan >../out) &&
 	grep "already allocated; nothing to do" out &&
 	unchanged_since v3
+'
+
+test_expect_success 'as the hint says: once cleaned, a workstream may leave the plan' '
+	test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-clean" || return 0
+	(cd repo && git ws-clean --force ws-6 >../out 2>&1) &&
+	test "$(cd repo && ws_state ws-6 status)" = cleaned &&
+	git -C repo rev-parse --verify refs/ws/backup/ws-6 &&
+	sed "/ws-6/,\$d" v3.plan >dropped.plan &&
+	cat >>dropped.plan <<-\EOF &&
+	[workstream "ws-8"]
+		title = Eight
+	EOF
+	(cd repo && git ws-alloc ../dropped.plan >../out) &&
+	test_path_is_dir repo-ws-8 &&
+	! grep "ws-6" repo/.git/ws/plan &&
+	(cd repo && git ws-status >../status) &&
+	grep ws-8 status
 '
 
 test_done
