@@ -230,6 +230,66 @@ static void test_allocation_shares(void **unused)
 	strbuf_release(&err);
 }
 
+/*
+ * The conflict risks of ws_allocate() (found through sorted path
+ * prefixes) against the definition, every pair (a, b), a < b, in order:
+ * both have paths, different owners, paths that overlap, and neither
+ * depends on the other. Random plans over a small alphabet of paths and
+ * globs, so that prefixes collide often.
+ */
+static void test_conflict_risks_are_every_overlapping_pair(void **unused)
+{
+	static const char *const globs[] = {
+		"*", "s*", "src", "src/*", "src/a", "src/a/*", "src/a.c", "src/ab",
+		"src/a?", "src-x/*", "docs/*", "docs/a", "[sd]*/a", "src/[ab]/*",
+		"d", "docs", "src/a/b/c.c", "src/b/*",
+	};
+	unsigned seed = 1;
+	int round;
+
+	(void)unused;
+	for (round = 0; round < 200; round++) {
+		struct plan p = PLAN_INIT;
+		struct strbuf text = STRBUF_INIT, err = STRBUF_INIT;
+		struct ws_allocation a = WS_ALLOCATION_INIT;
+		size_t i, j, n = 2 + rand_r(&seed) % 14, next = 0;
+
+		for (i = 0; i < n; i++) {
+			int k, paths = rand_r(&seed) % 4;
+
+			strbuf_addf(&text, "[workstream \"w%zu\"]\ntitle = W%zu\n", i, i);
+			for (k = 0; k < paths; k++)
+				strbuf_addf(&text, "paths = %s\n",
+					    globs[rand_r(&seed) % ARRAY_SIZE(globs)]);
+			if (i && rand_r(&seed) % 3 == 0)
+				strbuf_addf(&text, "depends = w%u\n",
+					    (unsigned)(rand_r(&seed) % i));
+		}
+		assert_int_equal(parse(&p, text.buf, &err), 0);
+		ws_allocate(&p, &a);
+		for (i = 0; i < p.nr; i++)
+			for (j = i + 1; j < p.nr; j++) {
+				int risk = p.ws[i].paths.nr && p.ws[j].paths.nr &&
+					   a.owner[i] != a.owner[j] &&
+					   plan_paths_overlap(&p.ws[i].paths, &p.ws[j].paths) &&
+					   !graph_depends_on(&p.graph, i, j) &&
+					   !graph_depends_on(&p.graph, j, i);
+
+				if (!risk)
+					continue;
+				assert_true(next < a.risk_nr);
+				assert_int_equal(a.risks[next].a, i);
+				assert_int_equal(a.risks[next].b, j);
+				next++;
+			}
+		assert_int_equal(next, a.risk_nr);
+		ws_allocation_release(&a);
+		plan_release(&p);
+		strbuf_release(&text);
+		strbuf_release(&err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_slug),
 		cmocka_unit_test(test_globs_overlap),
 		cmocka_unit_test(test_allocation_shares),
+		cmocka_unit_test(test_conflict_risks_are_every_overlapping_pair),
 	};
 	int ret;
 
