@@ -16,28 +16,9 @@ set -e
 N=${N:-10}
 RUNS=${RUNS:-3}
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$here/bin-wrappers:$PATH"
-test -x "$here/bin-wrappers/git-ws-alloc" || {
-	echo >&2 "bench/alloc.sh: build git-ws-alloc first (make)"; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ws-bench-alloc.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
-export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com \
-	GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_COMMON_DIR
-
 . "$here/bench/lib-bench.sh"
-
-if test $# -ge 1
-then
-	src=$(cd "$1" && pwd)
-	git -C "$src" rev-parse --git-dir >/dev/null
-	echo "repository: $src (cloned with --shared; never modified)"
-else
-	echo "generating a repository (about 5 000 files, 20 commits) ..."
-	generate "$tmp/gen" 50
-	src=$tmp/gen
-fi
+bench_init alloc alloc
+bench_source 50 "$@"
 
 # fresh <name>: a new shared clone at $tmp/<name>/repo, its HEAD a branch
 # (no checkout: none of the three needs the main worktree's files).

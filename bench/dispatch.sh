@@ -19,30 +19,8 @@ N=${N:-200}
 JOBS=${JOBS:-2}
 RUNS=${RUNS:-5}
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$here/bin-wrappers:$PATH"
-for c in alloc dispatch
-do
-	test -x "$here/bin-wrappers/git-ws-$c" || {
-		echo >&2 "bench/dispatch.sh: build git-ws-$c first (make)"; exit 1; }
-done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ws-bench-dispatch.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
-export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com \
-	GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_COMMON_DIR
-
-now () { date +%s.%N; }
-elapsed () { awk "BEGIN { printf \"%.3f\", $2 - $1 }"; }
-min () {
-	if test -z "$1"
-	then
-		echo "$2"
-	else
-		awk "BEGIN { printf \"%.3f\", ($2 < $1) ? $2 : $1 }"
-	fi
-}
-ratio () { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
+. "$here/bench/lib-bench.sh"
+bench_init dispatch alloc dispatch
 
 git init -q -b main "$tmp/repo"
 (

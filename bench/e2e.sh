@@ -16,12 +16,9 @@ repo=${1:?usage: bench/e2e.sh <repo> [<workstreams>]}
 n=${2:-8}
 test_cmd=${BENCH_TEST:-true}
 repo=$(cd "$repo" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ws-e2e.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$here/bin-wrappers:$PATH"
-
-now () { date +%s.%N; }
+. "$here/bench/lib-bench.sh"
+bench_init e2e alloc dispatch converge merge clean
 add () { awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN { printf "%.3f", a + b - c }'; }
 
 git clone -q --shared "$repo" "$tmp/repo"

@@ -1,4 +1,47 @@
-# Shared by bench/alloc.sh and bench/status.sh (sourced).
+# Shared by the benchmarks in bench/ (sourced, after setting $here, the
+# top of the source tree).
+
+# bench_init <name> <command>...: for bench/<name>.sh: git-ws's
+# bin-wrappers first on PATH (each git-ws-<command> must be built), $tmp
+# a new temporary directory, removed at exit unless KEEP is set, and an
+# environment in which the user's git configuration and identity play no
+# part.
+bench_init () {
+	bench_name=$1
+	shift
+	PATH="$here/bin-wrappers:$PATH"
+	for c in "$@"
+	do
+		test -x "$here/bin-wrappers/git-ws-$c" || {
+			echo >&2 "bench/$bench_name.sh: build git-ws-$c first (make)"
+			exit 1
+		}
+	done
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ws-bench-$bench_name.XXXXXX")
+	test -n "${KEEP:-}" || trap 'rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT TERM
+	GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
+	GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+	export GIT_CONFIG_NOSYSTEM GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL \
+		GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+	unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_COMMON_DIR
+}
+
+# bench_source <files per directory> [<repo>]: $src, the repository given
+# (checked; the benchmarks only ever clone it with --shared), or one
+# generated in $tmp/gen (see generate).
+bench_source () {
+	if test $# -ge 2
+	then
+		src=$(cd "$2" && pwd)
+		git -C "$src" rev-parse --git-dir >/dev/null
+		echo "repository: $src (cloned with --shared; never modified)"
+	else
+		echo "generating a repository (about $(($1 * 100)) files, 20 commits) ..."
+		generate "$tmp/gen" "$1"
+		src=$tmp/gen
+	fi
+}
 
 now () { date +%s.%N; }
 elapsed () { awk "BEGIN { printf \"%.3f\", $2 - $1 }"; }

@@ -15,20 +15,11 @@ set -e
 N=${N:-20}
 RUNS=${RUNS:-3}
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$here/bin-wrappers:$PATH"
-test -x "$here/bin-wrappers/git-ws-merge" || {
-	echo >&2 "bench/merge.sh: build git-ws-merge first (make)"; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ws-bench-merge.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com \
-	GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
-
-now () { date +%s.%N; }
-elapsed () { awk "BEGIN { printf \"%.3f\", $2 - $1 }"; }
+. "$here/bench/lib-bench.sh"
+bench_init merge merge
 
 # A history of topic branches merged with --no-ff, forked a few merges back.
-generate () {
+generate_merged_topics () {
 	git init -q -b main "$1"
 	(
 		cd "$1"
@@ -75,7 +66,7 @@ then
 	git clone -q --shared "$src" "$tmp/repo"
 else
 	echo "generating a repository with a history of merged topics ..."
-	generate "$tmp/gen"
+	generate_merged_topics "$tmp/gen"
 	git clone -q --shared "$tmp/gen" "$tmp/repo"
 fi
 cd "$tmp/repo"

@@ -16,31 +16,9 @@ N=${N:-50}
 RUNS=${RUNS:-5}
 FILES_PER_DIR=${FILES_PER_DIR:-20}
 here=$(cd "$(dirname "$0")/.." && pwd)
-PATH="$here/bin-wrappers:$PATH"
-for c in alloc status
-do
-	test -x "$here/bin-wrappers/git-ws-$c" || {
-		echo >&2 "bench/status.sh: build git-ws-$c first (make)"; exit 1; }
-done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ws-bench-status.XXXXXX")
-test -n "$KEEP" || trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
-export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com \
-	GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
-unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_COMMON_DIR
-
 . "$here/bench/lib-bench.sh"
-
-if test $# -ge 1
-then
-	src=$(cd "$1" && pwd)
-	git -C "$src" rev-parse --git-dir >/dev/null
-	echo "repository: $src (cloned with --shared; never modified)"
-else
-	echo "generating a repository ($((FILES_PER_DIR * 100)) files, 20 commits) ..."
-	generate "$tmp/gen" "$FILES_PER_DIR"
-	src=$tmp/gen
-fi
+bench_init status alloc status
+bench_source "$FILES_PER_DIR" "$@"
 files=$(git -C "$src" ls-tree -r --name-only HEAD | wc -l)
 
 {
