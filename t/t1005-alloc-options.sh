@@ -263,27 +263,4 @@ test_expect_success 'usage errors exit 129' '
 	test_expect_code 129 git -C repo ws-alloc --base 2>err
 '
 
-test_expect_success 'the man page SYNOPSIS is the usage of -h' '
-	doc="$WS_SOURCE_DIR/Documentation/git-ws-alloc.adoc" &&
-	test_path_is_file "$doc" &&
-	sed -n "/^\(== \)\{0,1\}SYNOPSIS$/,/^\(== \)\{0,1\}DESCRIPTION$/p" "$doc" |
-		sed -e "1,/^\[verse\]$/d" -e "/^$/,\$d" >synopsis &&
-	git ws-alloc -h >help &&
-	sed -n -e "s/^usage: //p" -e "s/^   or: //p" help >usage &&
-	test_cmp usage synopsis
-'
-
-test_expect_success 'the man page documents every option of -h' '
-	doc="$WS_SOURCE_DIR/Documentation/git-ws-alloc.adoc" &&
-	git ws-alloc -h >help &&
-	sed -n "s/^    \(-.*\)/\1/p" help | sed "s/   .*//" | tr "," "\n" |
-		sed -e "s/^ *//" -e "s/[ =].*//" >options &&
-	test_line_count = 4 options &&
-	while read opt
-	do
-		grep -E -e "(^|, )$opt([, =].*)?::$" "$doc" ||
-		{ echo "$opt is not documented"; return 1; }
-	done <options
-'
-
 test_done
