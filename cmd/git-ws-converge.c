@@ -145,11 +145,6 @@ static int status_is(const char *status, const char *what)
 	return status && !strcmp(status, what);
 }
 
-static int is_merged(const char *status)
-{
-	return status_is(status, WS_MERGED) || status_is(status, WS_CLEANED);
-}
-
 /* realpath(), or a copy of the path when it cannot be resolved. */
 static char *real_or_copy(const char *path)
 {
@@ -185,7 +180,7 @@ static size_t select_targets(struct converge_ctx *c, int argc, const char **argv
 		if (!ws_state_find(&st, argv[k]))
 			die("workstream '%s' is not allocated", argv[k]);
 		status = ws_state_get(&st, argv[k], "status");
-		if (is_merged(status))
+		if (ws_status_is_finished(status))
 			die("workstream '%s' is already %s; there is nothing to converge",
 			    argv[k], status);
 		nr += !sel[idx];
@@ -208,7 +203,7 @@ static size_t select_targets(struct converge_ctx *c, int argc, const char **argv
 			there = real_or_copy(wt);
 			if (!strcmp(here, there)) {
 				c->from_worktree = 1;
-				if (status && !is_merged(status) &&
+				if (status && !ws_status_is_finished(status) &&
 				    !status_is(status, WS_BLOCKED)) {
 					sel[i] = 1;
 					nr++;
@@ -269,9 +264,10 @@ static int read_inputs(struct converge_ctx *c, struct target *t)
 		const char *dep = c->plan.ws[t->w->dep_idx[i]].id;
 		const char *ds = ws_state_get(&st, dep, "status");
 
-		if (!is_merged(ds))
+		if (!ws_is_merged(&st, dep))
 			strvec_pushf(&t->deps_waiting, "%s (%s)", dep,
-				     ds ? ds : "not allocated");
+				     !ds ? "not allocated" :
+				     !strcmp(ds, WS_CLEANED) ? "cleaned without a merge" : ds);
 	}
 	/* the same list git ws-merge resolves by, so both always agree */
 	ws_merged_contracts(&c->plan, &st, t->w - c->plan.ws, &t->ours_owns, NULL);
@@ -279,7 +275,7 @@ static int read_inputs(struct converge_ctx *c, struct target *t)
 
 	if (!t->status || !t->branch || !t->worktree)
 		ret = error("workstream '%s' has no complete record in the state", id);
-	else if (is_merged(t->status))
+	else if (ws_status_is_finished(t->status))
 		ret = error("workstream '%s' became %s; not converging it", id,
 			    t->status);
 	t->max_iterations = max_iterations(c, t->w);
@@ -904,7 +900,7 @@ static void record_result(struct converge_ctx *c, struct target *t)
 	ws_state_lock(&st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
 	status = ws_state_get(&st, id, "status");
 	t->iterations = ws_state_get_long(&st, id, "iterations", 0);
-	if (!status || is_merged(status)) {
+	if (!status || ws_status_is_finished(status)) {
 		warning("workstream '%s' became %s while its gates ran; its result is not recorded",
 			id, status ? status : "unallocated");
 		t->new_status = xstrdup_or_null(status);

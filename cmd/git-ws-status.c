@@ -271,8 +271,7 @@ int cmd_main(int argc, const char **argv)
 		long ahead;
 		struct strbuf line = STRBUF_INIT;
 
-		if (status && (!strcmp(status, WS_MERGED) || !strcmp(status, WS_CLEANED)))
-			merged++;
+		merged += ws_is_merged(&st, w->id);
 		if (argc && !selected[i])
 			continue;
 		shown++;

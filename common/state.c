@@ -194,6 +194,20 @@ const char *ws_state_get(const struct ws_state *st, const char *id,
 	return cfg_get(ws_state_find(st, id), key);
 }
 
+int ws_status_is_finished(const char *status)
+{
+	return status && (!strcmp(status, WS_MERGED) || !strcmp(status, WS_CLEANED));
+}
+
+int ws_is_merged(const struct ws_state *st, const char *id)
+{
+	const char *status = ws_state_get(st, id, "status");
+
+	return status && (!strcmp(status, WS_MERGED) ||
+			  (!strcmp(status, WS_CLEANED) &&
+			   ws_state_get(st, id, "merge-oid")));
+}
+
 long ws_state_get_long(const struct ws_state *st, const char *id,
 		       const char *key, long def)
 {

@@ -37,6 +37,12 @@
 /* 1 when `status` is one of the statuses above. */
 int ws_status_is_valid(const char *status);
 
+/*
+ * 1 when `status` (NULL: not allocated) ends the life cycle: merged or
+ * cleaned. Nothing is dispatched, converged or merged any more.
+ */
+int ws_status_is_finished(const char *status);
+
 struct ws_state {
 	char *dir;          /* .git/ws */
 	char *state_path;
@@ -47,6 +53,14 @@ struct ws_state {
 	int state_dirty, queue_dirty;
 };
 #define WS_STATE_INIT { NULL, NULL, NULL, CFG_FILE_INIT, CFG_FILE_INIT, -1, 0, 0 }
+
+/*
+ * 1 when the work of workstream `id` is in its base: it is merged, or it
+ * was cleaned after its merge (a `merge-oid` is recorded). One cleaned by
+ * `git ws-clean --force` without a merge is not: it unblocks no dependent
+ * and satisfies no "deps merged" gate.
+ */
+int ws_is_merged(const struct ws_state *st, const char *id);
 
 /*
  * Read state and queue without locking (missing files read as empty).

@@ -97,12 +97,8 @@ int ws_update_blocked(const struct plan *plan, struct ws_state *st)
 			continue;
 		for (j = 0; j < w->dep_nr; j++) {
 			const char *dep = plan->ws[w->dep_idx[j]].id;
-			const char *ds = ws_state_get(st, dep, "status");
 
-			/* a workstream cleaned by force without a merge does not count */
-			if (ds && (!strcmp(ds, WS_MERGED) ||
-				   (!strcmp(ds, WS_CLEANED) &&
-				    ws_state_get(st, dep, "merge-oid"))))
+			if (ws_is_merged(st, dep))
 				continue;
 			strbuf_addf(&waiting, "%s%s", nr_waiting++ ? ", " : "", dep);
 		}

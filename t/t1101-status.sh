@@ -131,7 +131,7 @@ test_expect_success 'an unknown id is fatal' '
 	test_cmp expect err
 '
 
-test_expect_success 'progress counts merged (and cleaned) workstreams' '
+test_expect_success 'progress counts merged workstreams, and those cleaned after a merge' '
 	(
 		cd repo &&
 		ws_set_state ws-1 status merged &&
@@ -141,15 +141,24 @@ test_expect_success 'progress counts merged (and cleaned) workstreams' '
 	echo "1/4 merged" >expect &&
 	test_cmp expect actual &&
 	grep "^  ws-1       merged " out &&
+	# given up by git ws-clean --force: not merged
 	(
 		cd repo &&
 		ws_set_state ws-3 status cleaned &&
 		git ws-status >../out
 	) &&
 	tail -n 1 out >actual &&
-	echo "2/4 merged" >expect &&
+	echo "1/4 merged" >expect &&
 	test_cmp expect actual &&
-	grep "^  ws-3       cleaned .*  removed$" out
+	grep "^  ws-3       cleaned .*  removed$" out &&
+	(
+		cd repo &&
+		ws_set_state ws-3 merge-oid "$(git rev-parse main)" &&
+		git ws-status >../out
+	) &&
+	tail -n 1 out >actual &&
+	echo "2/4 merged" >expect &&
+	test_cmp expect actual
 '
 
 test_expect_success 'a failed workstream shows its reason' '

@@ -244,6 +244,23 @@ test_expect_success 'deps passes once the dependency is merged' '
 	grep "deps	PASS	merged: ws-ok$" out
 '
 
+test_expect_success 'deps fails for a dependency cleaned by force without a merge' '
+	test_when_finished "(cd repo && ws_set_state ws-ok status done)" &&
+	(cd repo && ws_set_state ws-ok status cleaned) &&
+	test -z "$(cd repo && ws_state ws-ok merge-oid)" &&
+	reset_ws ws-dep &&
+	converge_ws ws-dep 1 &&
+	grep "deps	FAIL	not merged yet: ws-ok (cleaned without a merge)$" out
+'
+
+test_expect_success 'deps passes for a dependency cleaned after its merge' '
+	test_when_finished "(cd repo && ws_set_state ws-ok status done && git config -f .git/ws/state --unset workstream.ws-ok.merge-oid)" &&
+	(cd repo && ws_set_state ws-ok status cleaned && ws_set_state ws-ok merge-oid "$(git rev-parse main)") &&
+	reset_ws ws-dep &&
+	converge_ws ws-dep 0 &&
+	grep "deps	PASS	merged: ws-ok$" out
+'
+
 test_expect_success 'mergeable fails alone: the base changed the same lines' '
 	reset_ws ws-ok &&
 	(cd repo-ws-ok && test_commit readme-ws README "from the workstream") &&
