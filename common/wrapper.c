@@ -136,7 +136,7 @@ time_t iso8601_parse(const char *s)
 int parse_duration(const char *s, long *seconds)
 {
 	char *end;
-	long v;
+	long v, unit;
 
 	if (!s || !*s || *s == '-' || *s == '+')
 		return -1;
@@ -147,22 +147,23 @@ int parse_duration(const char *s, long *seconds)
 	switch (*end) {
 	case '\0':
 	case 's':
+		unit = 1;
 		break;
 	case 'm':
-		v *= 60;
+		unit = 60;
 		break;
 	case 'h':
-		v *= 3600;
+		unit = 3600;
 		break;
 	case 'd':
-		v *= 86400;
+		unit = 86400;
 		break;
 	default:
 		return -1;
 	}
-	if (*end && end[1])
+	if ((*end && end[1]) || v > DURATION_MAX / unit)
 		return -1;
-	*seconds = v;
+	*seconds = v * unit;
 	return 0;
 }
 

@@ -63,9 +63,12 @@ time_t iso8601_parse(const char *s);
 
 /*
  * Parse a duration: a number with an optional unit s, m, h or d
- * ("90", "30s", "30m", "2h", "7d"); a bare number means seconds.
- * Returns 0 and *seconds, or -1 when `s` is not a duration.
+ * ("90", "30s", "30m", "2h", "7d"); a bare number means seconds, and
+ * there are at most DURATION_MAX of them (100 years: in milliseconds
+ * they still fit a long). Returns 0 and *seconds, or -1 when `s` is not
+ * such a duration.
  */
+#define DURATION_MAX (36525L * 86400)
 int parse_duration(const char *s, long *seconds);
 
 /* Parse a non-negative decimal integer that fits an int; -1 otherwise. */
