@@ -219,7 +219,7 @@ long ws_state_get_long(const struct ws_state *st, const char *id,
 		return def;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	return errno || *end ? def : n;
+	return errno || *end || n < 0 || n > WS_STATE_LONG_MAX ? def : n;
 }
 
 void ws_state_set(struct ws_state *st, const char *id, const char *key,

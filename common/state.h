@@ -95,7 +95,13 @@ struct cfg_section *ws_state_find(const struct ws_state *st, const char *id);
 /* The value of `key` for `id`, or NULL. */
 const char *ws_state_get(const struct ws_state *st, const char *id,
 			 const char *key);
-/* The integer value of `key` for `id`, or `def` when unset or not a number. */
+/*
+ * The integer value of `key` for `id` (a count or a pid), or `def` when
+ * it is unset or not a number from 0 to WS_STATE_LONG_MAX: a hand-edited
+ * or corrupt state can then make no counter overflow (an int, plus one)
+ * and no pid negative (kill(-1, 0) asks about every process).
+ */
+#define WS_STATE_LONG_MAX (INT_MAX / 2)
 long ws_state_get_long(const struct ws_state *st, const char *id,
 		       const char *key, long def);
 /*

@@ -71,6 +71,30 @@ static void test_set_get_round_trip(void **unused)
 	strbuf_release(&err);
 }
 
+/* What a corrupt or hand-edited state may hold instead of a count or pid. */
+static void test_numbers_out_of_range_read_as_unset(void **unused)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+
+	ws_state_lock(&st, tmpdir, 1000);
+	ws_state_set(&st, "ws-2", "attempts", "2147483647");
+	ws_state_set(&st, "ws-2", "pid", "-1");
+	ws_state_set(&st, "ws-2", "iterations", "99999999999999999999");
+	ws_state_set(&st, "ws-2", "started", "12abc");
+	ws_state_setf(&st, "ws-2", "finished", "%d", WS_STATE_LONG_MAX);
+	assert_int_equal(ws_state_commit(&st), 0);
+	ws_state_release(&st);
+	assert_int_equal(ws_state_read(&st, tmpdir, &err), 0);
+	assert_int_equal(ws_state_get_long(&st, "ws-2", "attempts", 7), 7);
+	assert_int_equal(ws_state_get_long(&st, "ws-2", "pid", 0), 0);
+	assert_int_equal(ws_state_get_long(&st, "ws-2", "iterations", 0), 0);
+	assert_int_equal(ws_state_get_long(&st, "ws-2", "started", 0), 0);
+	assert_int_equal(ws_state_get_long(&st, "ws-2", "finished", 0), WS_STATE_LONG_MAX);
+	ws_state_release(&st);
+	strbuf_release(&err);
+}
+
 static void test_git_config_reads_what_we_write(void **unused)
 {
 	struct ws_state st = WS_STATE_INIT;
@@ -251,6 +275,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_set_get_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numbers_out_of_range_read_as_unset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_config_reads_what_we_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_lock_file_is_broken_under_the_flock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state_names_file_and_line, setup, teardown),
