@@ -54,10 +54,14 @@ static const char *const refusal_hint[R_NR] = {
 
 #define FORCEABLE(kind) ((kind) < R_CHECKED_OUT)
 
-/* A linked worktree as git records it in <common dir>/worktrees/<name>. */
+/*
+ * A linked worktree as git records it in <common dir>/worktrees/<name>.
+ * Without a gitdir file (path NULL) it is not a worktree for git: git
+ * worktree list does not show it, and git worktree prune removes it.
+ */
 struct wt_admin {
 	char *dir;  /* <common dir>/worktrees/<name> */
-	char *path; /* its top, from the gitdir file; NULL when unreadable */
+	char *path; /* its top, from the gitdir file; NULL when missing or empty */
 	char *real; /* path, normalised for comparison */
 	char *head; /* HEAD's contents, trimmed */
 };
@@ -85,7 +89,15 @@ struct group {
 	int has_tip;
 	git_oid tip;
 	int merged;             /* enum ws_merged, or -1 */
-	int done;
+	int saved, done;        /* save_group(), clean_group() ran */
+	/*
+	 * An earlier run recorded that it was removing this worktree
+	 * (record_removal()): the `removing-head` and `removing-admin` it
+	 * recorded, borrowed from ctx.st; NULL when there is no record.
+	 */
+	const char *removing_head, *removing_admin;
+	int finish;             /* delete what is left ourselves (.git may be gone) */
+	struct wt_admin *remains; /* its admin directory, without gitdir */
 };
 
 struct clean_ctx {
@@ -174,6 +186,8 @@ static void read_admins(struct clean_ctx *c)
 		p = xstrfmt("%s/gitdir", a->dir);
 		a->path = read_trimmed(p);
 		free(p);
+		if (a->path && !*a->path)
+			FREE_AND_NULL(a->path);
 		if (a->path) {
 			size_t n = strlen(a->path);
 			if (n > 5 && !strcmp(a->path + n - 5, "/.git"))
@@ -470,11 +484,15 @@ static void check_checked_out(struct clean_ctx *c, struct group *g)
 	for (i = 0; i < c->admin_nr; i++) {
 		struct wt_admin *a = &c->admins[i];
 
-		if (a == g->admin || !a->head || strcmp(a->head, want))
+		/*
+		 * Remains without gitdir (a killed `git worktree remove`)
+		 * check nothing out: git itself does not count them.
+		 */
+		if (a == g->admin || !a->path || !a->head || strcmp(a->head, want))
 			continue;
 		strbuf_reset(&msg);
 		strbuf_addf(&msg, "branch '%s' is checked out at '%s'", g->branch,
-			    a->path ? a->path : a->dir);
+			    a->path);
 		refuse_group(c, g, R_CHECKED_OUT, msg.buf);
 	}
 	strbuf_release(&msg);
@@ -506,6 +524,165 @@ static void check_detached_head(struct clean_ctx *c, struct group *g)
 }
 
 /*
+ * Whether an earlier run recorded that it was removing the group's
+ * worktree (record_removal()), and with what: sets g->removing_head and
+ * g->removing_admin from the first member that has the record.
+ */
+static void find_removal(struct clean_ctx *c, struct group *g)
+{
+	size_t m;
+
+	for (m = 0; m < g->nr; m++) {
+		const char *id = c->items[g->members[m]].id;
+		const char *path = ws_state_get(&c->st, id, "removing");
+		const char *admin = ws_state_get(&c->st, id, "removing-admin");
+
+		if (!path || strcmp(path, g->worktree) || !admin)
+			continue;
+		g->removing_admin = admin;
+		g->removing_head = ws_state_get(&c->st, id, "removing-head");
+		return;
+	}
+}
+
+/* The commit that an admin directory's HEAD names. Returns 0, or -1. */
+static int admin_head(struct clean_ctx *c, const struct wt_admin *a,
+		      git_oid *oid)
+{
+	if (!a->head)
+		return -1;
+	if (!strncmp(a->head, "ref: ", 5))
+		return git_reference_name_to_id(oid, c->repo.repo, a->head + 5) < 0 ?
+			-1 : 0;
+	if (strlen(a->head) != GIT_OID_HEXSZ)
+		return -1;
+	return git_oid_fromstr(oid, a->head) < 0 ? -1 : 0;
+}
+
+/*
+ * The first `.git` below the top of the directory tree at `path` (a
+ * repository or a submodule of its own, which is never ours to delete):
+ * returns 1 with `path` naming it, 0 when there is none, -1 with `path`
+ * naming a directory that cannot be read. The top's own .git is skipped.
+ */
+static int find_nested_git(struct strbuf *path, int top)
+{
+	DIR *dh = opendir(path->buf);
+	struct dirent *de;
+	size_t len = path->len;
+	int ret = 0;
+
+	if (!dh)
+		return errno == ENOENT ? 0 : -1;
+	while (!ret && (de = readdir(dh))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		strbuf_setlen(path, len);
+		strbuf_addf(path, "/%s", de->d_name);
+		if (!strcmp(de->d_name, ".git")) {
+			if (!top)
+				ret = 1;
+			continue;
+		}
+		if (!lstat(path->buf, &st) && S_ISDIR(st.st_mode))
+			ret = find_nested_git(path, 0);
+	}
+	closedir(dh);
+	if (!ret)
+		strbuf_setlen(path, len);
+	return ret;
+}
+
+/*
+ * A worktree that an earlier run was removing when it was killed: git
+ * worktree remove deletes its files one by one, the .git file among them
+ * (so that git may no longer take the directory for a worktree, and
+ * refuses to remove it even with --force). What is left may go when all
+ * of it is as in the commit that run had checked clean
+ * (`removing-head`): the files still there unchanged, nothing untracked
+ * (ignored files go, as with git worktree remove), no repository inside.
+ * Returns 0, or -1 with why not in msg.
+ */
+static int check_half_removed(const struct group *g, struct strbuf *msg)
+{
+	git_repository *wt = NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_status_list *list = NULL;
+	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	git_oid oid;
+	size_t i, n;
+	int ret = -1, nested;
+
+	strbuf_addf(&path, "%s/.git", g->worktree);
+	if (!lstat(path.buf, &st) && !S_ISREG(st.st_mode)) {
+		strbuf_addf(msg, "worktree '%s', which git ws-clean was removing, has a repository of its own at '%s'",
+			    g->worktree, path.buf);
+		goto out;
+	}
+	strbuf_reset(&path);
+	strbuf_addstr(&path, g->worktree);
+	nested = find_nested_git(&path, 1);
+	if (nested) {
+		strbuf_addf(msg, nested > 0 ?
+			    "worktree '%s', which git ws-clean was removing, has a repository of its own at '%s'" :
+			    "worktree '%s', which git ws-clean was removing, has '%s', which cannot be read",
+			    g->worktree, path.buf);
+		goto out;
+	}
+	/* through the admin directory: the .git file may be gone */
+	if (!g->removing_head || strlen(g->removing_head) != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(&oid, g->removing_head) < 0 ||
+	    git_repository_open_ext(&wt, g->admin->dir,
+				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+	    git_commit_lookup(&commit, wt, &oid) < 0 ||
+	    git_commit_tree(&tree, commit) < 0) {
+		strbuf_addf(msg, "cannot read the status of worktree '%s', which git ws-clean was removing",
+			    g->worktree);
+		goto out;
+	}
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
+		     GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	opts.baseline = tree;
+	if (git_status_list_new(&list, wt, &opts) < 0) {
+		strbuf_addf(msg, "cannot read the status of worktree '%s', which git ws-clean was removing",
+			    g->worktree);
+		goto out;
+	}
+	n = git_status_list_entrycount(list);
+	for (i = 0; i < n; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+		const git_diff_delta *d = e->index_to_workdir ?
+			e->index_to_workdir : e->head_to_index;
+		const char *file = d && d->new_file.path ? d->new_file.path : "?";
+
+		/* deleted: what git worktree remove was doing */
+		if (!(e->status & ~(GIT_STATUS_WT_DELETED | GIT_STATUS_INDEX_DELETED)))
+			continue;
+		if (e->status & GIT_STATUS_WT_NEW)
+			strbuf_addf(msg, "worktree '%s', which git ws-clean was removing, has an untracked file '%s'",
+				    g->worktree, file);
+		else
+			strbuf_addf(msg, "worktree '%s', which git ws-clean was removing, has '%s' changed since %.7s",
+				    g->worktree, file, g->removing_head);
+		goto out;
+	}
+	ret = 0;
+out:
+	git_status_list_free(list);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	git_repository_free(wt);
+	strbuf_release(&path);
+	return ret;
+}
+
+/*
  * Decide what happens to a group's worktree and branch, and check that it
  * is safe. They stay while any workstream sharing them is neither cleaned
  * nor about to be.
@@ -533,7 +710,21 @@ static void check_group(struct clean_ctx *c, struct group *g)
 	if (g->worktree) {
 		g->admin = find_admin(c, g->worktree);
 		g->wt_exists = path_exists(g->worktree);
+		find_removal(c, g);
 	}
+	/*
+	 * A killed `git worktree remove` deletes the admin directory last,
+	 * file by file: once gitdir is gone, git no longer finds it by its
+	 * path, and only the recorded name leads to it.
+	 */
+	if (!g->admin && !g->wt_exists && g->removing_admin)
+		for (m = 0; m < c->admin_nr; m++) {
+			struct wt_admin *a = &c->admins[m];
+			const char *name = strrchr(a->dir, '/') + 1;
+
+			if (!a->path && !strcmp(name, g->removing_admin))
+				g->remains = a;
+		}
 	if (g->admin) {
 		char *p = xstrfmt("%s/locked", g->admin->dir);
 		char *reason = read_trimmed(p);
@@ -554,7 +745,12 @@ static void check_group(struct clean_ctx *c, struct group *g)
 			int dirty = ws_worktree_is_dirty(g->worktree);
 
 			strbuf_reset(&msg);
-			if (dirty > 0)
+			if (dirty && g->removing_admin &&
+			    !strcmp(strrchr(g->admin->dir, '/') + 1, g->removing_admin)) {
+				/* a removal we started: finish it, if that is safe */
+				g->finish = 1;
+				check_half_removed(g, &msg);
+			} else if (dirty > 0)
 				strbuf_addf(&msg, "worktree '%s' has uncommitted or untracked files",
 					    g->worktree);
 			else if (dirty < 0)
@@ -650,7 +846,95 @@ out:
 	return ret;
 }
 
-/* `git worktree remove`, which also prunes a directory deleted by hand. */
+/*
+ * Before git worktree remove starts deleting, record in the state of
+ * each workstream being cleaned with it that this worktree is being
+ * removed (`removing`), through which admin directory (`removing-admin`),
+ * and at which commit it was checked (`removing-head`), so that a rerun
+ * after a kill may finish the job (check_half_removed()). Phase 3 drops
+ * the record with the rest. Returns 0, or -1 after an error.
+ */
+static int record_removal(struct clean_ctx *c, struct group *g)
+{
+	struct ws_state st = WS_STATE_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid head;
+	int has_head = !admin_head(c, g->admin, &head);
+	size_t m;
+	int ret = 0;
+
+	if (has_head)
+		ws_oid_hex(&head, hex);
+	ws_repo_ensure_dirs(&c->repo);
+	ws_state_lock(&st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+	for (m = 0; m < g->nr; m++) {
+		const struct item *it = &c->items[g->members[m]];
+
+		if (!it->selected || it->refusals.nr || !ws_state_find(&st, it->id))
+			continue;
+		ws_state_set(&st, it->id, "removing", g->worktree);
+		ws_state_set(&st, it->id, "removing-admin",
+			     strrchr(g->admin->dir, '/') + 1);
+		ws_state_set(&st, it->id, "removing-head", has_head ? hex : NULL);
+	}
+	if (ws_state_commit(&st) < 0)
+		ret = error_errno("cannot write '%s'", st.state_path);
+	ws_state_release(&st);
+	return ret;
+}
+
+/*
+ * Delete the directory tree at `path`, as `rm -rf` (symbolic links are
+ * removed, never followed). At the top, its .git file goes last, so that
+ * git takes what is left for a worktree as long as possible. Returns 0,
+ * or -1 after an error naming the path.
+ */
+static int remove_tree(struct strbuf *path, int top)
+{
+	DIR *dh = opendir(path->buf);
+	struct dirent *de;
+	size_t len = path->len;
+	int ret = 0;
+
+	if (!dh)
+		return errno == ENOENT ? 0 : error_errno("cannot open '%s'", path->buf);
+	while (!ret && (de = readdir(dh))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    (top && !strcmp(de->d_name, ".git")))
+			continue;
+		strbuf_setlen(path, len);
+		strbuf_addf(path, "/%s", de->d_name);
+		if (lstat(path->buf, &st) < 0) {
+			if (errno != ENOENT)
+				ret = error_errno("cannot stat '%s'", path->buf);
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = remove_tree(path, 0);
+		} else if (unlink(path->buf) < 0 && errno != ENOENT) {
+			ret = error_errno("cannot remove '%s'", path->buf);
+		}
+	}
+	closedir(dh);
+	strbuf_setlen(path, len);
+	if (!ret && top) {
+		strbuf_addstr(path, "/.git");
+		if (unlink(path->buf) < 0 && errno != ENOENT)
+			ret = error_errno("cannot remove '%s'", path->buf);
+		strbuf_setlen(path, len);
+	}
+	if (!ret && rmdir(path->buf) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", path->buf);
+	return ret;
+}
+
+/*
+ * `git worktree remove`, which also prunes a directory deleted by hand.
+ * What a killed removal left (g->finish, checked by check_half_removed(),
+ * or --force) we delete ourselves first, since git refuses a worktree
+ * whose .git file it had already deleted; git then removes the admin
+ * directory.
+ */
 static int remove_worktree(struct clean_ctx *c, struct group *g,
 			   const struct item *lead)
 {
@@ -662,6 +946,10 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 
 	if (c->porcelain)
 		printf("%s-worktree\t%s\t%s\n", verb, lead->id, field(g->worktree));
+	else if (g->finish)
+		printf("%s: %s what is left of worktree '%s' (an interrupted git ws-clean was removing it)\n",
+		       lead->id, c->dry_run ? "would remove" : "removing",
+		       field(g->worktree));
 	else if (g->wt_exists)
 		printf("%s: %s worktree '%s'\n", lead->id,
 		       c->dry_run ? "would remove" : "removing", field(g->worktree));
@@ -671,9 +959,27 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 		       field(g->worktree));
 	if (c->dry_run)
 		return 0;
+	/* (a finished removal keeps the record it was checked against) */
+	if (!g->finish && record_removal(c, g) < 0)
+		return -1;
+	if (g->finish) {
+		struct strbuf top = STRBUF_INIT;
+
+		strbuf_addstr(&top, g->worktree);
+		ret = remove_tree(&top, 1);
+		strbuf_release(&top);
+		if (ret < 0)
+			return error("cannot remove worktree '%s'", g->worktree);
+	}
 
 	cp.git_cmd = 1;
 	cp.no_stdin = 1;
+	/*
+	 * A group of its own, so that a kill of ours (Ctrl-C, or the
+	 * whole group killed) does not stop git half way through deleting
+	 * the worktree: it finishes, and the rerun finds it gone.
+	 */
+	cp.new_pgrp = 1;
 	strvec_pushv(&cp.args, (const char *[]){ "worktree", "remove", NULL });
 	for (i = 0; i < g->wt_force && c->force; i++)
 		strvec_push(&cp.args, "--force");
@@ -689,6 +995,38 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 	strbuf_release(&out);
 	strbuf_release(&err);
 	return ret;
+}
+
+/*
+ * The admin directory that a killed `git worktree remove` of ours left
+ * without its gitdir file (git worktree prune would remove it, as
+ * remains of no worktree): remove exactly it, as prune would.
+ */
+static int remove_remains(struct clean_ctx *c, struct group *g,
+			  const struct item *lead)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *top;
+	int ret;
+
+	if (c->porcelain)
+		printf("prune-worktree\t%s\t%s\n", lead->id, field(g->worktree));
+	else
+		printf("%s: %s worktree '%s' (its directory is already gone)\n",
+		       lead->id, c->dry_run ? "would prune" : "pruning",
+		       field(g->worktree));
+	if (c->dry_run)
+		return 0;
+	strbuf_addstr(&sb, g->remains->dir);
+	ret = remove_tree(&sb, 0);
+	strbuf_release(&sb);
+	if (ret < 0)
+		return error("cannot prune worktree '%s'", g->worktree);
+	/* and <common dir>/worktrees, once empty, as git does */
+	top = xstrfmt("%s/worktrees", c->repo.commondir);
+	rmdir(top);
+	free(top);
+	return 0;
 }
 
 /*
@@ -710,6 +1048,7 @@ static void remove_scratch(struct clean_ctx *c)
 		if (!c->dry_run) {
 			cp.git_cmd = 1;
 			cp.no_stdin = 1;
+			cp.new_pgrp = 1; /* as in remove_worktree() */
 			strvec_pushv(&cp.args, (const char *[]){ "worktree", "remove",
 					"--force", scratch, NULL });
 			if (run_command(&cp))
@@ -806,29 +1145,37 @@ out:
 	return ret;
 }
 
+/* Save the branch of a group being removed under each id being cleaned. */
+static int save_group(struct clean_ctx *c, struct group *g)
+{
+	size_t m;
+
+	if (!g->has_tip || c->keep_branches)
+		return 0;
+	for (m = 0; m < g->nr; m++) {
+		const struct item *it = &c->items[g->members[m]];
+		if (it->selected && write_backup(c, it, g) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
- * Back up, remove the worktree, delete the branch: the actions of a group
- * whose workstreams are all being cleaned. They are reported under the
- * first of them (`lead`).
+ * Remove the worktree, delete the branch (saved by save_group()): the
+ * actions of a group whose workstreams are all being cleaned. They are
+ * reported under the first of them (`lead`).
  */
 static int clean_group(struct clean_ctx *c, struct group *g,
 		       const struct item *lead)
 {
-	int delete = g->has_tip && !c->keep_branches;
-	size_t m;
-
-	if (delete)
-		for (m = 0; m < g->nr; m++) {
-			const struct item *it = &c->items[g->members[m]];
-			if (it->selected && write_backup(c, it, g) < 0)
-				return -1;
-		}
 	if (g->admin && remove_worktree(c, g, lead) < 0)
+		return -1;
+	if (g->remains && remove_remains(c, g, lead) < 0)
 		return -1;
 	if (!g->admin && g->wt_exists)
 		warning("leaving '%s' in place: git does not know it as a worktree",
 			g->worktree);
-	if (delete)
+	if (g->has_tip && !c->keep_branches)
 		return delete_branch(c, g, lead);
 	if (g->has_tip) {
 		if (c->porcelain)
@@ -839,10 +1186,28 @@ static int clean_group(struct clean_ctx *c, struct group *g,
 	return 0;
 }
 
-/* Phase 2: act on every workstream that passed its checks. */
+/* An action of the group failed: its workstreams are not cleaned. */
+static void fail_group(struct clean_ctx *c, struct group *g)
+{
+	size_t m;
+
+	for (m = 0; m < g->nr; m++) {
+		struct item *o = &c->items[g->members[m]];
+		if (o->selected && !o->refusals.nr)
+			strvec_pushf(&o->refusals, "%s\tsee above",
+				     refusal_name[R_FAILED]);
+	}
+}
+
+/*
+ * Phase 2: act on every workstream that passed its checks. Every branch
+ * is saved before any worktree is removed, so that a run that stops half
+ * way (the state lock busy in record_removal(), a kill) has saved all
+ * the branches it was going to delete.
+ */
 static void clean_items(struct clean_ctx *c)
 {
-	size_t i, m;
+	size_t i;
 
 	for (i = 0; i < c->nr; i++) {
 		struct item *it = &c->items[i];
@@ -851,17 +1216,22 @@ static void clean_items(struct clean_ctx *c)
 		if (!it->selected)
 			continue;
 		report_refusals(c, it);
-		if (it->refusals.nr)
+		if (it->refusals.nr || !g->remove || g->saved)
+			continue;
+		g->saved = 1;
+		if (save_group(c, g) < 0)
+			fail_group(c, g);
+	}
+	for (i = 0; i < c->nr; i++) {
+		struct item *it = &c->items[i];
+		struct group *g = &c->groups[it->group];
+
+		if (!it->selected || it->refusals.nr)
 			continue;
 		if (g->remove && !g->done) {
 			g->done = 1;
 			if (clean_group(c, g, it) < 0) {
-				for (m = 0; m < g->nr; m++) {
-					struct item *o = &c->items[g->members[m]];
-					if (o->selected && !o->refusals.nr)
-						strvec_pushf(&o->refusals, "%s\tsee above",
-							     refusal_name[R_FAILED]);
-				}
+				fail_group(c, g);
 				continue;
 			}
 		} else if (!g->remove) {
@@ -929,6 +1299,9 @@ static void archive_items(struct clean_ctx *c)
 		}
 		ws_state_set_status(sp, it->id, WS_CLEANED, NULL);
 		ws_state_set(sp, it->id, "cleaned", now);
+		ws_state_set(sp, it->id, "removing", NULL);
+		ws_state_set(sp, it->id, "removing-admin", NULL);
+		ws_state_set(sp, it->id, "removing-head", NULL);
 		ws_queue_remove(sp, it->id);
 		if (ws_archive_workstream(&c->repo, sp, c->plan.name, it->id,
 					  &records) < 0)

@@ -262,4 +262,92 @@ test_expect_success 'a dirty shared worktree that stays does not refuse' '
 	grep "keeping worktree .* still used by ws-3 (ready)" sharedirty/out
 '
 
+# half_removed <dir>: merged_ws2, then ws-2's worktree as a git ws-clean
+# killed inside git worktree remove leaves it: recorded in the state as
+# being removed (what git ws-clean writes first, see FILES in
+# git-ws-clean(1)), README already deleted by git.
+half_removed () {
+	merged_ws2 "$1" &&
+	(
+		cd "$1/repo" &&
+		ws_set_state ws-2 removing "$(ws_state ws-2 worktree)" &&
+		ws_set_state ws-2 removing-admin repo-ws-2 &&
+		ws_set_state ws-2 removing-head "$(cat ../tip)"
+	) &&
+	rm "$1/repo-ws-2/README"
+}
+
+test_expect_success 'files missing, no record of a removal: refused' '
+	merged_ws2 deleted &&
+	rm deleted/repo-ws-2/README &&
+	(cd deleted/repo && test_expect_code 1 git ws-clean 2>../err) &&
+	grep "not cleaning .ws-2.: worktree .* has uncommitted or untracked files" deleted/err &&
+	untouched deleted
+'
+
+test_expect_success 'a removal that git ws-clean recorded is finished without --force' '
+	half_removed finish &&
+	echo "*.o" >finish/repo/.git/info/exclude &&
+	echo obj >finish/repo-ws-2/build.o &&
+	(cd finish/repo && git ws-clean >../out 2>../err) &&
+	grep "removing what is left of worktree .*repo-ws-2" finish/out &&
+	forced finish &&
+	test_must_fail git -C finish/repo config -f .git/ws/state workstream.ws-2.removing
+'
+
+test_expect_success '...also when git had deleted its .git file' '
+	half_removed nodotgit &&
+	rm nodotgit/repo-ws-2/.git &&
+	(cd nodotgit/repo && git ws-clean) &&
+	forced nodotgit
+'
+
+test_expect_success 'a recorded removal with a changed file: refused, with the path' '
+	half_removed halfchanged &&
+	echo changed >>halfchanged/repo-ws-2/two.t &&
+	(cd halfchanged/repo && test_expect_code 1 git ws-clean 2>../err) &&
+	grep "not cleaning .ws-2.: worktree .*repo-ws-2., which git ws-clean was removing, has .two.t. changed since" halfchanged/err &&
+	untouched halfchanged &&
+	test_path_is_file halfchanged/repo-ws-2/two.t &&
+	(cd halfchanged/repo && git ws-clean --force) &&
+	forced halfchanged
+'
+
+test_expect_success 'a recorded removal with an untracked file and no .git: refused, then forced' '
+	half_removed halfnew &&
+	rm halfnew/repo-ws-2/.git &&
+	mkdir halfnew/repo-ws-2/notes &&
+	echo precious >halfnew/repo-ws-2/notes/todo &&
+	(cd halfnew/repo && test_expect_code 1 git ws-clean 2>../err) &&
+	grep "not cleaning .ws-2.: worktree .*repo-ws-2., which git ws-clean was removing, has an untracked file .notes/todo.$" halfnew/err &&
+	test_path_is_file halfnew/repo-ws-2/notes/todo &&
+	test "$(cd halfnew/repo && ws_state ws-2 status)" = merged &&
+	(cd halfnew/repo && git ws-clean --force 2>../err) &&
+	grep "anyway (--force): worktree .* has an untracked file" halfnew/err &&
+	forced halfnew
+'
+
+test_expect_success 'a recorded removal with a repository inside: refused' '
+	half_removed halfrepo &&
+	git init -q halfrepo/repo-ws-2/inner &&
+	(cd halfrepo/repo && test_expect_code 1 git ws-clean 2>../err) &&
+	grep "not cleaning .ws-2.: worktree .*, which git ws-clean was removing, has a repository of its own at .*/inner/.git." halfrepo/err &&
+	test_path_is_dir halfrepo/repo-ws-2/inner/.git
+'
+
+test_expect_success 'admin remains without gitdir check nothing out' '
+	merged_ws2 remains &&
+	mkdir remains/repo/.git/worktrees/gone &&
+	echo "ref: refs/heads/feature/ws-2-two" >remains/repo/.git/worktrees/gone/HEAD &&
+	(
+		cd remains/repo &&
+		git ws-clean &&
+		test "$(ws_state ws-2 status)" = cleaned &&
+		test_must_fail git rev-parse --verify -q refs/heads/feature/ws-2-two
+	) &&
+	test_path_is_missing remains/repo-ws-2 &&
+	# not ours: left for git worktree prune
+	test_path_is_dir remains/repo/.git/worktrees/gone
+'
+
 test_done

@@ -44,11 +44,9 @@ tried=0
 landed=0
 half_made=0
 main_behind=0
-stale_admin=0
 unqueued=0
 merged_queued=0
 broken_scratch=0
-half_removed=0
 
 # tally <name>: count the last launch.
 tally () {
@@ -120,32 +118,6 @@ after_kill () {
 kill_known_locked_scratch () {
 	git worktree unlock .git/ws/scratch &&
 	echo >>../locked-scratch
-}
-
-# kill_known_prunable <file> (run by kill_check, in repo/): after the
-# rerun, git worktree prune would remove the remains of the admin
-# directory of a cleaned workstream's worktree, which a killed `git
-# worktree remove` was deleting (the known bug of the test_expect_failure
-# below). Count it and prune them.
-kill_known_prunable () {
-	while read removing name why
-	do
-		test "$removing" = Removing &&
-		name=${name#worktrees/} &&
-		name=${name%:} &&
-		test "$why" = "gitdir file does not exist" &&
-		git config -f .git/ws/state --get-regexp "^workstream\..*\.worktree\$" |
-		while read key path
-		do
-			id=${key#workstream.}
-			id=${id%.worktree}
-			test "${path##*/}" = "$name" &&
-			test "$(git config -f .git/ws/state workstream.$id.status)" = cleaned &&
-			echo yes
-		done | grep -q yes || return 1
-	done <"$1" &&
-	git worktree prune &&
-	echo >>../prunable
 }
 
 # known_unqueued: when a workstream is `converged` but not in the merge
@@ -330,61 +302,9 @@ trial_clean () {
 	kill_launch $how $arg git ws-clean &&
 	tally clean &&
 	after_kill &&
-	{ kill_run git ws-clean || known_stale_admin_dir ||
-	  known_half_removed || fail "the rerun failed"; } &&
+	{ kill_run git ws-clean || fail "the rerun failed"; } &&
 	{ kill_check "$old" rerun || fail "after the rerun"; } &&
 	{ clean_complete || fail "the rerun did not clean everything"; }
-}
-
-# known_stale_admin_dir: the rerun of git ws-clean refused a branch
-# "checked out" in the remains of a worktree's admin directory that a
-# killed `git worktree remove` was deleting (the known bug of the
-# test_expect_failure below). Prune them, as git would, count it, and
-# run it again; any other failure is a failure.
-known_stale_admin_dir () {
-	grep "^error: not cleaning .*: branch .* is checked out at '.*/repo/\.git/worktrees/[^/]*'$" run.err &&
-	git -C repo worktree prune &&
-	stale_admin=$((stale_admin + 1)) &&
-	kill_run git ws-clean
-}
-
-# known_half_removed: the rerun of git ws-clean refused a worktree that
-# a killed `git worktree remove` had deleted part of: files of the
-# branch missing (nothing else changed), or its .git file gone and the
-# files left all as on the branch (the known bug of the
-# test_expect_failure below). Do as a user would: `git ws-clean --force
-# <id>`, or, without the .git file, remove the directory by hand and
-# run git ws-clean again. Count it.
-known_half_removed () {
-	ids=$(sed -n -e "s/^error: not cleaning '\(ws-[a-z]*\)': worktree '.*' has uncommitted or untracked files$/\1/p" \
-		-e "s/^error: not cleaning '\(ws-[a-z]*\)': cannot read the status of worktree '.*'$/\1/p" run.err) &&
-	test -n "$ids" &&
-	for id in $ids
-	do
-		wt=$(git config -f repo/.git/ws/state workstream.$id.worktree) &&
-		if test -f "$wt/.git"
-		then
-			git -C "$wt" status --porcelain >changes &&
-			! grep -v "^ D " changes &&
-			kill_run git ws-clean --force $id
-		else
-			# not even --force helps: git worktree remove refuses a
-			# worktree without .git; remove it as a user would
-			(
-				cd "$wt" &&
-				find . -type f | sed "s|^\./||" |
-				while read f
-				do
-					git -C "$KILL_DIR/repo" show "refs/ws/backup/$id:$f" >"$KILL_DIR/blob" &&
-					cmp -s "$f" "$KILL_DIR/blob" || exit 1
-				done
-			) &&
-			rm -rf "$wt" &&
-			git -C repo worktree prune &&
-			kill_run git ws-clean
-		fi || return 1
-	done &&
-	half_removed=$((half_removed + 1))
 }
 
 clean_complete () {
@@ -766,38 +686,40 @@ test_expect_success STRACE 'after that, git ws-merge merges the rest, drops ws-b
 	merge_complete
 '
 
-# cmd/git-ws-clean.c: git worktree remove deletes the worktree's files
-# one by one, then its admin directory. Killed part way, the worktree
-# has files of the branch missing (or its .git file gone), and the rerun
-# refuses it, "has uncommitted or untracked files" (or "cannot read the
-# status"), so that only --force finishes the job that git ws-clean
-# itself started on a worktree it had checked was clean. Recording the
-# removal in the state first would let the rerun finish it.
-test_expect_failure 'the rerun of git ws-clean finishes removing a worktree that git worktree remove was killed deleting' '
+# cmd/git-ws-clean.c: git ws-clean records in the state that it is
+# removing a worktree (`removing`, with the admin directory and the
+# commit it checked clean) before git worktree remove starts, which runs
+# in a process group of its own so that a kill of git ws-clean's does
+# not stop it. When git is killed too, part way through deleting the
+# worktree's files one by one, the rerun finishes the removal without
+# --force: every file left is as in the recorded commit (see t5001 for
+# what it refuses).
+test_expect_success 'the rerun of git ws-clean finishes removing a worktree that git worktree remove was killed deleting' '
 	kill_restore merged &&
 	old=$(git -C repo rev-parse main) &&
 	k=$(nth_git clean "worktree remove .*/repo-ws-d$") &&
 	kill_launch git-before $k git ws-clean &&
 	test $KILL_STATUS = 137 &&
+	test "$(git config -f repo/.git/ws/state workstream.ws-d.removing)" = "$KILL_DIR/repo-ws-d" &&
 	# what git worktree remove had deleted when it was killed
 	rm repo-ws-d/ws-a.txt repo-ws-d/README &&
 	{ kill_run git ws-clean || { cat run.err; false; }; } &&
 	kill_check "$old" rerun &&
-	clean_complete
+	clean_complete &&
+	! git config -f repo/.git/ws/state --get-regexp "\.removing"
 '
 
-# The same when git had deleted the worktree's .git file first: then
-# even `git ws-clean --force` cannot remove it (git worktree remove:
-# "validation failed ... .git does not exist").
-test_expect_failure 'the rerun of git ws-clean finishes removing a worktree whose .git file git had deleted' '
+# The same when git had deleted the worktree's .git file first, so that
+# git worktree remove refuses it even with --force ("validation failed
+# ... .git does not exist"): git ws-clean deletes what is left itself.
+test_expect_success 'the rerun of git ws-clean finishes removing a worktree whose .git file git had deleted' '
 	kill_restore merged &&
 	old=$(git -C repo rev-parse main) &&
 	k=$(nth_git clean "worktree remove .*/repo-ws-d$") &&
 	kill_launch git-before $k git ws-clean &&
 	test $KILL_STATUS = 137 &&
 	rm repo-ws-d/.git &&
-	{ kill_run git ws-clean || kill_run git ws-clean --force ||
-	  { cat run.err; false; }; } &&
+	{ kill_run git ws-clean || { cat run.err; false; }; } &&
 	kill_check "$old" rerun &&
 	clean_complete
 '
@@ -819,23 +741,22 @@ test_expect_success 'git ws-clean killed inside git worktree remove' '
 '
 
 # cmd/git-ws-clean.c, check_checked_out(): the remains of the admin
-# directory (no gitdir file: git worktree prune would remove them, and
-# git worktree list does not show them) are taken for another worktree
-# that has feature/ws-c-charlie checked out "at .git/worktrees/repo-ws-c",
-# and that refusal holds even with --force: ws-c and ws-e are never
-# cleaned.
-test_expect_failure 'after that, the rerun of git ws-clean cleans everything' '
+# directory (no gitdir file: git worktree list does not show them, and
+# git worktree prune would remove them) check nothing out, so that
+# feature/ws-c-charlie is deleted; and since they are the remains of the
+# admin directory recorded as `removing-admin`, the rerun removes them,
+# as git worktree prune would.
+test_expect_success 'after that, the rerun of git ws-clean cleans everything' '
 	kill_restore in-worktree-remove &&
 	{ kill_run git ws-clean || { cat run.err; false; }; } &&
 	kill_check "$old" rerun &&
-	clean_complete
+	clean_complete &&
+	test_path_is_missing repo/.git/worktrees/repo-ws-c
 '
 
-# The same remains, once git had deleted HEAD too: the rerun cleans
-# ws-c and ws-e, but leaves .git/worktrees/repo-ws-c for git worktree
-# prune, although git-ws-clean(1) promises "git worktree prune has
-# nothing to do" afterwards.
-test_expect_failure 'the rerun of git ws-clean leaves nothing for git worktree prune' '
+# The same remains, once git had deleted HEAD too: after the rerun,
+# git worktree prune has nothing to do, as git-ws-clean(1) promises.
+test_expect_success 'the rerun of git ws-clean leaves nothing for git worktree prune' '
 	kill_restore in-worktree-remove &&
 	rm repo/.git/worktrees/repo-ws-c/HEAD &&
 	echo ../.. >repo/.git/worktrees/repo-ws-c/commondir &&
@@ -897,9 +818,6 @@ summary () {
 	echo "  known problems met on the way (see the test_expect_failure tests):"
 	echo "    half-made worktree right after a kill (git fsck fails): $half_made"
 	echo "    main worktree left behind main by git ws-merge: $main_behind"
-	echo "    stale worktree admin directory refused by git ws-clean: $stale_admin"
-	echo "    stale worktree admin directory left for git worktree prune: $(cat prunable 2>/dev/null | wc -l)"
-	echo "    half-removed worktree refused by the rerun of git ws-clean: $half_removed"
 	echo "    scratch worktree left locked \"initializing\" by git ws-merge: $(cat locked-scratch 2>/dev/null | wc -l)"
 	echo "    half-made scratch worktree \"in the way\" of git ws-merge: $broken_scratch"
 	echo "    converged but not queued, never merged: $unqueued"
