@@ -298,9 +298,9 @@ test_expect_success 'a held state lock: every updating command gives up after GI
 	(cd repo && GIT_WS_LOCK_TIMEOUT=200 timeout $T git ws-status >../out)
 '
 
-# git ws-clean takes the state lock only to record what it did, so one
-# that gives up has already removed worktrees and branches (saved under
-# refs/ws/backup/): nothing is lost, and the next run records it.
+# git ws-clean saves every branch under refs/ws/backup/ first, then takes
+# the state lock to record the removals it is about to make: one that
+# gives up there has removed nothing, and the next run cleans everything.
 test_expect_success 'a held state lock: git ws-clean gives up too, nothing is lost, the rerun finishes' '
 	kill_restore merged &&
 	old=$(git -C repo rev-parse main) &&
