@@ -153,19 +153,6 @@ static char *normalise(const char *path)
 	return real;
 }
 
-static char *read_trimmed(const char *path)
-{
-	char *buf = NULL;
-	struct strbuf sb = STRBUF_INIT;
-
-	if (read_file(path, &buf, NULL) < 0)
-		return NULL;
-	strbuf_addstr(&sb, buf);
-	strbuf_trim(&sb);
-	free(buf);
-	return strbuf_detach(&sb, NULL);
-}
-
 /* Read <common dir>/worktrees/ ourselves (libgit2 1.5 skips broken entries). */
 static void read_admins(struct clean_ctx *c)
 {
@@ -184,7 +171,7 @@ static void read_admins(struct clean_ctx *c)
 		memset(a, 0, sizeof(*a));
 		a->dir = xstrfmt("%s/%s", top, de->d_name);
 		p = xstrfmt("%s/gitdir", a->dir);
-		a->path = read_trimmed(p);
+		a->path = read_file_trimmed(p);
 		free(p);
 		if (a->path && !*a->path)
 			FREE_AND_NULL(a->path);
@@ -195,7 +182,7 @@ static void read_admins(struct clean_ctx *c)
 			a->real = normalise(a->path);
 		}
 		p = xstrfmt("%s/HEAD", a->dir);
-		a->head = read_trimmed(p);
+		a->head = read_file_trimmed(p);
 		free(p);
 	}
 	if (dh)
@@ -472,7 +459,7 @@ static void check_checked_out(struct clean_ctx *c, struct group *g)
 {
 	char *want = xstrfmt("ref: refs/heads/%s", g->branch);
 	char *main_head = xstrfmt("%s/HEAD", c->repo.commondir);
-	char *head = read_trimmed(main_head);
+	char *head = read_file_trimmed(main_head);
 	struct strbuf msg = STRBUF_INIT;
 	size_t i;
 
@@ -727,7 +714,7 @@ static void check_group(struct clean_ctx *c, struct group *g)
 		}
 	if (g->admin) {
 		char *p = xstrfmt("%s/locked", g->admin->dir);
-		char *reason = read_trimmed(p);
+		char *reason = read_file_trimmed(p);
 
 		if (c->current && g->admin->real && !strcmp(c->current, g->admin->real))
 			refuse_group(c, g, R_CHECKED_OUT,
@@ -884,47 +871,35 @@ static int record_removal(struct clean_ctx *c, struct group *g)
 }
 
 /*
- * Delete the directory tree at `path`, as `rm -rf` (symbolic links are
- * removed, never followed). At the top, its .git file goes last, so that
- * git takes what is left for a worktree as long as possible. Returns 0,
- * or -1 after an error naming the path.
+ * Delete the worktree at `dir` as `rm -rf` would, but its .git file last,
+ * so that git takes what is left for a worktree as long as possible.
+ * Returns 0, or -1 after an error naming the path.
  */
-static int remove_tree(struct strbuf *path, int top)
+static int remove_worktree_files(const char *dir)
 {
-	DIR *dh = opendir(path->buf);
+	DIR *dh = opendir(dir);
 	struct dirent *de;
-	size_t len = path->len;
+	char *path;
 	int ret = 0;
 
 	if (!dh)
-		return errno == ENOENT ? 0 : error_errno("cannot open '%s'", path->buf);
+		return errno == ENOENT ? 0 : error_errno("cannot open '%s'", dir);
 	while (!ret && (de = readdir(dh))) {
-		struct stat st;
-
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    (top && !strcmp(de->d_name, ".git")))
+		    !strcmp(de->d_name, ".git"))
 			continue;
-		strbuf_setlen(path, len);
-		strbuf_addf(path, "/%s", de->d_name);
-		if (lstat(path->buf, &st) < 0) {
-			if (errno != ENOENT)
-				ret = error_errno("cannot stat '%s'", path->buf);
-		} else if (S_ISDIR(st.st_mode)) {
-			ret = remove_tree(path, 0);
-		} else if (unlink(path->buf) < 0 && errno != ENOENT) {
-			ret = error_errno("cannot remove '%s'", path->buf);
-		}
+		path = xstrfmt("%s/%s", dir, de->d_name);
+		if (remove_dir_recursively(path) < 0)
+			ret = error_errno("cannot remove '%s'", path);
+		free(path);
 	}
 	closedir(dh);
-	strbuf_setlen(path, len);
-	if (!ret && top) {
-		strbuf_addstr(path, "/.git");
-		if (unlink(path->buf) < 0 && errno != ENOENT)
-			ret = error_errno("cannot remove '%s'", path->buf);
-		strbuf_setlen(path, len);
-	}
-	if (!ret && rmdir(path->buf) < 0 && errno != ENOENT)
-		ret = error_errno("cannot remove '%s'", path->buf);
+	path = xstrfmt("%s/.git", dir);
+	if (!ret && unlink(path) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", path);
+	free(path);
+	if (!ret && rmdir(dir) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", dir);
 	return ret;
 }
 
@@ -962,15 +937,8 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 	/* (a finished removal keeps the record it was checked against) */
 	if (!g->finish && record_removal(c, g) < 0)
 		return -1;
-	if (g->finish) {
-		struct strbuf top = STRBUF_INIT;
-
-		strbuf_addstr(&top, g->worktree);
-		ret = remove_tree(&top, 1);
-		strbuf_release(&top);
-		if (ret < 0)
-			return error("cannot remove worktree '%s'", g->worktree);
-	}
+	if (g->finish && remove_worktree_files(g->worktree) < 0)
+		return error("cannot remove worktree '%s'", g->worktree);
 
 	cp.git_cmd = 1;
 	cp.no_stdin = 1;
@@ -1005,9 +973,7 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 static int remove_remains(struct clean_ctx *c, struct group *g,
 			  const struct item *lead)
 {
-	struct strbuf sb = STRBUF_INIT;
 	char *top;
-	int ret;
 
 	if (c->porcelain)
 		printf("prune-worktree\t%s\t%s\n", lead->id, field(g->worktree));
@@ -1017,11 +983,9 @@ static int remove_remains(struct clean_ctx *c, struct group *g,
 		       field(g->worktree));
 	if (c->dry_run)
 		return 0;
-	strbuf_addstr(&sb, g->remains->dir);
-	ret = remove_tree(&sb, 0);
-	strbuf_release(&sb);
-	if (ret < 0)
-		return error("cannot prune worktree '%s'", g->worktree);
+	if (remove_dir_recursively(g->remains->dir) < 0)
+		return error_errno("cannot prune worktree '%s': cannot remove '%s'",
+				   g->worktree, g->remains->dir);
 	/* and <common dir>/worktrees, once empty, as git does */
 	top = xstrfmt("%s/worktrees", c->repo.commondir);
 	rmdir(top);
