@@ -49,6 +49,7 @@ struct merge_ctx {
 	const char *push;
 	int *done_in_run;   /* per plan index: 1 merged, -1 did not merge */
 	struct strvec stop; /* base-oids the plan was allocated on */
+	int lock_fd;        /* merge.lock, -1 when not held (-n) */
 };
 
 /* What one merge needs to know, read from the state under its lock. */
@@ -493,14 +494,146 @@ static int check_base_worktrees(struct merge_ctx *c, struct ws_merge_job *j,
 	return ret;
 }
 
-/* Check out `commit` in the scratch worktree under .git/ws/. */
+/*
+ * Run a git command that must not stop half way in a process group of
+ * its own: git worktree add and git read-tree -u, stopped, leave a
+ * worktree half made or half updated. A kill of git ws-merge's group
+ * (Ctrl-C, a supervisor giving up) then lets git finish. The command
+ * inherits merge.lock (close-on-exec otherwise) and so holds it to its
+ * end: a git ws-merge run meanwhile waits for it instead of finding its
+ * work half done. Returns what run_command() returns.
+ */
+static int run_to_the_end(struct merge_ctx *c, struct child_process *cp)
+{
+	int ret;
+
+	cp->new_pgrp = 1;
+	if (c->lock_fd >= 0)
+		fcntl(c->lock_fd, F_SETFD, 0);
+	ret = start_command(cp);
+	if (c->lock_fd >= 0)
+		fcntl(c->lock_fd, F_SETFD, FD_CLOEXEC);
+	if (ret < 0) {
+		child_process_clear(cp);
+		return -1;
+	}
+	return finish_command(cp);
+}
+
+/* The first line of a small file (caller frees), or NULL. */
+static char *read_first_line(const char *path)
+{
+	char *buf = NULL;
+
+	if (read_file(path, &buf, NULL) < 0)
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
+}
+
+/*
+ * rm -rf: remove `path` and everything under it, not following
+ * symbolic links. Returns 0 (also when it did not exist), or -1.
+ */
+static int remove_tree(const char *path)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+	if (!(d = opendir(path)))
+		return -1;
+	while ((de = readdir(d))) {
+		char *sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = xstrfmt("%s/%s", path, de->d_name);
+		if (remove_tree(sub) < 0)
+			ret = -1;
+		free(sub);
+	}
+	closedir(d);
+	if (!ret && rmdir(path) < 0 && errno != ENOENT)
+		ret = -1;
+	return ret;
+}
+
+/*
+ * The admin directory (<common dir>/worktrees/<name>) of the scratch
+ * worktree at `path` when `git worktree add` never finished it, or NULL
+ * (caller frees). git locks the admin directory ("initializing") before
+ * it makes anything else and unlocks it only once the worktree is
+ * checked out, and git-ws never locks the scratch worktree: a lock means
+ * git was stopped half way, perhaps before writing the commondir file,
+ * without which every git worktree command dies. The admin directory is
+ * the one named in the scratch worktree's .git file, else the one git
+ * names after it; it is ours when its gitdir, once git wrote it, points
+ * at `path`.
+ */
+static char *half_made_scratch(struct merge_ctx *c, const char *path)
+{
+	const char *base = strrchr(path, '/') + 1, *name = base, *slash;
+	char *parent = xstrndup(path, base - 1 - path);
+	char *real = realpath(parent, NULL);
+	char *dotgit = xstrfmt("%s/.git", path);
+	char *line = read_first_line(dotgit);
+	char *admin, *lock, *gitdir_file, *gitdir, *want = NULL;
+	int ours;
+
+	if (line && !strncmp(line, "gitdir: ", 8) &&
+	    (slash = strrchr(line, '/')) && slash[1] &&
+	    strcmp(slash + 1, ".") && strcmp(slash + 1, ".."))
+		name = slash + 1;
+	admin = xstrfmt("%s/worktrees/%s", c->repo.commondir, name);
+	lock = xstrfmt("%s/locked", admin);
+	gitdir_file = xstrfmt("%s/gitdir", admin);
+	gitdir = read_first_line(gitdir_file);
+	/* git writes the real path */
+	if (real)
+		want = xstrfmt("%s/%s/.git", real, base);
+	ours = path_exists(lock) &&
+		(!gitdir || !strcmp(gitdir, dotgit) || (want && !strcmp(gitdir, want)));
+	free(parent);
+	free(real);
+	free(dotgit);
+	free(line);
+	free(lock);
+	free(gitdir_file);
+	free(gitdir);
+	free(want);
+	if (!ours)
+		FREE_AND_NULL(admin);
+	return admin;
+}
+
+/*
+ * Check out `commit` in the scratch worktree at `path`, under .git/ws/
+ * (ws_path(..., "scratch")), making it when needed.
+ */
 static int prepare_scratch(struct merge_ctx *c, const char *path,
 			   const char *hex)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 	char *dotgit = xstrfmt("%s/.git", path);
+	char *admin = half_made_scratch(c, path);
 	int ret;
 
+	if (admin) {
+		warning("the scratch worktree '%s' was left half-made by an interrupted 'git worktree add'; making it again",
+			path);
+		/* the worktree first: its admin directory is how we know it is ours */
+		if (remove_tree(path) < 0 || remove_tree(admin) < 0) {
+			ret = error_errno("cannot remove the half-made scratch worktree '%s'",
+					  path);
+			goto out;
+		}
+	}
 	if (path_exists(dotgit)) {
 		ws_git_in(&cp, path);
 		cp.no_stdin = 1;
@@ -544,8 +677,10 @@ static int prepare_scratch(struct merge_ctx *c, const char *path,
 	strvec_pushf(&cp.args, "--git-dir=%s", c->repo.commondir);
 	strvec_pushv(&cp.args, (const char *[]){ "worktree", "add", "--quiet",
 		     "--detach", path, hex, NULL });
-	ret = run_command(&cp) ? error("cannot create the scratch worktree '%s'", path) : 0;
+	ret = run_to_the_end(c, &cp) ?
+		error("cannot create the scratch worktree '%s'", path) : 0;
 out:
+	free(admin);
 	free(dotgit);
 	return ret;
 }
@@ -602,23 +737,229 @@ out:
 	return ret;
 }
 
-/* Make a worktree that has the base checked out follow it from old to new. */
-static void follow(struct merge_ctx *c, const char *wt, const git_oid *old,
-		   const git_oid *new)
+/* `git read-tree -m -u <old> <new>` in the worktree `wt`, to its end. */
+static int read_tree(struct merge_ctx *c, const char *wt, const char *old,
+		     const char *new)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
-	char o[GIT_OID_HEXSZ + 1], n[GIT_OID_HEXSZ + 1];
 
 	ws_git_in(&cp, wt);
 	cp.no_stdin = 1;
 	strvec_pushv(&cp.args, (const char *[]){ "read-tree", "-m", "-u",
-		     ws_oid_hex(old, o), ws_oid_hex(new, n), NULL });
-	if (run_command(&cp)) {
+		     old, new, NULL });
+	return run_to_the_end(c, &cp);
+}
+
+/* The hint after a worktree did not follow the base from old to new. */
+static void advise_read_tree(const char *wt, const char *old, const char *new)
+{
+	advise("its index and files are those of %.7s, so that 'git status' there shows\n"
+	       "the merge undone; to bring it along, run\n"
+	       "  git -C '%s' read-tree -m -u %s %s\n"
+	       "(it refuses to overwrite changes made there: put those aside first)",
+	       old, wt, old, new);
+}
+
+/* Make a worktree that has the base checked out follow it from old to new. */
+static void follow(struct merge_ctx *c, const char *wt, const git_oid *old,
+		   const git_oid *new)
+{
+	char o[GIT_OID_HEXSZ + 1], n[GIT_OID_HEXSZ + 1];
+
+	if (read_tree(c, wt, ws_oid_hex(old, o), ws_oid_hex(new, n))) {
 		error("'%s' moved to %.7s, but its worktree '%s' could not follow",
 		      c->base, n, wt);
-		advise("its files are still those of %.7s; look at 'git -C %s status'",
-		       o, wt);
+		advise_read_tree(wt, o, n);
 	}
+}
+
+/*
+ * The base moves by compare-and-swap first, and the worktrees that have
+ * it checked out follow after (follow()). Killed in between, such a
+ * worktree keeps the index and files of the old tip: git status there
+ * shows the merge undone, and a `git commit -a` would undo it. So the
+ * move is recorded in the workstream's section before the base moves:
+ * follow-from and follow-to (the old and the new tip), and one
+ * follow-worktree per worktree; record_merged() clears it once they
+ * followed, and finish_follows() finishes what a killed run left.
+ */
+static void record_follow(struct merge_ctx *c, struct ws_merge_job *j,
+			  const struct strvec *wts)
+{
+	const char *id = id_of(c, j->i);
+	char hex[GIT_OID_HEXSZ + 1];
+	struct cfg_section *s;
+	size_t k;
+
+	state_lock(c);
+	ws_state_set(&c->st, id, "follow-from", ws_oid_hex(&j->base_tip, hex));
+	ws_state_set(&c->st, id, "follow-to", ws_oid_hex(&j->commit, hex));
+	ws_state_set(&c->st, id, "follow-worktree", NULL);
+	s = ws_state_find(&c->st, id);
+	for (k = 0; k < wts->nr; k++)
+		cfg_add(s, "follow-worktree", wts->v[k]);
+	state_commit(c);
+}
+
+/* Drop the record of record_follow() (the caller holds the state). */
+static void clear_follow(struct merge_ctx *c, const char *id)
+{
+	if (!ws_state_get(&c->st, id, "follow-to") &&
+	    !ws_state_get(&c->st, id, "follow-from") &&
+	    !ws_state_get(&c->st, id, "follow-worktree"))
+		return;
+	ws_state_set(&c->st, id, "follow-from", NULL);
+	ws_state_set(&c->st, id, "follow-to", NULL);
+	ws_state_set(&c->st, id, "follow-worktree", NULL);
+}
+
+/* clear_follow() under the state lock, when the base did not move. */
+static void drop_follow(struct merge_ctx *c, const char *id)
+{
+	state_lock(c);
+	clear_follow(c, id);
+	state_commit(c);
+}
+
+/*
+ * The paths whose staged version in the worktree `wt` differs from the
+ * one in `commit` (git diff-index --cached: the files themselves are not
+ * looked at), appended to out. Returns 0, or -1 after printing an error.
+ */
+static int staged_changes(const char *wt, const char *commit,
+			  struct strvec *out)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
+	size_t pos = 0;
+	int ret = 0;
+
+	ws_git_in(&cp, wt);
+	cp.no_stdin = 1;
+	strvec_pushv(&cp.args, (const char *[]){ "diff-index", "--cached",
+		     "--name-only", "--no-renames", "-z", commit, "--", NULL });
+	if (capture_command(&cp, &buf, &err)) {
+		strbuf_rtrim(&err);
+		ret = error("cannot compare the index of '%s' with %.7s%s%s", wt,
+			    commit, err.len ? ": " : "", err.buf);
+	}
+	while (!ret && pos < buf.len) {
+		size_t n = strlen(buf.buf + pos);
+
+		if (n)
+			strvec_push(out, buf.buf + pos);
+		pos += n + 1;
+	}
+	strbuf_release(&buf);
+	strbuf_release(&err);
+	return ret;
+}
+
+/*
+ * Finish the follow of `wt` from `from` to `to` that a run killed while
+ * merging `id` recorded. Only when the base did move to `to` and is
+ * still there, `wt` still has it checked out, and its index still has
+ * the version of `from` of every path the merge changes, does git
+ * read-tree -m -u bring it along (it refuses, itself, to overwrite a
+ * file changed since). A worktree that already followed is left alone;
+ * any other is left alone with a warning that says what to run.
+ */
+static void finish_follow(struct merge_ctx *c, const char *id,
+			  const git_oid *from, const git_oid *to, const char *wt)
+{
+	struct strvec wts = STRVEC_INIT, touched = STRVEC_INIT;
+	struct strvec staged = STRVEC_INIT, both = STRVEC_INIT;
+	char f[GIT_OID_HEXSZ + 1], t[GIT_OID_HEXSZ + 1];
+	git_oid tip;
+	int moved_on;
+
+	ws_oid_hex(from, f);
+	ws_oid_hex(to, t);
+	/* killed before the base moved, or the compare-and-swap failed */
+	if (ws_branch_tip(&c->repo, c->base, &tip) < 0 ||
+	    (!git_oid_equal(&tip, to) &&
+	     git_graph_descendant_of(c->repo.repo, &tip, to) != 1))
+		goto out;
+	moved_on = !git_oid_equal(&tip, to);
+	ws_branch_worktrees(&c->repo, c->base, &wts);
+	if (strvec_find(&wts, wt) < 0) {
+		warning("'%s' moved to %.7s (the merge of '%s'), but git ws-merge was interrupted before '%s' followed, and it no longer has '%s' checked out",
+			c->base, t, id, wt, c->base);
+		advise("its index and files may still be those of %.7s; look at 'git status' there",
+		       f);
+		goto out;
+	}
+	if (ws_tree_changed_paths(&c->repo, from, to, &touched) < 0 ||
+	    staged_changes(wt, t, &staged) < 0)
+		goto behind;
+	if (!ws_paths_intersect(&staged, &touched, &both))
+		goto out; /* it followed before the kill */
+	strvec_clear(&staged);
+	strvec_clear(&both);
+	if (moved_on || staged_changes(wt, f, &staged) < 0 ||
+	    ws_paths_intersect(&staged, &touched, &both))
+		goto behind;
+	if (!read_tree(c, wt, f, t)) {
+		fprintf(stderr, "'%s' follows '%s' again: brought it from %.7s to %.7s (the merge of '%s', interrupted)\n",
+			wt, c->base, f, t, id);
+		goto out;
+	}
+behind:
+	warning("'%s' moved to %.7s (the merge of '%s'), but git ws-merge was interrupted before its worktree '%s' followed%s",
+		c->base, t, id, wt,
+		moved_on ? ", and it moved on since" :
+		both.nr ? ", which has changes since in the paths the merge changes" : "");
+	advise_read_tree(wt, f, t);
+out:
+	strvec_clear(&wts);
+	strvec_clear(&touched);
+	strvec_clear(&staged);
+	strvec_clear(&both);
+}
+
+/*
+ * Before anything else: finish the follows that a killed run recorded
+ * (record_follow()), then drop their records. Costs one read of the
+ * state when there are none.
+ */
+static void finish_follows(struct merge_ctx *c)
+{
+	struct strvec ids = STRVEC_INIT;
+	size_t i, k;
+
+	state_read(c);
+	for (i = 0; i < c->st.state.nr; i++) {
+		const struct cfg_section *s = &c->st.state.sections[i];
+
+		if (s->sub && (cfg_get(s, "follow-to") || cfg_get(s, "follow-from") ||
+			       cfg_get(s, "follow-worktree")))
+			strvec_push(&ids, s->sub);
+	}
+	if (!ids.nr)
+		goto out;
+	for (i = 0; i < ids.nr; i++) {
+		const struct cfg_section *s = ws_state_find(&c->st, ids.v[i]);
+		const char *from = cfg_get(s, "follow-from");
+		const char *to = cfg_get(s, "follow-to");
+		git_oid f, t;
+
+		if (!from || !to || git_oid_fromstr(&f, from) < 0 ||
+		    git_oid_fromstr(&t, to) < 0) {
+			warning("ignoring the unreadable follow-from and follow-to of '%s' in '%s'",
+				ids.v[i], c->st.state_path);
+			continue;
+		}
+		for (k = 0; k < s->nr; k++)
+			if (!strcmp(s->entries[k].key, "follow-worktree"))
+				finish_follow(c, ids.v[i], &f, &t, s->entries[k].value);
+	}
+	state_lock(c);
+	for (i = 0; i < ids.nr; i++)
+		clear_follow(c, ids.v[i]);
+	state_commit(c);
+out:
+	ws_state_release(&c->st);
+	strvec_clear(&ids);
 }
 
 /*
@@ -745,6 +1086,14 @@ static void conflict_reason(struct merge_ctx *c, struct ws_merge_job *j,
 	strvec_clear(&who);
 }
 
+/* 1 when the base is at `oid`. */
+static int base_is(struct merge_ctx *c, const git_oid *oid)
+{
+	git_oid tip;
+
+	return !ws_branch_tip(&c->repo, c->base, &tip) && git_oid_equal(&tip, oid);
+}
+
 /* Tips of the base and the branch; -1 after an error. */
 static int read_tips(struct merge_ctx *c, struct ws_merge_job *j)
 {
@@ -778,6 +1127,7 @@ static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
 
 	ws_oid_hex(oid, hex);
 	state_lock(c);
+	clear_follow(c, id);
 	ws_state_set_status(&c->st, id, WS_MERGED, NULL);
 	ws_state_set(&c->st, id, "merge-oid", hex);
 	ws_queue_remove(&c->st, id);
@@ -884,10 +1234,14 @@ static enum outcome merge_one(struct merge_ctx *c, size_t i)
 			o = REFUSED;
 			goto out;
 		}
+		if (wts.nr)
+			record_follow(c, &j, &wts);
 		err = git_reference_create_matching(&new_ref, c->repo.repo, ref,
 						    &j.commit, 1, &j.base_tip,
 						    reflog);
 		git_reference_free(new_ref);
+		if (err < 0 && wts.nr && !base_is(c, &j.commit))
+			drop_follow(c, id);
 		if (err == GIT_EMODIFIED) {
 			fprintf(stderr, "'%s' moved while '%s' was being merged; starting over\n",
 				c->base, id);
@@ -1108,9 +1462,10 @@ int cmd_main(int argc, const char **argv)
 		OPT_END()
 	};
 	size_t *order = NULL, nr = 0, n, i;
-	int bad = 0, lock_fd = -1;
+	int bad = 0;
 
 	memset(&c, 0, sizeof(c));
+	c.lock_fd = -1;
 	argc = parse_options(argc, argv, options, merge_usage);
 
 	ws_repo_open(&c.repo);
@@ -1121,7 +1476,8 @@ int cmd_main(int argc, const char **argv)
 	c.done_in_run = xcalloc(c.plan.nr + 1, sizeof(*c.done_in_run));
 	if (!c.dry_run) {
 		ws_repo_ensure_dirs(&c.repo);
-		lock_fd = merge_lock(&c);
+		c.lock_fd = merge_lock(&c);
+		finish_follows(&c);
 	}
 
 	state_read(&c);
@@ -1152,8 +1508,8 @@ int cmd_main(int argc, const char **argv)
 			bad = 1;
 	}
 
-	if (lock_fd >= 0)
-		release_flock(lock_fd);
+	if (c.lock_fd >= 0)
+		release_flock(c.lock_fd);
 	ws_state_release(&c.st);
 	strvec_clear(&c.stop);
 	free(order);

@@ -437,39 +437,6 @@ kill_tested_tree () {
 	echo "$tree ok" >>tested-trees
 }
 
-# kill_half_made_worktree: in repo/, 0 when every complaint of git fsck
-# (in ../fsck.out) is about the admin files (.git/worktrees/<name>/HEAD,
-# commondir, ...) of a worktree that a killed `git worktree add` left
-# half-made: still locked "initializing", and either recorded as being
-# allocated by git ws-alloc or git ws-merge's scratch worktree, which the
-# next git ws-alloc, or git ws-merge, removes. Touches ../half-made when
-# so. git worktree add is not atomic; see the test_expect_failure about
-# it in t9600.
-kill_half_made_worktree () {
-	rm -f ../half-made
-	grep -v "^\(error\|fatal\): .*worktrees/[^/]*/" ../fsck.out >../fsck.other
-	test ! -s ../fsck.other || return 1
-	for name in $(sed -n "s|^[a-z]*: .*worktrees/\([^/]*\)/.*|\1|p" ../fsck.out | sort -u)
-	do
-		test "$(cat .git/worktrees/$name/locked 2>/dev/null)" = initializing &&
-		if test "$name" = scratch
-		then
-			continue
-		fi &&
-		wt=$(sed "s|/\.git\$||" .git/worktrees/$name/gitdir) &&
-		git config -f .git/ws/state --get-regexp '^workstream\..*\.worktree$' |
-		while read key path
-		do
-			test "$path" = "$wt" || continue
-			id=${key#workstream.}
-			id=${id%.worktree}
-			test -n "$(git config -f .git/ws/state "workstream.$id.allocating")" &&
-			echo yes
-		done | grep -q yes || return 1
-	done &&
-	touch ../half-made
-}
-
 # kill_check <old-tip> <after>: the invariants after a kill ("killed")
 # or after the rerun ("rerun"):
 #  - git fsck is clean;
@@ -480,15 +447,11 @@ kill_half_made_worktree () {
 #  - every recorded worktree of a workstream not merged or cleaned (and
 #    not being allocated) exists and git status works in it;
 #  - after the rerun: no worktree prunable or locked, nothing for git
-#    worktree prune to remove. (A test script that knows of bugs that
-#    leave these defines kill_known_locked_scratch and
-#    kill_known_prunable <prune -n output>, run in repo/ to deal with
-#    them.)
+#    worktree prune to remove.
 # (A FILE.lock that a killed git-ws left in .git/ws may stay until the
 # next command that writes FILE breaks it; see lockfile.h.)
 kill_check () {
 	old=$1 after=$2
-	rm -f half-made
 	kill_check_ >check.out 2>&1
 	ret=$?
 	cat check.out
@@ -498,14 +461,13 @@ kill_check () {
 kill_check_ () {
 	(
 		cd repo &&
-		if ! git fsck --no-progress --no-dangling >../fsck.out 2>&1 &&
-		   ! { test "$after" = killed && kill_half_made_worktree; }
+		if ! git fsck --no-progress --no-dangling >../fsck.out 2>&1
 		then
 			cat ../fsck.out
 			echo "git fsck failed ($after)"
 			exit 1
 		fi
-		test ! -s ../fsck.out || test -f ../half-made || {
+		test ! -s ../fsck.out || {
 			cat ../fsck.out
 			echo "git fsck complains ($after)"
 			exit 1
@@ -584,24 +546,12 @@ kill_check_ () {
 		if test "$after" = rerun
 		then
 			git worktree list --porcelain >../worktrees &&
-			if grep -q "^locked initializing$" ../worktrees &&
-			   test "$(cat .git/worktrees/scratch/locked 2>/dev/null)" = initializing &&
-			   type kill_known_locked_scratch >/dev/null 2>&1
-			then
-				kill_known_locked_scratch &&
-				git worktree list --porcelain >../worktrees
-			fi &&
 			if grep -E "^(prunable|locked)" ../worktrees
 			then
 				echo "a worktree is prunable or locked after the rerun"
 				exit 1
 			fi
 			git worktree prune --dry-run --verbose >../prune 2>&1 &&
-			if test -s ../prune && type kill_known_prunable >/dev/null 2>&1
-			then
-				kill_known_prunable ../prune &&
-				git worktree prune --dry-run --verbose >../prune 2>&1
-			fi &&
 			test ! -s ../prune || {
 				cat ../prune
 				echo "git worktree prune would remove worktrees after the rerun"

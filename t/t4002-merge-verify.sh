@@ -59,6 +59,8 @@ test_expect_success 'setup' '
 		timeout = 1s
 	[workstream "ws-8"]
 		title = Linked
+	[workstream "ws-9"]
+		title = Scratch
 	EOF
 	(
 		cd repo &&
@@ -70,7 +72,8 @@ test_expect_success 'setup' '
 		work ws-5 f5.txt five &&
 		work ws-6 slow.txt &&
 		work ws-7 hang.txt &&
-		work ws-8 linked.txt
+		work ws-8 linked.txt &&
+		work ws-9 scratch.txt
 	)
 '
 
@@ -173,7 +176,9 @@ test_expect_success 'the base checked out and clean (untracked files elsewhere):
 		test "$(ws_state ws-5 status)" = merged &&
 		cat f5.txt >../f5 &&
 		cat untracked.txt >../untracked &&
-		git status --porcelain >../st
+		git status --porcelain >../st &&
+		# what was to follow is recorded only while the base moves
+		test_must_fail git config -f .git/ws/state --get-regexp "follow-"
 	) &&
 	echo five >expect && test_cmp expect f5 &&
 	echo mine >expect && test_cmp expect untracked &&
@@ -219,6 +224,25 @@ test_expect_success 'the base checked out in a linked worktree follows' '
 	(cd basewt && test_path_is_file linked.txt && git status --porcelain >../st) &&
 	test_must_be_empty st &&
 	test_path_is_missing repo/linked.txt
+'
+
+test_expect_success 'a scratch worktree that git worktree add left half-made is made again' '
+	(
+		cd repo &&
+		# git worktree add killed while writing the commondir
+		echo initializing >.git/worktrees/scratch/locked &&
+		: >.git/worktrees/scratch/commondir &&
+		test_must_fail git worktree list &&
+		queue ws-9 &&
+		git ws-merge >../out 2>../err &&
+		test "$(ws_state ws-9 status)" = merged &&
+		git worktree list --porcelain >../wt &&
+		git -C .git/ws/scratch rev-parse HEAD^2 >../tested &&
+		git rev-parse feature/ws-9-scratch >../expect
+	) &&
+	! grep "^locked" wt &&
+	test_cmp expect tested &&
+	grep "^warning: the scratch worktree .*/\.git/ws/scratch. was left half-made by an interrupted .git worktree add.; making it again$" err
 '
 
 test_expect_success '--push pushes the base; a rejected push is reported' '

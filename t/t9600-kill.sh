@@ -14,13 +14,16 @@ the plan), the invariants of kill_check hold (git fsck, parsable state,
 a base that is the old tip or tested merges, no agent commit lost, no
 half-made worktree), and the rerun finishes the job.
 
-Where the sweeps find a bug, a test_expect_failure below reproduces it
-at a fixed kill point, and the sweeps count the times they meet it (and
-repair it by hand) instead of failing at random.
+Fixed kill points after the sweeps reproduce, every time, states that
+the sweeps meet only when the timing is right, and some that they cannot
+reach (git itself killed inside git worktree add or remove, as if
+everything died at once): the rerun must repair each.
 
 Agents and test commands run in process groups of their own, so the kill
 does not reach them: they finish, as they would if git-ws crashed, and
-the harness waits for them before it checks and reruns.'
+the harness waits for them before it checks and reruns. So do the git
+commands that write worktree admin files in several steps (git worktree
+add and remove, the read-tree that brings a checked-out base along).'
 
 . ./lib-ws.sh
 . "$WS_SOURCE_DIR/t/lib-kill.sh"
@@ -42,11 +45,6 @@ done
 
 tried=0
 landed=0
-half_made=0
-main_behind=0
-unqueued=0
-merged_queued=0
-broken_scratch=0
 
 # tally <name>: count the last launch.
 tally () {
@@ -73,78 +71,16 @@ fail () {
 	return 1
 }
 
-# known_main_behind: after a kill, when main's index is still at an
-# older commit of main (git ws-merge moved main but was killed before
-# the main worktree followed: the known bug of the test_expect_failure
-# below), count it and bring the worktree to main by hand. Otherwise
-# nothing.
-known_main_behind () {
-	(
-		cd repo &&
-		index=$(git write-tree) &&
-		test "$index" != "$(git rev-parse main^{tree})" &&
-		git log --first-parent --format=%T main | grep -qx "$index" &&
-		git reset -q --hard main
-	) &&
-	main_behind=$((main_behind + 1))
-	return 0
-}
-
-# known_broken_scratch <output>: git ws-merge (its output in <output>)
-# refused the scratch worktree that a killed `git worktree add` left
-# half-made, "in the way" (the known bug of the test_expect_failure
-# below). Remove it and its admin directory by hand, and count it.
-known_broken_scratch () {
-	grep -q "is in the way of git ws-merge's scratch worktree" "$1" &&
-	{
-		test "$(cat repo/.git/worktrees/scratch/locked 2>/dev/null)" = initializing ||
-		test_path_is_missing repo/.git/worktrees/scratch
-	} &&
-	rm -rf repo/.git/ws/scratch repo/.git/worktrees/scratch &&
-	broken_scratch=$((broken_scratch + 1))
-}
-
-# after_kill: the invariants right after a kill, and the known states it
-# may leave (see kill_half_made_worktree and known_main_behind).
+# after_kill: the invariants right after a kill. A main worktree that
+# git ws-merge had not brought along to main yet is not a breach: the
+# rerun brings it along, and finish_loop checks that it did.
 after_kill () {
-	{ kill_check "$old" killed || fail "after the kill"; } &&
-	{ ! test -f half-made || half_made=$((half_made + 1)); } &&
-	known_main_behind
-}
-
-# kill_known_locked_scratch (run by kill_check, in repo/): git ws-merge's
-# scratch worktree is still locked "initializing" after the rerun (the
-# known bug of the test_expect_failure below). Count it and unlock it.
-kill_known_locked_scratch () {
-	git worktree unlock .git/ws/scratch &&
-	echo >>../locked-scratch
-}
-
-# known_unqueued: when a workstream is `converged` but not in the merge
-# queue (git ws-converge was killed between writing the state and the
-# queue: the known bug of the test_expect_failure below), nothing would
-# ever merge it. Count it and converge it again by hand, which queues it.
-known_unqueued () {
-	found=
-	for id in ws-a ws-b ws-c ws-d ws-e
-	do
-		test "$(git config -f repo/.git/ws/state workstream.$id.status)" = converged &&
-		! git config -f repo/.git/ws/queue --get-all queue.item | grep -qx "$id" ||
-		continue
-		(cd repo && git ws-converge $id >/dev/null 2>&1) &&
-		git config -f repo/.git/ws/queue --get-all queue.item | grep -qx "$id" &&
-		unqueued=$((unqueued + 1)) &&
-		found=yes || return 1
-	done
-	test -n "$found"
+	kill_check "$old" killed || fail "after the kill"
 }
 
 # finish_loop: git ws-dispatch --loop completes the plan.
 finish_loop () {
 	{ kill_run git ws-dispatch --loop ||
-	  { known_unqueued && kill_run git ws-dispatch --loop; } ||
-	  { known_broken_scratch repo/.git/ws/logs/_merge.loop.log &&
-	    kill_run git ws-dispatch --loop; } ||
 	  fail "git ws-dispatch --loop did not finish the plan"; } &&
 	{ kill_all_merged || fail "not every workstream is merged"; } &&
 	{ kill_check "$old" rerun || fail "after the final loop"; } &&
@@ -154,23 +90,7 @@ finish_loop () {
 	{ ! ls repo/.git/ws/state.lock repo/.git/ws/queue.lock 2>/dev/null ||
 	  fail "a stale lock file outlived the loop that wrote state and queue"; } &&
 	{ test -z "$(git config -f repo/.git/ws/queue --get-all queue.item)" ||
-	  known_merged_queued_loop ||
 	  fail "the merge queue is not empty after the loop"; }
-}
-
-# known_merged_queued_loop: after the loop, the queue still lists
-# workstreams that are merged (a git ws-merge run by the loop was killed
-# between writing the state and the queue: the known bug of the
-# test_expect_failure below). Count it and drop them by hand.
-known_merged_queued_loop () {
-	for id in $(git config -f repo/.git/ws/queue --get-all queue.item)
-	do
-		rm -f repo/.git/ws/queue.lock &&
-		test "$(git config -f repo/.git/ws/state workstream.$id.status)" = merged &&
-		git config -f repo/.git/ws/queue --fixed-value --unset-all queue.item $id ||
-		return 1
-	done &&
-	merged_queued=$((merged_queued + 1))
 }
 
 # trial_alloc <how> <arg>
@@ -223,34 +143,11 @@ trial_merge () {
 	kill_launch $how $arg git ws-merge &&
 	tally merge &&
 	after_kill &&
-	{ kill_run git ws-merge || known_merged_queued ||
-	  { known_broken_scratch run.err && kill_run git ws-merge; } ||
+	{ kill_run git ws-merge ||
 	  fail "the rerun failed"; } &&
 	{ kill_check "$old" rerun || fail "after the rerun"; } &&
 	{ merge_complete || fail "the rerun did not merge the queue"; } &&
 	finish_loop
-}
-
-# known_merged_queued: the rerun of git ws-merge exited 1 only because
-# a workstream already merged is still in the queue ("no longer queued
-# (status: merged)": git ws-merge was killed between writing the state
-# and the queue, the known bug of the test_expect_failure below); it
-# would say so, and exit 1, forever. Count it and drop the item by hand.
-known_merged_queued () {
-	ids=$(sed -n "s/^\(ws-[a-z]*\): no longer queued (status: merged)$/\1/p" run.out) &&
-	test -n "$ids" &&
-	! grep -v -e "no longer queued (status: merged)" -e "^ws-[a-z]*: merged into" \
-		-e "^  Next: " run.out &&
-	for id in $ids
-	do
-		# the killed run may have left queue.lock, which git config
-		# respects too
-		rm -f repo/.git/ws/queue.lock &&
-		test "$(git config -f repo/.git/ws/state workstream.$id.status)" = merged &&
-		git config -f repo/.git/ws/queue --fixed-value --unset-all queue.item $id ||
-		return 1
-	done &&
-	merged_queued=$((merged_queued + 1))
 }
 
 merge_complete () {
@@ -275,11 +172,9 @@ trial_converge () {
 	kill_launch $how $arg git ws-converge &&
 	tally converge &&
 	after_kill &&
-	{ kill_run git ws-converge || known_unqueued ||
-	  fail "the rerun failed"; } &&
+	{ kill_run git ws-converge || fail "the rerun failed"; } &&
 	{ kill_check "$old" rerun || fail "after the rerun"; } &&
-	{ converge_complete || known_unqueued ||
-	  fail "the rerun did not converge everything"; } &&
+	{ converge_complete || fail "the rerun did not converge everything"; } &&
 	finish_loop
 }
 
@@ -567,12 +462,89 @@ test_expect_success 'git ws-merge killed inside the git worktree add of its scra
 	kill_snapshot in-scratch-add
 '
 
-# cmd/git-ws-merge.c, prepare_scratch(): the same for the scratch
-# worktree: until the next git ws-merge makes it again, git fsck fails
-# on "worktrees/scratch/HEAD".
-test_expect_failure 'git fsck is clean right after git ws-merge is killed inside git worktree add' '
-	kill_restore in-scratch-add &&
-	git -C repo fsck --no-progress --no-dangling
+# group_kill_merge: run git ws-merge in repo/ (in a session of its own,
+# output to launch.out and launch.err) through execpath-group/git,
+# which kills the process group of git-ws-merge, and only that one,
+# inside git worktree add (before the `git update-ref` that it runs),
+# as Ctrl-C or a supervisor would, then waits GROUP_KILL_SLEEP seconds
+# before it goes on. The launch's token is in $token.
+group_kill_merge () {
+	rm -rf execpath-group group-killed &&
+	cp -a execpath execpath-group &&
+	rm execpath-group/git &&
+	write_script execpath-group/git <<-\EOF &&
+	if test "$1" = update-ref && mkdir "$KILL_DIR/group-killed" 2>/dev/null
+	then
+		(
+			p=$PPID
+			while test "$p" -gt 1
+			do
+				read -r comm </proc/$p/comm 2>/dev/null || break
+				case "$comm" in
+				git-ws-*)
+					read -r stat </proc/$p/stat
+					set -- $stat
+					kill -9 -$5
+					break ;;
+				esac
+				p=$(sed -n "s/^PPid:[	 ]*//p" /proc/$p/status)
+			done
+		)
+		sleep ${GROUP_KILL_SLEEP:-0}
+	fi
+	exec "$KILL_REAL_GIT" "$@"
+	EOF
+	kill_seq=$((kill_seq + 1)) &&
+	token=group.$$.$kill_seq &&
+	(
+		cd repo &&
+		GIT_EXEC_PATH=$KILL_DIR/execpath-group &&
+		PATH=$KILL_DIR/execpath-group:$PATH &&
+		KILL_TOKEN=$token &&
+		export GIT_EXEC_PATH PATH KILL_TOKEN &&
+		test_expect_code 137 setsid git ws-merge >../launch.out 2>../launch.err </dev/null
+	) &&
+	test -d group-killed
+}
+
+# The kill above takes git worktree add with git ws-merge, as if
+# everything died at once inside git: the scratch worktree stays
+# half-made (git fsck fails on "worktrees/scratch/HEAD") until the next
+# git ws-merge makes it again (the tests below). What git ws-merge
+# promises is that a kill of its own process group does not stop git
+# half way: cmd/git-ws-merge.c starts git worktree add in a process
+# group of its own, which finishes, and git fsck is clean as soon as it
+# has ended.
+test_expect_success 'git fsck is clean right after git ws-merge is killed inside git worktree add' '
+	kill_restore queued &&
+	git -C repo worktree remove --force .git/ws/scratch &&
+	group_kill_merge &&
+	kill_wait_leftovers $token &&
+	git -C repo fsck --no-progress --no-dangling &&
+	git -C repo worktree list --porcelain >worktrees &&
+	! grep "^locked" worktrees &&
+	test_path_is_file repo/.git/ws/scratch/check.sh
+'
+
+# That git worktree add holds merge.lock to its end: a git ws-merge run
+# meanwhile waits for it, rather than finding the scratch worktree half
+# made while git is still making it.
+test_expect_success 'git ws-merge run again at once waits for that git worktree add' '
+	kill_restore queued &&
+	git -C repo worktree remove --force .git/ws/scratch &&
+	GROUP_KILL_SLEEP=2 &&
+	export GROUP_KILL_SLEEP &&
+	test_when_finished "unset GROUP_KILL_SLEEP" &&
+	group_kill_merge &&
+	test -n "$(kill_leftovers $token)" &&
+	{ kill_run git ws-merge || { cat run.out run.err; false; }; } &&
+	grep "^Waiting for another git ws-merge to finish" run.err &&
+	! grep "half-made" run.err &&
+	kill_wait_leftovers $token &&
+	merge_complete &&
+	git -C repo fsck --no-progress --no-dangling &&
+	git -C repo worktree list --porcelain >worktrees &&
+	! grep "^locked" worktrees
 '
 
 test_expect_success 'the rerun of git ws-merge merges, and git fsck is clean again' '
@@ -583,28 +555,23 @@ test_expect_success 'the rerun of git ws-merge merges, and git fsck is clean aga
 	kill_snapshot in-scratch-add-rerun
 '
 
-# cmd/git-ws-merge.c, prepare_scratch(): the rerun finds the .git file
-# of the scratch worktree, checks out there and uses it, but leaves it
-# locked "initializing", as git worktree add left it: git worktree list
-# shows it locked for ever, and git worktree remove needs -f -f. It
-# should make such a worktree again (or unlock it).
-test_expect_failure 'after that rerun, no worktree is left locked "initializing"' '
+# cmd/git-ws-merge.c, prepare_scratch(): a scratch worktree whose admin
+# directory is still locked (git locks it "initializing" until the
+# worktree is checked out, and git-ws never locks it) is one that git
+# never finished: the rerun removes it, both directories, and makes it
+# again, so that nothing stays locked.
+test_expect_success 'after that rerun, no worktree is left locked "initializing"' '
 	kill_restore in-scratch-add-rerun &&
 	git -C repo worktree list --porcelain >worktrees &&
 	! grep "^locked" worktrees
 '
 
-# cmd/git-ws-merge.c, prepare_scratch(): when git worktree add was
-# killed while writing .git/worktrees/scratch/commondir (empty), the
-# rerun cannot use the scratch worktree, and `git worktree remove
-# --force --force` cannot remove it either ("failed to read ...
-# commondir"): git ws-merge says it is "in the way", hints "remove it",
-# and fails the same way every time; meanwhile git itself (git worktree
-# list, git log --all, git gc) dies on that admin directory until
-# .git/worktrees/scratch is removed by hand too. A scratch worktree
-# still locked "initializing" should be removed (both directories) and
-# made again.
-test_expect_failure 'the rerun of git ws-merge makes again a scratch worktree killed while git wrote its commondir' '
+# The same when git worktree add was killed while writing
+# .git/worktrees/scratch/commondir (empty), on which every git worktree
+# command dies, git worktree remove --force --force too (and git
+# worktree list, git log --all, git gc): the rerun removes both
+# directories itself, without git, and makes the scratch worktree again.
+test_expect_success 'the rerun of git ws-merge makes again a scratch worktree killed while git wrote its commondir' '
 	kill_restore in-scratch-add &&
 	: >repo/.git/worktrees/scratch/commondir &&
 	{ kill_run git ws-merge || { cat run.err; false; }; } &&
@@ -615,8 +582,9 @@ test_expect_failure 'the rerun of git ws-merge makes again a scratch worktree ki
 
 # The same when git worktree add was killed right after making the
 # directory, before registering it (the admin directory holds only
-# "locked"): "in the way" for ever.
-test_expect_failure 'the rerun of git ws-merge makes again a scratch worktree killed right after git made its directory' '
+# "locked", so that nothing but its name, that of the scratch
+# worktree, says whose it is).
+test_expect_success 'the rerun of git ws-merge makes again a scratch worktree killed right after git made its directory' '
 	kill_restore in-scratch-add &&
 	rm repo/.git/ws/scratch/.git repo/.git/worktrees/scratch/gitdir \
 		repo/.git/worktrees/scratch/HEAD repo/.git/worktrees/scratch/commondir &&
@@ -629,18 +597,64 @@ test_expect_failure 'the rerun of git ws-merge makes again a scratch worktree ki
 # cmd/git-ws-merge.c, merge_one(): the base is moved by compare-and-swap
 # first, and follow() runs `git read-tree -m -u <old> <new>` in the main
 # worktree (where main is checked out) after. Killed in between, that
-# worktree's index and files stay at the old commit: git status shows
-# the merge reverted (ws-b.txt deleted, staged), and a `git commit -a`
-# there would undo it. The rerun finds ws-b already in main
-# (record_merged(..., already = 1)) and never brings the worktree along.
-test_expect_failure 'git ws-merge killed before the main worktree follows main: the rerun brings it along' '
+# worktree's index and files are still those of the old commit (git
+# status shows the merge undone), but the move was recorded in the state
+# before it happened: the rerun brings the worktree along first, and
+# then finds ws-b already in main.
+test_expect_success 'git ws-merge killed before the main worktree follows main: the rerun brings it along' '
 	kill_restore queued &&
 	old=$(git -C repo rev-parse main) &&
 	k=$(nth_git merge "read-tree -m -u") &&
 	kill_launch git-before $k git ws-merge &&
 	test $KILL_STATUS = 137 &&
+	# main moved; its worktree shows the merge undone, a file deleted
+	(cd repo && git status --porcelain) >main-status &&
+	grep "^D  ws-[a-z]*\.txt$" main-status &&
+	test -n "$(git config -f repo/.git/ws/state --get-regexp "follow-to")" &&
+	kill_snapshot before-follow &&
+	{ kill_run git ws-merge || { cat run.out run.err; false; }; } &&
+	grep "follows .main. again" run.err &&
+	merge_complete &&
+	(cd repo && git status --porcelain) >main-status &&
+	test_must_be_empty main-status &&
+	! git config -f repo/.git/ws/state --get-regexp "follow-"
+'
+
+# The rerun keeps a change made meanwhile elsewhere in that worktree...
+test_expect_success 'that rerun keeps a change made meanwhile in a file the merge did not touch' '
+	kill_restore before-follow &&
+	echo more >>repo/README &&
 	{ kill_run git ws-merge || { cat run.out run.err; false; }; } &&
 	merge_complete &&
+	(cd repo && git status --porcelain) >main-status &&
+	echo " M README" >expect &&
+	test_cmp expect main-status &&
+	tail -n 1 repo/README >actual &&
+	echo more >expect &&
+	test_cmp expect actual
+'
+
+# ... and leaves the worktree alone when the paths the merge changes
+# were changed there meanwhile, saying how to bring it along.
+test_expect_success 'that rerun leaves alone a worktree changed meanwhile where the merge changed it' '
+	kill_restore before-follow &&
+	f=$(cd repo && git status --porcelain | sed -n "s/^D  //p") &&
+	echo mine >repo/$f &&
+	git -C repo add $f &&
+	{ kill_run git ws-merge || { cat run.out run.err; false; }; } &&
+	merge_complete &&
+	grep "^warning: .main. moved to .* but git ws-merge was interrupted before its worktree .* followed, which has changes since" run.err &&
+	grep "^hint:   git -C .*/repo. read-tree -m -u [0-9a-f]* [0-9a-f]*$" run.err &&
+	echo mine >expect &&
+	test_cmp expect repo/$f &&
+	git -C repo diff --cached --name-only >staged &&
+	echo $f >expect &&
+	test_cmp expect staged &&
+	! git config -f repo/.git/ws/state --get-regexp "follow-" &&
+	# the command of the hint, once that change is put aside
+	git -C repo rm -q --cached $f &&
+	mv repo/$f mine &&
+	eval "$(sed -n "s/^hint:   //p" run.err)" &&
 	(cd repo && git status --porcelain) >main-status &&
 	test_must_be_empty main-status
 '
@@ -815,13 +829,6 @@ summary () {
 	do
 		eval "echo \"  $name: tried \${tried_$name:-0}, landed \${landed_$name:-0}\""
 	done
-	echo "  known problems met on the way (see the test_expect_failure tests):"
-	echo "    half-made worktree right after a kill (git fsck fails): $half_made"
-	echo "    main worktree left behind main by git ws-merge: $main_behind"
-	echo "    scratch worktree left locked \"initializing\" by git ws-merge: $(cat locked-scratch 2>/dev/null | wc -l)"
-	echo "    half-made scratch worktree \"in the way\" of git ws-merge: $broken_scratch"
-	echo "    converged but not queued, never merged: $unqueued"
-	echo "    merged but still queued, git ws-merge exits 1: $merged_queued"
 	echo "  git lock files left by killed git commands, removed as git asks: $kill_git_locks"
 }
 
