@@ -17,7 +17,6 @@
 #include "usage.h"
 #include "wrapper.h"
 #include "ws.h"
-#include <dirent.h>
 
 static const char * const merge_usage[] = {
 	"git ws-merge [-n | --dry-run] [--no-verify] [--push[=<remote>]] [--porcelain] [<id>...]",
@@ -520,50 +519,6 @@ static int run_to_the_end(struct merge_ctx *c, struct child_process *cp)
 	return finish_command(cp);
 }
 
-/* The first line of a small file (caller frees), or NULL. */
-static char *read_first_line(const char *path)
-{
-	char *buf = NULL;
-
-	if (read_file(path, &buf, NULL) < 0)
-		return NULL;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf;
-}
-
-/*
- * rm -rf: remove `path` and everything under it, not following
- * symbolic links. Returns 0 (also when it did not exist), or -1.
- */
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-	if (!(d = opendir(path)))
-		return -1;
-	while ((de = readdir(d))) {
-		char *sub;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		sub = xstrfmt("%s/%s", path, de->d_name);
-		if (remove_tree(sub) < 0)
-			ret = -1;
-		free(sub);
-	}
-	closedir(d);
-	if (!ret && rmdir(path) < 0 && errno != ENOENT)
-		ret = -1;
-	return ret;
-}
-
 /*
  * The admin directory (<common dir>/worktrees/<name>) of the scratch
  * worktree at `path` when `git worktree add` never finished it, or NULL
@@ -582,7 +537,7 @@ static char *half_made_scratch(struct merge_ctx *c, const char *path)
 	char *parent = xstrndup(path, base - 1 - path);
 	char *real = realpath(parent, NULL);
 	char *dotgit = xstrfmt("%s/.git", path);
-	char *line = read_first_line(dotgit);
+	char *line = read_file_trimmed(dotgit);
 	char *admin, *lock, *gitdir_file, *gitdir, *want = NULL;
 	int ours;
 
@@ -593,7 +548,7 @@ static char *half_made_scratch(struct merge_ctx *c, const char *path)
 	admin = xstrfmt("%s/worktrees/%s", c->repo.commondir, name);
 	lock = xstrfmt("%s/locked", admin);
 	gitdir_file = xstrfmt("%s/gitdir", admin);
-	gitdir = read_first_line(gitdir_file);
+	gitdir = read_file_trimmed(gitdir_file);
 	/* git writes the real path */
 	if (real)
 		want = xstrfmt("%s/%s/.git", real, base);
@@ -628,7 +583,7 @@ static int prepare_scratch(struct merge_ctx *c, const char *path,
 		warning("the scratch worktree '%s' was left half-made by an interrupted 'git worktree add'; making it again",
 			path);
 		/* the worktree first: its admin directory is how we know it is ours */
-		if (remove_tree(path) < 0 || remove_tree(admin) < 0) {
+		if (remove_dir_recursively(path) < 0 || remove_dir_recursively(admin) < 0) {
 			ret = error_errno("cannot remove the half-made scratch worktree '%s'",
 					  path);
 			goto out;
