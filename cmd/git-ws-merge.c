@@ -83,11 +83,6 @@ static const char *id_of(struct merge_ctx *c, size_t i)
 	return c->plan.ws[i].id;
 }
 
-static int is_merged(const char *status)
-{
-	return status && (!strcmp(status, WS_MERGED) || !strcmp(status, WS_CLEANED));
-}
-
 /* Lock and re-read the state (the last read is dropped). */
 static void state_lock(struct merge_ctx *c)
 {
@@ -172,7 +167,7 @@ static void merge_order(struct merge_ctx *c, int argc, const char **argv,
 		status = ws_state_get(&c->st, argv[i], "status");
 		error("'%s' is not in the merge queue (status: %s)", argv[i],
 		      status ? status : "none");
-		if (!is_merged(status))
+		if (!ws_status_is_finished(status))
 			advise("a workstream enters the queue when 'git ws-converge %s' passes",
 			       argv[i]);
 		*bad = 1;
@@ -234,7 +229,7 @@ static char *unmerged_deps(struct merge_ctx *c, size_t i)
 		size_t d = w->dep_idx[j];
 		const char *status = ws_state_get(&c->st, id_of(c, d), "status");
 
-		if (is_merged(status) && c->done_in_run[d] >= 0)
+		if (ws_is_merged(&c->st, id_of(c, d)) && c->done_in_run[d] >= 0)
 			continue;
 		strbuf_addf(&sb, "%s%s (%s)", sb.len ? ", " : "", id_of(c, d),
 			    c->done_in_run[d] < 0 ? "did not merge in this run" :
@@ -279,7 +274,7 @@ static void job_from_state(struct merge_ctx *c, struct ws_merge_job *j)
 
 			if (d == j->i)
 				depends = 1;
-			else if (!is_merged(ws_state_get(&c->st, id_of(c, d), "status")))
+			else if (!ws_is_merged(&c->st, id_of(c, d)))
 				others = 0;
 		}
 		if (depends && others)
@@ -1287,7 +1282,7 @@ static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
 			size_t d = w->dep_idx[k];
 			const char *ds = ws_state_get(&c->st, id_of(c, d), "status");
 
-			if (is_merged(ds) || c->done_in_run[d] > 0)
+			if (ws_is_merged(&c->st, id_of(c, d)) || c->done_in_run[d] > 0)
 				continue;
 			strbuf_addf(&detail, "%s%s (%s)", detail.len ? ", " : "",
 				    id_of(c, d), c->done_in_run[d] < 0 ?

@@ -33,10 +33,8 @@ void ws_merged_contracts(const struct plan *plan, const struct ws_state *st,
 
 	for (k = 0; k < plan->nr; k++) {
 		const struct plan_workstream *o = &plan->ws[k];
-		const char *status = ws_state_get(st, o->id, "status");
 
-		if (k == i || !status ||
-		    (strcmp(status, WS_MERGED) && strcmp(status, WS_CLEANED)))
+		if (k == i || !ws_is_merged(st, o->id))
 			continue;
 		for (m = 0; m < o->contract.nr; m++) {
 			strvec_push(ours_owns, o->contract.v[m]);

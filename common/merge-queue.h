@@ -75,7 +75,7 @@ int ws_merge_touched_by(const struct ws_repo *r, const struct plan *plan,
 /*
  * The contract ownership of a merge of ws[i] (DESIGN.md §1, the issue of
  * git ws-merge step 2), for ws_merge_compute(): the contract entries of
- * every other workstream whose status is `merged` (or `cleaned`) go to
+ * every other workstream whose work is in the base (ws_is_merged()) go to
  * `ours_owns`, and, when `owners` is not NULL, the id owning each entry
  * to `owners` (same index). theirs_owns is simply plan->ws[i].contract.
  * git ws-merge and the mergeable gate of git ws-converge both use this.
