@@ -86,7 +86,6 @@ void ws_dispatch_init(struct ws_dispatch *d, const struct ws_repo *r,
 	d->grace_ms = 3000;
 	d->owner = getpid();
 	d->lock_timeout_ms = ws_lock_timeout_ms(r);
-	d->state_path = xstrfmt("%s/state", r->ws_dir);
 	d->rank = xcalloc(plan->nr + 1, sizeof(*d->rank));
 	for (i = 0; i < plan->nr; i++)
 		d->rank[plan->order[i]] = (int)i;
@@ -118,9 +117,7 @@ void ws_dispatch_release(struct ws_dispatch *d)
 	free(d->jobs);
 	free(d->rank);
 	free(d->pending);
-	free(d->state_path);
 	d->pending = NULL;
-	d->state_path = NULL;
 	d->jobs = NULL;
 	d->rank = NULL;
 	d->nr = d->alloc = 0;
@@ -498,7 +495,12 @@ static void job_env(struct ws_dispatch *d, struct ws_job *job,
 	strvec_pushf(env, "WS_REPORT=%s", job->report);
 }
 
-static int start_job(struct ws_dispatch *d, struct ws_job *job)
+/*
+ * Fork the job's command behind `gate` (see transact()): it runs once a
+ * byte is written there.
+ */
+static int start_job(struct ws_dispatch *d, struct ws_job *job,
+		     const int gate[2])
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 	uint64_t now = monotonic_ms();
@@ -507,12 +509,18 @@ static int start_job(struct ws_dispatch *d, struct ws_job *job)
 		job->result = xstrfmt("worktree '%s' does not exist", job->worktree);
 		return -1;
 	}
+	if (gate[0] < 0) {
+		job->result = xstrdup("cannot create the pipe of its start gate");
+		return -1;
+	}
 	strvec_push(&cp.args, job->command);
 	strvec_pushv(&cp.args, (const char **)job->args.v);
 	cp.use_shell = 1;
 	cp.dir = job->worktree;
 	cp.no_stdin = 1;
 	cp.new_pgrp = 1;
+	cp.gate[0] = gate[0];
+	cp.gate[1] = gate[1];
 	if (job->log_fd >= 0) {
 		cp.out = fcntl(job->log_fd, F_DUPFD_CLOEXEC, 3);
 		cp.err = fcntl(job->log_fd, F_DUPFD_CLOEXEC, 3);
@@ -639,17 +647,23 @@ static int will_retry(struct ws_dispatch *d, struct ws_job *job)
 /* ------------------------------------------- recording in the state */
 
 /*
- * Starts and ends are recorded in the state in batches: a transaction per
- * event would cost a locked, fsynced rewrite of the state per command.
- * Until a batch is written the state lags but never lies: a started job
- * still shows as queued under our pid, and an ended command stays a
- * zombie (unreaped), so its recorded pid still exists and nobody takes it
- * for vanished.
+ * Ends are recorded in the state in batches: a transaction per event
+ * would cost a locked, fsynced rewrite of the state per command. Until a
+ * batch is written the state lags but never lies: an ended command stays
+ * a zombie (unreaped), so its recorded pid still exists and nobody takes
+ * it for vanished.
+ *
+ * Starts cannot wait for a batch: a job that shows as queued under our
+ * pid is taken, once we are gone, for one we never started, and made
+ * ready again, so a command that ran meanwhile would get a second one
+ * beside it in its worktree. So the commands a round starts wait at a
+ * start gate (transact()) until one state write has recorded all their
+ * pids. A round's own write also carries the batch so far; a retry goes
+ * back to queued in a batch, which is true while it waits.
  */
 struct ws_pending {
 	struct ws_job *job;
-	int start;          /* 1: an attempt started; 0: one ended */
-	pid_t pid;          /* started: its pid; ended: the zombie to reap */
+	pid_t pid;          /* the zombie to reap, or 0 */
 	char *status, *reason;
 	int attempts;
 	char when[32];
@@ -657,7 +671,7 @@ struct ws_pending {
 
 #define FLUSH_MS 100
 
-static void pending_add(struct ws_dispatch *d, struct ws_job *job, int start,
+static void pending_add(struct ws_dispatch *d, struct ws_job *job,
 			pid_t pid, const char *status, const char *reason)
 {
 	struct ws_pending *p;
@@ -666,7 +680,6 @@ static void pending_add(struct ws_dispatch *d, struct ws_job *job, int start,
 	p = &d->pending[d->pending_nr++];
 	memset(p, 0, sizeof(*p));
 	p->job = job;
-	p->start = start;
 	p->pid = pid;
 	p->status = xstrdup_or_null(status);
 	p->reason = xstrdup_or_null(reason);
@@ -689,17 +702,13 @@ static void apply_pending(struct ws_dispatch *d, struct ws_state *st)
 		 * An agent that ran `git ws-converge` (or more) itself before
 		 * it exited got further than `done`: keep that.
 		 */
-		int further = !p->start && !strcmp(p->status, WS_DONE) && now &&
+		int further = !strcmp(p->status, WS_DONE) && now &&
 			      (!strcmp(now, WS_CONVERGED) || !strcmp(now, WS_MERGED));
 
 		if (!further)
 			ws_state_set_status(st, id, p->status, p->reason);
 		ws_state_setf(st, id, "attempts", "%d", p->attempts);
-		if (p->start) {
-			ws_state_setf(st, id, "pid", "%ld", (long)p->pid);
-			ws_state_set(st, id, "started", p->when);
-			ws_state_set(st, id, "finished", NULL);
-		} else if (!strcmp(p->status, WS_IN_PROGRESS)) {
+		if (!strcmp(p->status, WS_IN_PROGRESS)) {
 			/* to be retried: queued under our pid again */
 			ws_state_setf(st, id, "pid", "%ld", (long)d->owner);
 		} else {
@@ -717,7 +726,7 @@ static void reap_pending(struct ws_dispatch *d)
 	for (i = 0; i < d->pending_nr; i++) {
 		struct ws_pending *p = &d->pending[i];
 
-		if (!p->start && p->pid > 0)
+		if (p->pid > 0)
 			while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 				;
 		free(p->status);
@@ -734,22 +743,6 @@ static int still_ours(struct ws_dispatch *d, struct ws_job *job,
 
 	return status && !strcmp(status, WS_IN_PROGRESS) &&
 	       ws_state_get_long(st, job->id, "pid", 0) == (long)d->owner;
-}
-
-/*
- * 1 when the state file is the one we wrote last: nobody changed it
- * since, so what we queued is still ours (every writer renames a new file
- * into place).
- */
-static int state_unchanged(struct ws_dispatch *d)
-{
-	struct stat s;
-
-	return d->have_seen && !stat(d->state_path, &s) &&
-	       s.st_dev == d->seen.st_dev && s.st_ino == d->seen.st_ino &&
-	       s.st_size == d->seen.st_size &&
-	       s.st_mtim.tv_sec == d->seen.st_mtim.tv_sec &&
-	       s.st_mtim.tv_nsec == d->seen.st_mtim.tv_nsec;
 }
 
 static void notify(struct ws_dispatch *d, struct ws_job *job,
@@ -793,16 +786,52 @@ static void write_done_files(struct ws_dispatch *d)
 }
 
 /*
+ * A start the state could not record: the command never ran (it exited
+ * at the gate). The job fails, to be recorded with the next batch.
+ */
+static void call_off(struct ws_dispatch *d, struct ws_job *job)
+{
+	while (waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	d->running--;
+	job->pid = 0;
+	job->phase = WS_JOB_ENDED;
+	free(job->result);
+	job->result = xstrdup("not started: cannot record its start in the state");
+	log_line(job, "%s", job->result);
+	close_log(job);
+	free(job->reason);
+	job->reason = xstrfmt("%s; see %s", job->result, job->log_path);
+	pending_add(d, job, 0, WS_FAILED, job->reason);
+}
+
+/*
  * One locked transaction: write the pending records, then (when asked)
  * put the queued jobs back to ready, then start `starting` (each one
  * checked to be still ours).
+ *
+ * The start gate: the commands are forked here, but each waits (in
+ * start_command()) for a byte on `gate`, which it gets only once the
+ * state that records its pid is written. Should we die first (SIGKILL, a
+ * crash), the write end closes with us and the waiting children exit
+ * without running anything; the state says either "queued" under our
+ * dead pid (ws_reap_vanished() makes it ready: right, nothing ran) or
+ * names a child that is gone ("process vanished", which `git ws-dispatch
+ * --loop` dispatches again). So no command runs that a later dispatch
+ * could take for one never started. One gate serves the whole round: the
+ * children share it, each closing its inherited copy of the write end at
+ * once, where a gate per child would stay open in its later siblings.
  */
 static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		     size_t nr, int unqueue)
 {
 	struct ws_state st = WS_STATE_INIT;
-	size_t i;
+	int gate[2] = { -1, -1 };
+	size_t i, started = 0;
+	int recorded = 1;
 
+	if (nr && pipe2(gate, O_CLOEXEC) < 0)
+		error_errno("cannot create a pipe");
 	write_done_files(d);
 	ws_state_lock(&st, d->repo->ws_dir, d->lock_timeout_ms);
 	apply_pending(d, &st);
@@ -834,13 +863,14 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 			close_log(job);
 			continue;
 		}
-		if (start_job(d, job) < 0) {
+		if (start_job(d, job, gate) < 0) {
 			start_failed(d, job);
 			ws_state_setf(&st, job->id, "attempts", "%d", job->attempts);
 			ws_state_set_status(&st, job->id, WS_FAILED, job->reason);
 			ws_state_set(&st, job->id, "pid", NULL);
 			continue;
 		}
+		started++;
 		iso8601_now(now);
 		ws_state_set_status(&st, job->id, WS_IN_PROGRESS, NULL);
 		ws_state_setf(&st, job->id, "pid", "%ld", (long)job->pid);
@@ -848,13 +878,23 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		ws_state_set(&st, job->id, "finished", NULL);
 		ws_state_setf(&st, job->id, "attempts", "%d", job->attempts);
 	}
-	if (ws_state_write(&st) < 0)
+	if (ws_state_commit(&st) < 0) {
 		error_errno("cannot write '%s'", st.state_path);
-	/* still under the lock: this is the file as we left it */
-	d->have_seen = !stat(d->state_path, &d->seen);
-	ws_state_commit(&st);
+		recorded = 0;
+	}
+	if (gate[0] >= 0) {
+		/* open the gate: a byte for each child (we still read, so no SIGPIPE) */
+		for (i = 0; recorded && i < started; i++)
+			if (write_in_full(gate[1], "g", 1) < 0)
+				die_errno("cannot start the commands");
+		close(gate[1]);
+		close(gate[0]);
+	}
 	ws_state_release(&st);
 	reap_pending(d);
+	for (i = 0; !recorded && i < nr; i++)
+		if (starting[i]->phase == WS_JOB_RUNNING)
+			call_off(d, starting[i]);
 	for (i = 0; i < nr; i++) {
 		struct ws_job *job = starting[i];
 
@@ -871,26 +911,6 @@ void ws_dispatch_flush(struct ws_dispatch *d)
 		transact(d, NULL, 0, 0);
 }
 
-/* Start jobs without a transaction: nobody touched the state since ours. */
-static void start_unlocked(struct ws_dispatch *d, struct ws_job **starting,
-			   size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++) {
-		struct ws_job *job = starting[i];
-
-		if (start_job(d, job) < 0) {
-			start_failed(d, job);
-			pending_add(d, job, 0, 0, WS_FAILED, job->reason);
-			notify(d, job, WS_EV_FAILED);
-			continue;
-		}
-		pending_add(d, job, 1, job->pid, WS_IN_PROGRESS, NULL);
-		notify(d, job, WS_EV_START);
-	}
-}
-
 /* An attempt ended: decide, write the done file, queue the record. */
 static void handle_end(struct ws_dispatch *d, struct ws_job *job)
 {
@@ -902,13 +922,13 @@ static void handle_end(struct ws_dispatch *d, struct ws_job *job)
 	job->pid = 0;
 	if (job->ok) {
 		job->phase = WS_JOB_ENDED;
-		pending_add(d, job, 0, zombie, WS_DONE, NULL);
+		pending_add(d, job, zombie, WS_DONE, NULL);
 		notify(d, job, WS_EV_DONE);
 	} else if (will_retry(d, job)) {
 		char *reason = xstrfmt("retrying after %s", job->result);
 
 		job->phase = WS_JOB_QUEUED;
-		pending_add(d, job, 0, zombie, WS_IN_PROGRESS, reason);
+		pending_add(d, job, zombie, WS_IN_PROGRESS, reason);
 		free(reason);
 		notify(d, job, WS_EV_RETRY);
 	} else {
@@ -919,7 +939,7 @@ static void handle_end(struct ws_dispatch *d, struct ws_job *job)
 		else
 			job->reason = xstrfmt("%s; see %s", job->result, job->log_path);
 		job->phase = WS_JOB_ENDED;
-		pending_add(d, job, 0, zombie, WS_FAILED, job->reason);
+		pending_add(d, job, zombie, WS_FAILED, job->reason);
 		notify(d, job, WS_EV_FAILED);
 	}
 }
@@ -1065,9 +1085,7 @@ int ws_dispatch_run(struct ws_dispatch *d)
 		starting_nr = choose_starts(d, &starting, &starting_alloc, &queued);
 		for (i = 0; i < starting_nr; i++)
 			prepare_attempt(d, starting[i]);
-		if (starting_nr && state_unchanged(d))
-			start_unlocked(d, starting, starting_nr);
-		else if (starting_nr)
+		if (starting_nr)
 			transact(d, starting, starting_nr, 0);
 		/* the new commands run meanwhile */
 		write_done_files(d);

@@ -36,9 +36,12 @@
  * and `attempts` + 1; at the end `done`, or `failed` with a reason naming
  * the exit status (or signal, or timeout, or the done file's complaint)
  * and the log, with `finished` set and `pid` removed. `iterations` is
- * never changed here. Starts and ends are written in batches, at most
- * 100 ms late (see ws_dispatch_flush()); meanwhile an ended command is
- * kept unreaped, so that its recorded pid never looks vanished.
+ * never changed here. A command runs only once the state records its
+ * start (the commands started together wait for one write that records
+ * them all), so that no later dispatch takes it for a job that never
+ * started. Ends are written in batches, at most 100 ms late (see
+ * ws_dispatch_flush()); meanwhile an ended command is kept unreaped, so
+ * that its recorded pid never looks vanished.
  *
  * Files: the command's stdout and stderr are appended to
  * logs/<id>.log (the log file is the child's stdout and stderr itself,
@@ -122,9 +125,6 @@ struct ws_dispatch {
 	struct ws_pending *pending;
 	size_t pending_nr, pending_alloc;
 	uint64_t pending_since;
-	char *state_path;
-	struct stat seen;    /* the state file as we wrote it last */
-	int have_seen;
 	long lock_timeout_ms;
 };
 
@@ -167,10 +167,11 @@ void ws_dispatch_mark_queued(struct ws_dispatch *d, struct ws_state *st);
 int ws_dispatch_run(struct ws_dispatch *d);
 
 /*
- * Write the starts and ends that ws_dispatch_run() has not recorded yet
- * (it records them in batches, at most FLUSH_MS = 100 ms late, and all
- * before it returns). A caller that changes the state from its notify
- * callback calls this first, so that the state it reads is current.
+ * Write the ends that ws_dispatch_run() has not recorded yet (it records
+ * them in batches, at most FLUSH_MS = 100 ms late, and all before it
+ * returns; starts are never late). A caller that changes the state from
+ * its notify callback calls this first, so that the state it reads is
+ * current.
  */
 void ws_dispatch_flush(struct ws_dispatch *d);
 

@@ -22,6 +22,30 @@ static void child_die(const char *what, const char *arg)
 	_exit(127);
 }
 
+/*
+ * In the child: wait for the byte that opens the start gate. End of file
+ * instead means that the parent died (or called the start off) first:
+ * exit without running anything.
+ */
+static void wait_at_gate(int fd, const char *prog)
+{
+	char c, buf[1024];
+	ssize_t n;
+	int len;
+
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1) {
+		close(fd);
+		return;
+	}
+	len = snprintf(buf, sizeof(buf),
+		       "fatal: not running '%s': its start was called off\n", prog);
+	if (len > 0 && (size_t)len < sizeof(buf))
+		write_in_full(2, buf, len);
+	_exit(127);
+}
+
 /* The parent's copies of the child's stdout/stderr fds: they are ours. */
 static void close_redirections(struct child_process *cp)
 {
@@ -66,6 +90,8 @@ int start_command(struct child_process *cp)
 	if (!cp->pid) {
 		sigset_t none;
 
+		if (cp->gate[1] >= 0)
+			close(cp->gate[1]);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
@@ -106,6 +132,8 @@ int start_command(struct child_process *cp)
 			setenv(cp->env.v[i], eq + 1, 1);
 			*eq = '=';
 		}
+		if (cp->gate[0] >= 0)
+			wait_at_gate(cp->gate[0], argv.v[0]);
 		execvp(argv.v[0], argv.v);
 		child_die("cannot run", argv.v[0]);
 	}

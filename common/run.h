@@ -29,9 +29,10 @@ struct child_process {
 	int no_stderr;       /* stderr to /dev/null */
 	int new_pgrp;        /* the child leads a new process group (for kill -pgid) */
 	int new_session;     /* setsid(): detached from our terminal and Ctrl-C */
+	int gate[2];         /* a start gate, or -1 (see start_command()) */
 	pid_t pid;
 };
-#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, 0 }
+#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, { -1, -1 }, 0 }
 
 /*
  * Start the child. `out` and `err` belong to start_command() from then
@@ -39,6 +40,17 @@ struct child_process {
  * Returns 0, or -1 after printing "error: cannot run <prog>: <strerror>"
  * (fork failure; an exec failure is reported by the child and shows as
  * exit 127 from finish_command()).
+ *
+ * With a start gate (gate[0] >= 0: a pipe the caller made with O_CLOEXEC
+ * and keeps), the child gets everything ready (process group, fds,
+ * directory, environment), then waits to read one byte from gate[0]
+ * before it runs the program. At end of file, when every write end was
+ * closed without a byte for it (the caller died, or called the start
+ * off), it exits 127 without running anything. The child closes gate[1]
+ * at once, so that only the caller's copy keeps the gate shut, and
+ * closes gate[0] before the exec: the program never sees either. Several
+ * children may share one gate: write one byte for each, while still
+ * holding gate[0] (a write to a pipe without readers would be SIGPIPE).
  */
 int start_command(struct child_process *cp);
 

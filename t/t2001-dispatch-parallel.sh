@@ -115,6 +115,25 @@ test_expect_success 'the plan says how many jobs by default' '
 	test "$(max_overlap events)" = 1
 '
 
+test -d /proc/self/fd && test_set_prereq PROCFS
+
+# The commands started together wait at one start gate (a pipe) until
+# the state records them: neither end of it may reach them.
+test_expect_success PROCFS 'the commands get no descriptor of git ws-dispatch' '
+	# the descriptors of the shell itself (ls runs in a child, where
+	# the redirection happens): what any command started from here
+	# inherits, with 0, 1 and 2 open
+	list="ls /proc/\$\$/fd >\"\$MARKS/fds-\$WS_ID\"; :" &&
+	(WS_ID=expect && export WS_ID && sh -c "$list" </dev/null >/dev/null 2>&1) &&
+	(
+		cd repo &&
+		for i in 1 2; do ws_set_state ws-$i status ready || return 1; done &&
+		timeout 20 git ws-dispatch -j 2 ws-1 ws-2 -- "$list" >../out 2>../err
+	) &&
+	test_cmp marks/fds-expect marks/fds-ws-1 &&
+	test_cmp marks/fds-expect marks/fds-ws-2
+'
+
 test_expect_success 'setup shared worktrees' '
 	setup_repo shared &&
 	cat >plan2 <<-\EOF &&

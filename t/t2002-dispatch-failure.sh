@@ -247,6 +247,31 @@ test_expect_success 'SIGTERM stops the children, records them interrupted, exits
 	grep "(interrupted)" out
 '
 
+# A command waits at a start gate until the state records its start.
+test_expect_success 'a start that the state cannot record is called off, unrun' '
+	write_script bin/break-state <<-\EOF &&
+	# ws-1 puts a directory where the next state write needs its lock file
+	if test "$WS_ID" = ws-1
+	then
+		mkdir "$GIT_WS_DIR/state.lock"
+	else
+		touch "$TRASH/ran-$WS_ID"
+	fi
+	EOF
+	test_when_finished "rmdir repo/.git/ws/state.lock" &&
+	(
+		cd repo &&
+		ready ws-1 ws-2 &&
+		test_expect_code 1 git ws-dispatch -j 1 --retries 0 ws-1 ws-2 -- \
+			break-state >../out 2>../err
+	) &&
+	grep "^error: cannot write .*/state" err &&
+	test_path_is_missing ran-ws-2 &&
+	log=repo/.git/ws/logs/ws-2.log &&
+	grep "^fatal: not running .*: its start was called off$" $log &&
+	grep "not started: cannot record its start in the state$" $log
+'
+
 test_expect_success 'a command producing 50 MB of output loses nothing' '
 	write_script bin/flood <<-\EOF &&
 	yes out | head -c 26214400 &

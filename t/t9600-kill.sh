@@ -783,7 +783,8 @@ test_expect_success 'the rerun of git ws-clean leaves nothing for git worktree p
 test_expect_success STRACE 'git ws-dispatch killed after starting a command, before recording it' '
 	kill_restore allocated &&
 	old=$(git -C repo rev-parse main) &&
-	# its first state write marks ws-a queued, the second records its start
+	# its first state write marks ws-a queued, the second records the
+	# start of its command (forked, waiting for that record)
 	k=$(nth_rename loop "ws/state\"" 2) &&
 	KILL_AGENT_SLEEP=3 KILL_LEAVE_RUNNING=1 &&
 	export KILL_AGENT_SLEEP KILL_LEAVE_RUNNING &&
@@ -791,31 +792,26 @@ test_expect_success STRACE 'git ws-dispatch killed after starting a command, bef
 	unset KILL_LEAVE_RUNNING &&
 	first=$KILL_TOKEN &&
 	test $KILL_STATUS = 137 &&
-	# the orphaned command of ws-a runs on
-	i=0 &&
-	while ! test -d running-ws-a && test $i -lt 200
-	do
-		sleep 0.05
-		i=$((i + 1))
-	done &&
-	test -d running-ws-a &&
 	test "$(cd repo && ws_state ws-a status)" = in_progress &&
+	test "$(cd repo && ws_state ws-a reason)" = queued &&
 	kill_snapshot started-unrecorded &&
+	# were the command of ws-a running on, the rerun would start a
+	# second one beside it
 	{ kill_run git ws-dispatch --loop || cat run.out run.err; } &&
 	kill_wait_leftovers $first &&
 	unset KILL_AGENT_SLEEP
 '
 
-# common/dispatch.c: a command's start is recorded in the next batch of
-# state writes ("a started job still shows as queued under our pid").
-# When the dispatcher dies before that write, ws_reap_vanished() sees a
-# workstream queued by a dead dispatcher, "its dispatch went away before
-# starting it", and makes it ready, so the next dispatch starts a second
-# command in the same worktree while the first is still running. The
-# start needs recording before the dispatcher can die unnoticed (or a
-# liveness test that the orphaned command passes: a lock it inherits).
-test_expect_failure STRACE 'after that, no second command of ws-a ran while the first was running' '
-	test_path_is_missing twice.log
+# common/dispatch.c, transact(): a command waits at a start gate until
+# the state records its pid, and gives up unrun when its dispatcher dies
+# first. So a workstream "queued" under a dead dispatcher has no command
+# running, and the rerun that makes it ready starts its only one.
+test_expect_success STRACE 'after that, no second command of ws-a ran while the first was running' '
+	test_path_is_missing twice.log &&
+	# the finished plan archived its logs
+	log=repo/.git/ws/archive/kill/logs/ws-a.log &&
+	grep "^fatal: not running .*: its start was called off$" $log &&
+	test "$(grep -c "^=== git ws-dispatch: ws-a attempt 1 ended" $log)" = 1
 '
 
 test_expect_success STRACE 'and the plan was finished all the same' '
