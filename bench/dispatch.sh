@@ -7,8 +7,9 @@
 #
 # What git ws-dispatch does per workstream on top of xargs: append a
 # header and a footer to its log, remove and write its done file
-# (atomically, with fsync), and record the start and the end in the state
-# (one locked, fsynced transaction per batch of events).
+# (atomically), record each round of starts in the state before the
+# commands run (one locked, fsynced transaction per round: the start
+# gate), and their ends in batches (one transaction per batch).
 #
 # Allocating 200 worktrees is slow (a minute or more): it is done once,
 # before timing; each run only puts the workstreams back to `ready`.
