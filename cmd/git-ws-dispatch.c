@@ -685,7 +685,7 @@ static int print_loop_summary(struct dispatch_ctx *c)
 		const char *r = ws_state_get(&st, id, "reason");
 		long it = ws_state_get_long(&st, id, "iterations", 0);
 		char *log = ws_path(&c->repo, "logs/%s.log", id);
-		int ok = s && (!strcmp(s, WS_MERGED) || !strcmp(s, WS_CLEANED));
+		int ok = ws_is_merged(&st, id);
 
 		merged += ok;
 		strbuf_reset(&sb);
