@@ -907,6 +907,8 @@ static void record_result(struct converge_ctx *c, struct target *t)
 		goto report;
 	}
 	t->recorded = 1;
+	/* a merge's send-back (git ws-merge) is answered by this result */
+	ws_state_set(&st, id, "sent-back", NULL);
 	if (!failed) {
 		t->converged = 1;
 		t->new_status = xstrdup(WS_CONVERGED);

@@ -461,13 +461,6 @@ static pid_t detach_dispatcher(struct dispatch_ctx *c)
  * so each stays usable alone; their output goes to logs/<id>.loop.log.
  */
 
-/* A merge sent it back: converge did not count that iteration. */
-static int sent_back_by_merge(const char *reason)
-{
-	return !strncmp(reason, "conflict:", 9) ||
-	       !strncmp(reason, "tests failed on the merge result", 32);
-}
-
 /* Run `git ws-<step> [<ids>...]`, its output appended to `log`. */
 static int run_step(struct dispatch_ctx *c, const char *step,
 		    const struct strvec *ids, const char *log_name)
@@ -566,8 +559,11 @@ static size_t feed(struct dispatch_ctx *c)
 			long it = ws_state_get_long(&c->st, w->id, "iterations", 0);
 			char *reason = xstrdup(r);
 
-			if (sent_back_by_merge(reason))
+			/* a merge sent it back: converge did not count that iteration */
+			if (ws_state_get(&c->st, w->id, "sent-back")) {
 				ws_state_setf(&c->st, w->id, "iterations", "%ld", ++it);
+				ws_state_set(&c->st, w->id, "sent-back", NULL);
+			}
 			if (it >= w->max_iterations) {
 				char *why = xstrfmt("did not converge after %ld iterations: %s",
 						    it, reason);

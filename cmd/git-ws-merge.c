@@ -978,6 +978,8 @@ static void send_back(struct merge_ctx *c, size_t i, const char *reason,
 	if (ws_queue_contains(&c->st, id_of(c, i)) ||
 	    !strcmp(ws_state_get(&c->st, id_of(c, i), "status") ?: "", WS_CONVERGED)) {
 		ws_state_set_status(&c->st, id_of(c, i), WS_DONE, reason);
+		/* for git ws-dispatch --loop, which counts it as an iteration */
+		ws_state_set(&c->st, id_of(c, i), "sent-back", "merge");
 		ws_queue_remove(&c->st, id_of(c, i));
 	}
 	state_commit(c);
