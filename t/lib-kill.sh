@@ -163,7 +163,8 @@ kill_setup_git_wrapper () {
 	# started this git (directly or not) and this git's own, which
 	# differ when git-ws starts git in a process group of its own: as
 	# if everything died at once. kill_all spare: only the former,
-	# when they differ, and this git goes on.
+	# when they differ, and this git goes on (after KILL_GIT_SPARE_SLEEP
+	# seconds, if set, so that a test can act while it is still running).
 	kill_all () {
 		spare=$1
 		read -r stat </proc/$$/stat
@@ -178,8 +179,11 @@ kill_setup_git_wrapper () {
 				read -r stat </proc/$p/stat
 				set -- $stat
 				kill -9 -$5
-				test "$spare" = spare && test $5 != $own &&
-				return
+				if test "$spare" = spare && test $5 != $own
+				then
+					sleep ${KILL_GIT_SPARE_SLEEP:-0}
+					return
+				fi
 				break ;;
 			esac
 			p=$(sed -n "s/^PPid:[	 ]*//p" /proc/$p/status)
@@ -279,7 +283,9 @@ kill_wait_leftovers () {
 #	                  add, say), together with that git
 #	git-sub-spare <command>[:<n>]
 #	                  the same, but spare the git when git-ws started it
-#	                  in a process group of its own
+#	                  in a process group of its own, as Ctrl-C or a
+#	                  supervisor's kill of the group would (it goes on
+#	                  after KILL_GIT_SPARE_SLEEP seconds, if set)
 #	rename <k>        SIGKILL to the git-ws binary itself on entry to its
 #	unlink <k>        k-th rename(2) or unlink(2), before the call runs
 #	                  (strace's fault injection; `git ws-X` is run as
