@@ -903,6 +903,18 @@ static int remove_worktree_files(const char *dir)
 	return ret;
 }
 
+/* Say that the worktree of a group whose directory is gone is pruned. */
+static void print_prune(const struct clean_ctx *c, const struct group *g,
+			const struct item *lead)
+{
+	if (c->porcelain)
+		printf("prune-worktree\t%s\t%s\n", lead->id, field(g->worktree));
+	else
+		printf("%s: %s worktree '%s' (its directory is already gone)\n",
+		       lead->id, c->dry_run ? "would prune" : "pruning",
+		       field(g->worktree));
+}
+
 /*
  * `git worktree remove`, which also prunes a directory deleted by hand.
  * What a killed removal left (g->finish, checked by check_half_removed(),
@@ -919,19 +931,17 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 	const char *verb = g->wt_exists ? "remove" : "prune";
 	int i, code, ret = 0;
 
-	if (c->porcelain)
-		printf("%s-worktree\t%s\t%s\n", verb, lead->id, field(g->worktree));
+	if (!g->wt_exists)
+		print_prune(c, g, lead);
+	else if (c->porcelain)
+		printf("remove-worktree\t%s\t%s\n", lead->id, field(g->worktree));
 	else if (g->finish)
 		printf("%s: %s what is left of worktree '%s' (an interrupted git ws-clean was removing it)\n",
 		       lead->id, c->dry_run ? "would remove" : "removing",
 		       field(g->worktree));
-	else if (g->wt_exists)
+	else
 		printf("%s: %s worktree '%s'\n", lead->id,
 		       c->dry_run ? "would remove" : "removing", field(g->worktree));
-	else
-		printf("%s: %s worktree '%s' (its directory is already gone)\n",
-		       lead->id, c->dry_run ? "would prune" : "pruning",
-		       field(g->worktree));
 	if (c->dry_run)
 		return 0;
 	/* (a finished removal keeps the record it was checked against) */
@@ -975,12 +985,7 @@ static int remove_remains(struct clean_ctx *c, struct group *g,
 {
 	char *top;
 
-	if (c->porcelain)
-		printf("prune-worktree\t%s\t%s\n", lead->id, field(g->worktree));
-	else
-		printf("%s: %s worktree '%s' (its directory is already gone)\n",
-		       lead->id, c->dry_run ? "would prune" : "pruning",
-		       field(g->worktree));
+	print_prune(c, g, lead);
 	if (c->dry_run)
 		return 0;
 	if (remove_dir_recursively(g->remains->dir) < 0)
