@@ -122,11 +122,12 @@ static int remove_worktree(const char *path)
 
 /*
  * The admin directory (<common dir>/worktrees/<name>) that a `git worktree
- * add` of `wt` killed part way left, or NULL. git locks it "initializing"
- * first and unlocks it last; its gitdir names <wt>/.git, or is not written
- * yet, and then its name is the one git gives `wt`: its last component,
- * with a number added when that is taken (builtin/worktree.c, add_worktree).
- * The caller frees the path.
+ * add` of `wt` killed part way left, or NULL. git locks it first (the
+ * reason "initializing", in the user's language) and unlocks it last, and
+ * git ws-alloc never locks a worktree it is making; its gitdir names
+ * <wt>/.git, or is not written yet, and then its name is the one git
+ * gives `wt`: its last component, with a number added when that is taken
+ * (builtin/worktree.c, add_worktree). The caller frees the path.
  */
 static char *unfinished_admin_dir(struct alloc_ctx *c, const char *wt)
 {
@@ -150,7 +151,7 @@ static char *unfinished_admin_dir(struct alloc_ctx *c, const char *wt)
 		path = xstrfmt("%s/gitdir", dir);
 		gitdir = read_file_trimmed(path);
 		free(path);
-		if (!locked || strcmp(locked, "initializing")) {
+		if (!locked) {
 			ours = 0;
 		} else if (gitdir && *gitdir) {
 			ours = !strcmp(gitdir, gitfile);

@@ -417,6 +417,8 @@ test_expect_success 'the rerun of git ws-alloc removes a worktree directory git 
 	# back to the moment after git made the directory, before it wrote gitdir
 	rm repo-ws-a/.git repo/.git/worktrees/repo-ws-a/gitdir \
 		repo/.git/worktrees/repo-ws-a/HEAD repo/.git/worktrees/repo-ws-a/commondir &&
+	# git writes the lock reason in the user language
+	echo Initialisierung >repo/.git/worktrees/repo-ws-a/locked &&
 	{ kill_run git ws-alloc ../plan || { cat run.err; false; }; } &&
 	kill_check "$old" rerun &&
 	alloc_complete
