@@ -33,13 +33,14 @@ enum refusal {
 	R_LOCKED,
 	R_UNMERGED,
 	R_CHECKED_OUT, /* its branch is checked out in another worktree */
+	R_NESTED,      /* a half-removed worktree holds a repository */
 	R_FAILED,      /* an action failed; the error says which */
 	R_NR
 };
 
 static const char *const refusal_name[R_NR] = {
 	"not-merged", "running", "dirty", "locked", "unmerged", "checked-out",
-	"failed",
+	"nested-repository", "failed",
 };
 
 static const char *const refusal_hint[R_NR] = {
@@ -49,6 +50,7 @@ static const char *const refusal_hint[R_NR] = {
 	"unlock the worktree with 'git worktree unlock <path>' once nobody needs it",
 	"merge the branch into the base first",
 	"check out another branch in that worktree, or run from another worktree",
+	"move that repository out of the worktree, then run git ws-clean again",
 	NULL,
 };
 
@@ -590,9 +592,11 @@ static int find_nested_git(struct strbuf *path, int top)
  * of it is as in the commit that run had checked clean
  * (`removing-head`): the files still there unchanged, nothing untracked
  * (ignored files go, as with git worktree remove), no repository inside.
- * Returns 0, or -1 with why not in msg.
+ * Returns 0, or -1 with why not in msg: R_DIRTY, which --force overrides,
+ * or R_NESTED, a repository inside, which nothing does (in *kind).
  */
-static int check_half_removed(const struct group *g, struct strbuf *msg)
+static int check_half_removed(const struct group *g, struct strbuf *msg,
+			      enum refusal *kind)
 {
 	git_repository *wt = NULL;
 	git_commit *commit = NULL;
@@ -605,6 +609,7 @@ static int check_half_removed(const struct group *g, struct strbuf *msg)
 	size_t i, n;
 	int ret = -1, nested;
 
+	*kind = R_NESTED;
 	strbuf_addf(&path, "%s/.git", g->worktree);
 	if (!lstat(path.buf, &st) && !S_ISREG(st.st_mode)) {
 		strbuf_addf(msg, "worktree '%s', which git ws-clean was removing, has a repository of its own at '%s'",
@@ -621,6 +626,7 @@ static int check_half_removed(const struct group *g, struct strbuf *msg)
 			    g->worktree, path.buf);
 		goto out;
 	}
+	*kind = R_DIRTY;
 	/* through the admin directory: the .git file may be gone */
 	if (!g->removing_head || strlen(g->removing_head) != GIT_OID_HEXSZ ||
 	    git_oid_fromstr(&oid, g->removing_head) < 0 ||
@@ -730,13 +736,14 @@ static void check_group(struct clean_ctx *c, struct group *g)
 		free(p);
 		if (g->wt_exists) {
 			int dirty = ws_worktree_is_dirty(g->worktree);
+			enum refusal kind = R_DIRTY;
 
 			strbuf_reset(&msg);
 			if (dirty && g->removing_admin &&
 			    !strcmp(strrchr(g->admin->dir, '/') + 1, g->removing_admin)) {
 				/* a removal we started: finish it, if that is safe */
 				g->finish = 1;
-				check_half_removed(g, &msg);
+				check_half_removed(g, &msg, &kind);
 			} else if (dirty > 0)
 				strbuf_addf(&msg, "worktree '%s' has uncommitted or untracked files",
 					    g->worktree);
@@ -744,7 +751,7 @@ static void check_group(struct clean_ctx *c, struct group *g)
 				strbuf_addf(&msg, "cannot read the status of worktree '%s'",
 					    g->worktree);
 			if (msg.len) {
-				refuse_group(c, g, R_DIRTY, msg.buf);
+				refuse_group(c, g, kind, msg.buf);
 				if (!g->wt_force)
 					g->wt_force = 1;
 			}

@@ -569,6 +569,7 @@ static size_t feed(struct dispatch_ctx *c)
 						    it, reason);
 				ws_state_set_status(&c->st, w->id, WS_FAILED, why);
 				free(why);
+				s = WS_FAILED; /* the old value is freed */
 			} else {
 				char *why = xstrfmt("sent back (iteration %ld): %s", it, reason);
 				struct strbuf msg = STRBUF_INIT;

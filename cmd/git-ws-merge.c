@@ -578,9 +578,14 @@ static int prepare_scratch(struct merge_ctx *c, const char *path,
 		warning("the scratch worktree '%s' was left half-made by an interrupted 'git worktree add'; making it again",
 			path);
 		/* the worktree first: its admin directory is how we know it is ours */
-		if (remove_dir_recursively(path) < 0 || remove_dir_recursively(admin) < 0) {
+		if (remove_dir_recursively(path) < 0) {
 			ret = error_errno("cannot remove the half-made scratch worktree '%s'",
 					  path);
+			goto out;
+		}
+		if (remove_dir_recursively(admin) < 0) {
+			ret = error_errno("cannot remove '%s', the admin directory of the half-made scratch worktree",
+					  admin);
 			goto out;
 		}
 	}

@@ -505,6 +505,7 @@ static int start_job(struct ws_dispatch *d, struct ws_job *job,
 	struct child_process cp = CHILD_PROCESS_INIT;
 	uint64_t now = monotonic_ms();
 
+	FREE_AND_NULL(job->result); /* a retry's last result */
 	if (!path_exists(job->worktree)) {
 		job->result = xstrfmt("worktree '%s' does not exist", job->worktree);
 		return -1;

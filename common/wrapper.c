@@ -1,4 +1,5 @@
 #include "compat.h"
+#include <ctype.h>
 #include <ftw.h>
 #include "wrapper.h"
 #include "strbuf.h"
@@ -138,7 +139,7 @@ int parse_duration(const char *s, long *seconds)
 	char *end;
 	long v, unit;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -223,6 +224,8 @@ static int remove_entry(const char *path, const struct stat *st, int type,
 {
 	(void)st;
 	(void)ftw;
+	if (type == FTW_DNR || type == FTW_NS)
+		return -1; /* errno from nftw's opendir(3) or stat(2) */
 	if (type == FTW_DP)
 		return rmdir(path);
 	return unlink(path);
@@ -232,8 +235,12 @@ int remove_dir_recursively(const char *path)
 {
 	if (!path_exists(path))
 		return 0;
-	/* depth first (contents before their directory), never following links */
-	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
+	/*
+	 * depth first (contents before their directory), never following
+	 * links nor entering another file system (a bind mount inside is
+	 * not ours: its rmdir fails instead, EBUSY)
+	 */
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) ? -1 : 0;
 }
 
 int mkdir_p(const char *path)

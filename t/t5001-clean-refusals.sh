@@ -327,11 +327,15 @@ test_expect_success 'a recorded removal with an untracked file and no .git: refu
 	forced halfnew
 '
 
-test_expect_success 'a recorded removal with a repository inside: refused' '
+test_expect_success 'a recorded removal with a repository inside: refused, even with --force' '
 	half_removed halfrepo &&
 	git init -q halfrepo/repo-ws-2/inner &&
 	(cd halfrepo/repo && test_expect_code 1 git ws-clean 2>../err) &&
 	grep "not cleaning .ws-2.: worktree .*, which git ws-clean was removing, has a repository of its own at .*/inner/.git." halfrepo/err &&
+	test_path_is_dir halfrepo/repo-ws-2/inner/.git &&
+	(cd halfrepo/repo && test_expect_code 1 git ws-clean --force --porcelain >../out 2>../err) &&
+	grep "^refuse	ws-2	nested-repository	" halfrepo/out &&
+	grep "^hint: move that repository out of the worktree" halfrepo/err &&
 	test_path_is_dir halfrepo/repo-ws-2/inner/.git
 '
 
