@@ -120,60 +120,6 @@ static int remove_worktree(const char *path)
 	return 0;
 }
 
-/*
- * The admin directory (<common dir>/worktrees/<name>) that a `git worktree
- * add` of `wt` killed part way left, or NULL. git locks it first (the
- * reason "initializing", in the user's language) and unlocks it last, and
- * git ws-alloc never locks a worktree it is making; its gitdir names
- * <wt>/.git, or is not written yet, and then its name is the one git
- * gives `wt`: its last component, with a number added when that is taken
- * (builtin/worktree.c, add_worktree). The caller frees the path.
- */
-static char *unfinished_admin_dir(struct alloc_ctx *c, const char *wt)
-{
-	char *top = xstrfmt("%s/worktrees", c->repo.commondir);
-	const char *base = strrchr(wt, '/') ? strrchr(wt, '/') + 1 : wt;
-	size_t base_len = strlen(base);
-	char *gitfile = xstrfmt("%s/.git", wt), *found = NULL;
-	DIR *d = opendir(top);
-	struct dirent *e;
-
-	while (d && !found && (e = readdir(d))) {
-		char *dir, *path, *locked, *gitdir;
-		int ours;
-
-		if (e->d_name[0] == '.')
-			continue;
-		dir = xstrfmt("%s/%s", top, e->d_name);
-		path = xstrfmt("%s/locked", dir);
-		locked = read_file_trimmed(path);
-		free(path);
-		path = xstrfmt("%s/gitdir", dir);
-		gitdir = read_file_trimmed(path);
-		free(path);
-		if (!locked) {
-			ours = 0;
-		} else if (gitdir && *gitdir) {
-			ours = !strcmp(gitdir, gitfile);
-		} else {
-			ours = !strncmp(e->d_name, base, base_len) &&
-			       strspn(e->d_name + base_len, "0123456789") ==
-				       strlen(e->d_name + base_len);
-		}
-		if (ours)
-			found = dir;
-		else
-			free(dir);
-		free(locked);
-		free(gitdir);
-	}
-	if (d)
-		closedir(d);
-	free(gitfile);
-	free(top);
-	return found;
-}
-
 /* 1 when `dir` holds nothing, or nothing but a regular file named .git. */
 static int holds_only_git_file(const char *dir)
 {
@@ -221,7 +167,7 @@ static void repair_interrupted(struct alloc_ctx *c)
 		char *admin;
 
 		if (!cfg_get(s, "allocating") || strcmp(cfg_get(s, "allocating"), "owner") ||
-		    !wt || !(admin = unfinished_admin_dir(c, wt)))
+		    !wt || !(admin = ws_unfinished_worktree_admin(&c->repo, wt)))
 			continue;
 		if (remove_dir_recursively(admin) < 0)
 			die_errno("cannot remove '%s', left by an interrupted git worktree add",

@@ -515,54 +515,6 @@ static int run_to_the_end(struct merge_ctx *c, struct child_process *cp)
 }
 
 /*
- * The admin directory (<common dir>/worktrees/<name>) of the scratch
- * worktree at `path` when `git worktree add` never finished it, or NULL
- * (caller frees). git locks the admin directory ("initializing") before
- * it makes anything else and unlocks it only once the worktree is
- * checked out, and git-ws never locks the scratch worktree: a lock means
- * git was stopped half way, perhaps before writing the commondir file,
- * without which every git worktree command dies. The admin directory is
- * the one named in the scratch worktree's .git file, else the one git
- * names after it; it is ours when its gitdir, once git wrote it, points
- * at `path`.
- */
-static char *half_made_scratch(struct merge_ctx *c, const char *path)
-{
-	const char *base = strrchr(path, '/') + 1, *name = base, *slash;
-	char *parent = xstrndup(path, base - 1 - path);
-	char *real = realpath(parent, NULL);
-	char *dotgit = xstrfmt("%s/.git", path);
-	char *line = read_file_trimmed(dotgit);
-	char *admin, *lock, *gitdir_file, *gitdir, *want = NULL;
-	int ours;
-
-	if (line && !strncmp(line, "gitdir: ", 8) &&
-	    (slash = strrchr(line, '/')) && slash[1] &&
-	    strcmp(slash + 1, ".") && strcmp(slash + 1, ".."))
-		name = slash + 1;
-	admin = xstrfmt("%s/worktrees/%s", c->repo.commondir, name);
-	lock = xstrfmt("%s/locked", admin);
-	gitdir_file = xstrfmt("%s/gitdir", admin);
-	gitdir = read_file_trimmed(gitdir_file);
-	/* git writes the real path */
-	if (real)
-		want = xstrfmt("%s/%s/.git", real, base);
-	ours = path_exists(lock) &&
-		(!gitdir || !strcmp(gitdir, dotgit) || (want && !strcmp(gitdir, want)));
-	free(parent);
-	free(real);
-	free(dotgit);
-	free(line);
-	free(lock);
-	free(gitdir_file);
-	free(gitdir);
-	free(want);
-	if (!ours)
-		FREE_AND_NULL(admin);
-	return admin;
-}
-
-/*
  * Check out `commit` in the scratch worktree at `path`, under .git/ws/
  * (ws_path(..., "scratch")), making it when needed.
  */
@@ -571,7 +523,7 @@ static int prepare_scratch(struct merge_ctx *c, const char *path,
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 	char *dotgit = xstrfmt("%s/.git", path);
-	char *admin = half_made_scratch(c, path);
+	char *admin = ws_unfinished_worktree_admin(&c->repo, path);
 	int ret;
 
 	if (admin) {

@@ -302,3 +302,40 @@ char *ws_oid_hex(const git_oid *oid, char *buf)
 {
 	return git_oid_tostr(buf, GIT_OID_HEXSZ + 1, oid);
 }
+
+char *ws_unfinished_worktree_admin(const struct ws_repo *r, const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *name = base, *slash;
+	char *parent = base > path ? xstrndup(path, base - 1 - path) : xstrdup(".");
+	char *real = realpath(parent, NULL);
+	char *dotgit = xstrfmt("%s/.git", path);
+	char *line = read_file_trimmed(dotgit);
+	char *admin, *lock, *gitdir_file, *gitdir, *want = NULL;
+	int ours;
+
+	if (line && !strncmp(line, "gitdir: ", 8) &&
+	    (slash = strrchr(line, '/')) && slash[1] &&
+	    strcmp(slash + 1, ".") && strcmp(slash + 1, ".."))
+		name = slash + 1;
+	admin = xstrfmt("%s/worktrees/%s", r->commondir, name);
+	lock = xstrfmt("%s/locked", admin);
+	gitdir_file = xstrfmt("%s/gitdir", admin);
+	gitdir = read_file_trimmed(gitdir_file);
+	if (real)
+		want = xstrfmt("%s/%s/.git", real, base);
+	ours = path_exists(lock) &&
+	       (!gitdir || !*gitdir || !strcmp(gitdir, dotgit) ||
+		(want && !strcmp(gitdir, want)));
+	free(parent);
+	free(real);
+	free(dotgit);
+	free(line);
+	free(lock);
+	free(gitdir_file);
+	free(gitdir);
+	free(want);
+	if (!ours)
+		FREE_AND_NULL(admin);
+	return admin;
+}
