@@ -85,13 +85,16 @@ out:
  * add` and `git worktree remove` write git's admin files in several steps,
  * and a kill of our process group (a supervisor's `kill -9 -<pgid>`, a
  * timeout's) must not stop them half way; they finish, and the next git
- * ws-alloc finds what they made recorded as `allocating`. Ctrl-C does not
- * reach them either, which is fine for these short commands (not for the
- * user's hooks: those stay in our group).
+ * ws-alloc finds what they made recorded as `allocating`. A keeper
+ * process holds the state lock until git ends (child_process.hold_fd),
+ * so that a git ws-alloc run meanwhile waits rather than repairs under
+ * it. Ctrl-C does not reach them either, which is fine for these short
+ * commands (not for the user's hooks: those stay in our group).
  */
 #define OWN_GROUP 1 /* in a process group of its own */
 #define QUIET 2     /* stderr to /dev/null */
-static int run_git(const char *dir, const char **args, unsigned flags)
+static int run_git(struct alloc_ctx *c, const char *dir, const char **args,
+		   unsigned flags)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 
@@ -99,6 +102,8 @@ static int run_git(const char *dir, const char **args, unsigned flags)
 	cp.no_stdin = 1;
 	cp.no_stderr = !!(flags & QUIET);
 	cp.new_pgrp = !!(flags & OWN_GROUP);
+	if (flags & OWN_GROUP)
+		cp.hold_fd = c->st.lock_fd;
 	cp.dir = dir;
 	strvec_pushv(&cp.args, args);
 	return run_command(&cp);
@@ -110,13 +115,13 @@ static int run_git(const char *dir, const char **args, unsigned flags)
  * `git worktree add` left locked "initializing"). Returns 0 when the
  * path is gone afterwards.
  */
-static int remove_worktree(const char *path)
+static int remove_worktree(struct alloc_ctx *c, const char *path)
 {
-	run_git(NULL, (const char *[]){ "worktree", "remove", "--force",
+	run_git(c, NULL, (const char *[]){ "worktree", "remove", "--force",
 					"--force", path, NULL }, OWN_GROUP | QUIET);
 	if (path_exists(path))
 		return -1;
-	run_git(NULL, (const char *[]){ "worktree", "prune", NULL }, OWN_GROUP);
+	run_git(c, NULL, (const char *[]){ "worktree", "prune", NULL }, OWN_GROUP);
 	return 0;
 }
 
@@ -194,7 +199,7 @@ static void repair_interrupted(struct alloc_ctx *c)
 			continue;
 		}
 		if (!strcmp(cfg_get(s, "allocating"), "owner")) {
-			if (wt && path_exists(wt) && remove_worktree(wt) < 0 &&
+			if (wt && path_exists(wt) && remove_worktree(c, wt) < 0 &&
 			    (!holds_only_git_file(wt) || remove_dir_recursively(wt) < 0))
 				die("'%s' was left half-made by an interrupted git ws-alloc and is not a worktree git knows; remove it by hand",
 				    wt);
@@ -412,7 +417,7 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 	for (i = 0; i < c->plan.nr; i++) {
 		if (c->action[i] != CREATE)
 			continue;
-		if (run_git(NULL, (const char *[]){ "worktree", "add", "--quiet",
+		if (run_git(c, NULL, (const char *[]){ "worktree", "add", "--quiet",
 				"--no-checkout", "--no-track", "-b",
 				c->plan.ws[i].branch, c->worktree[i],
 				c->base_hex, NULL }, OWN_GROUP)) {
@@ -426,7 +431,7 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 	/* what `git worktree add` does after its checkout */
 	for (i = 0; i < c->plan.nr; i++)
 		if (created[i] &&
-		    run_git(c->worktree[i], (const char *[]){ "hook", "run",
+		    run_git(c, c->worktree[i], (const char *[]){ "hook", "run",
 				"--ignore-missing", "post-checkout", "--",
 				"0000000000000000000000000000000000000000",
 				c->base_hex, "1", NULL }, 0))
@@ -443,7 +448,7 @@ static void roll_back(struct alloc_ctx *c, const char *created)
 		if (c->action[i] == KEEP)
 			continue;
 		if (c->action[i] == CREATE) {
-			if (created[i] && remove_worktree(c->worktree[i]) < 0)
+			if (created[i] && remove_worktree(c, c->worktree[i]) < 0)
 				error("cannot remove '%s'", c->worktree[i]);
 			delete_branch_if_at(c, c->plan.ws[i].branch, c->base_hex);
 		}

@@ -492,26 +492,17 @@ static int check_base_worktrees(struct merge_ctx *c, struct ws_merge_job *j,
  * Run a git command that must not stop half way in a process group of
  * its own: git worktree add and git read-tree -u, stopped, leave a
  * worktree half made or half updated. A kill of git ws-merge's group
- * (Ctrl-C, a supervisor giving up) then lets git finish. The command
- * inherits merge.lock (close-on-exec otherwise) and so holds it to its
- * end: a git ws-merge run meanwhile waits for it instead of finding its
- * work half done. Returns what run_command() returns.
+ * (Ctrl-C, a supervisor giving up) then lets git finish. A keeper process
+ * holds merge.lock to the command's end (child_process.hold_fd), so that
+ * a git ws-merge run meanwhile waits for it instead of finding its work
+ * half done; git, its hooks and the daemons it may start never get the
+ * lock. Returns what run_command() returns.
  */
 static int run_to_the_end(struct merge_ctx *c, struct child_process *cp)
 {
-	int ret;
-
 	cp->new_pgrp = 1;
-	if (c->lock_fd >= 0)
-		fcntl(c->lock_fd, F_SETFD, 0);
-	ret = start_command(cp);
-	if (c->lock_fd >= 0)
-		fcntl(c->lock_fd, F_SETFD, FD_CLOEXEC);
-	if (ret < 0) {
-		child_process_clear(cp);
-		return -1;
-	}
-	return finish_command(cp);
+	cp->hold_fd = c->lock_fd;
+	return run_command(cp);
 }
 
 /*

@@ -58,7 +58,10 @@ void lockfile_install_cleanup(void);
  * Mutual exclusion that cannot outlive a killed process: flock(2) on
  * `path` (created if missing), waiting at most `timeout_ms` (0: try once,
  * <0: forever) with git's randomised quadratic backoff. The fd is
- * close-on-exec, so children never inherit the lock. Returns the fd to
+ * close-on-exec, so programs we run never inherit the lock (a keeper
+ * process of our own may hold it for one: child_process.hold_fd, with
+ * which release_flock()'s LOCK_UN releases it for the keeper too, so
+ * release only once the program has ended). Returns the fd to
  * pass to release_flock(), or -1 with errno (EWOULDBLOCK on timeout).
  */
 int hold_flock(const char *path, long timeout_ms);

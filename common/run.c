@@ -46,6 +46,33 @@ static void wait_at_gate(int fd, const char *prog)
 	_exit(127);
 }
 
+/*
+ * In the child, for child_process.hold_fd: stay behind as the keeper of
+ * that fd (close-on-exec, so only we keep it) while a child of ours runs
+ * the program, and end as it ends, by the same signal or with the same
+ * exit code, so that our parent sees no difference.
+ */
+static void keep_fd_while_running(const char *const *argv)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		child_die("cannot fork to run", argv[0]);
+	if (!pid) {
+		execvp(argv[0], (char *const *)argv);
+		child_die("cannot run", argv[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(127);
+	if (WIFSIGNALED(status)) {
+		signal(WTERMSIG(status), SIG_DFL);
+		raise(WTERMSIG(status));
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
 /* The parent's copies of the child's stdout/stderr fds: they are ours. */
 static void close_redirections(struct child_process *cp)
 {
@@ -134,6 +161,8 @@ int start_command(struct child_process *cp)
 		}
 		if (cp->gate[0] >= 0)
 			wait_at_gate(cp->gate[0], argv.v[0]);
+		if (cp->hold_fd >= 0)
+			keep_fd_while_running((const char *const *)argv.v);
 		execvp(argv.v[0], argv.v);
 		child_die("cannot run", argv.v[0]);
 	}

@@ -30,9 +30,10 @@ struct child_process {
 	int new_pgrp;        /* the child leads a new process group (for kill -pgid) */
 	int new_session;     /* setsid(): detached from our terminal and Ctrl-C */
 	int gate[2];         /* a start gate, or -1 (see start_command()) */
+	int hold_fd;         /* held until the program ends, or -1 (start_command()) */
 	pid_t pid;
 };
-#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, { -1, -1 }, 0 }
+#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, { -1, -1 }, -1, 0 }
 
 /*
  * Start the child. `out` and `err` belong to start_command() from then
@@ -51,6 +52,14 @@ struct child_process {
  * closes gate[0] before the exec: the program never sees either. Several
  * children may share one gate: write one byte for each, while still
  * holding gate[0] (a write to a pipe without readers would be SIGPIPE).
+ *
+ * With hold_fd (>= 0, a close-on-exec fd of the caller's, such as a flock
+ * lock), the child stays behind as a keeper of that fd and runs the
+ * program in a child of its own, ending as the program ends (same exit
+ * code, same signal): cp->pid is the keeper's. So the fd, and a lock on
+ * it, lives as long as the program does, even when the caller is killed
+ * first, and yet the program (and the hooks or daemons it starts) never
+ * sees it.
  */
 int start_command(struct child_process *cp);
 

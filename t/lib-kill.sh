@@ -174,17 +174,22 @@ kill_setup_git_wrapper () {
 		while test "$p" -gt 1
 		do
 			read -r comm </proc/$p/comm 2>/dev/null || break
+			# (a git-ws keeper process runs git in git's own
+			# group: the binary to kill is further up)
 			case "$comm" in
 			git-ws-*)
 				read -r stat </proc/$p/stat
 				set -- $stat
-				kill -9 -$5
-				if test "$spare" = spare && test $5 != $own
+				if test $5 != $own
 				then
-					sleep ${KILL_GIT_SPARE_SLEEP:-0}
-					return
-				fi
-				break ;;
+					kill -9 -$5
+					if test "$spare" = spare
+					then
+						sleep ${KILL_GIT_SPARE_SLEEP:-0}
+						return
+					fi
+					break
+				fi ;;
 			esac
 			p=$(sed -n "s/^PPid:[	 ]*//p" /proc/$p/status)
 		done

@@ -245,6 +245,56 @@ test_expect_success 'a scratch worktree that git worktree add left half-made is 
 	grep "^warning: the scratch worktree .*/\.git/ws/scratch. was left half-made by an interrupted .git worktree add.; making it again$" err
 '
 
+# A hook that git worktree add runs (post-checkout, in the scratch
+# worktree) may leave a process behind. Were merge.lock passed down to
+# it, a git ws-merge killed meanwhile would leave the lock held by that
+# process, and every later git ws-merge would give up waiting for it.
+# The hook here leaves a sleep behind, then kills git ws-merge (the one
+# outside git's process group), as a supervisor might at that moment.
+test_expect_success 'a process left by a hook of git worktree add never holds merge.lock' '
+	bg="$(pwd)/bg.pid" &&
+	test_when_finished "kill \$(cat \"$bg\") 2>/dev/null; rm -f repo/.git/hooks/post-checkout" &&
+	write_script repo/.git/hooks/post-checkout <<-EOF &&
+	case "\$PWD" in
+	*/ws/scratch)
+		sleep 30 >/dev/null 2>&1 </dev/null &
+		echo \$! >"$bg"
+		read -r stat </proc/\$\$/stat
+		set -- \$stat
+		own=\$5
+		p=\$PPID
+		while test "\$p" -gt 1
+		do
+			read -r comm </proc/\$p/comm
+			read -r stat </proc/\$p/stat
+			set -- \$stat
+			if test "\$comm" = git-ws-merge && test "\$5" != "\$own"
+			then
+				kill -9 \$p
+				break
+			fi
+			p=\$4
+		done ;;
+	esac
+	EOF
+	(
+		cd repo &&
+		git worktree remove --force .git/ws/scratch &&
+		queue ws-7 &&
+		test_expect_code 137 git-ws-merge >../out 2>../err &&
+		# git worktree add, left running, ends soon after its hook
+		i=0 &&
+		while test -f .git/worktrees/scratch/locked && test $i -lt 50
+		do
+			sleep 0.1
+			i=$((i + 1))
+		done &&
+		kill -0 "$(cat "$bg")" &&
+		test_expect_code 1 env GIT_WS_LOCK_TIMEOUT=500 git ws-merge >../out2 2>../err2
+	) &&
+	! grep "another git ws-merge" err2
+'
+
 test_expect_success '--push pushes the base; a rejected push is reported' '
 	git init -q --bare remote.git &&
 	(
