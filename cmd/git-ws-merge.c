@@ -787,6 +787,14 @@ static void finish_follow(struct merge_ctx *c, const char *id,
 		       f);
 		goto out;
 	}
+	if (moved_on) {
+		char now[GIT_OID_HEXSZ + 1];
+
+		/* its index is the base's tip: it followed, and more since */
+		if (!staged_changes(wt, ws_oid_hex(&tip, now), &staged) && !staged.nr)
+			goto out;
+		strvec_clear(&staged);
+	}
 	if (ws_tree_changed_paths(&c->repo, from, to, &touched) < 0 ||
 	    staged_changes(wt, t, &staged) < 0)
 		goto behind;
