@@ -16,7 +16,8 @@ static size_t find_root(size_t *parent, size_t x)
  * two `paths` globs can only overlap when the literal prefix of one (up to
  * its first *, ? or [) is a prefix of the other's (plan_globs_overlap()
  * compares those prefixes, or matches one glob against the other as a
- * string, which starts with both). The prefixes are sorted, so that those
+ * string, which starts with both; plan_glob_literal_prefix()). The
+ * prefixes are sorted, so that those
  * that start with a given one form a run, and each workstream is compared
  * only with the workstreams such a run, or a shorter prefix of its own,
  * brings: `git ws-alloc -n` of 10 000 workstreams with disjoint paths
@@ -86,7 +87,7 @@ static void find_conflict_risks(const struct plan *p, struct ws_allocation *out)
 
 			ALLOC_GROW(key, key_nr + 1, key_alloc);
 			key[key_nr].s = glob;
-			key[key_nr].len = strcspn(glob, "*?[");
+			key[key_nr].len = plan_glob_literal_prefix(glob);
 			key[key_nr++].ws = i;
 		}
 	if (!key_nr)
@@ -100,7 +101,7 @@ static void find_conflict_risks(const struct plan *p, struct ws_allocation *out)
 
 		for (j = 0; j < p->ws[i].paths.nr; j++) {
 			const char *glob = p->ws[i].paths.v[j];
-			size_t len = strcspn(glob, "*?[");
+			size_t len = plan_glob_literal_prefix(glob);
 
 			/* prefixes that start with this one */
 			for (x = lower_bound(key, key_nr, glob, len);

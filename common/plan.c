@@ -46,9 +46,9 @@ char *plan_slugify(const char *title)
 	return strbuf_detach(&sb, NULL);
 }
 
-static size_t literal_prefix(const char *glob)
+size_t plan_glob_literal_prefix(const char *glob)
 {
-	return strcspn(glob, "*?[");
+	return strcspn(glob, "*?[\\");
 }
 
 static int prefix_overlap(const char *shorter, size_t slen, int sglob,
@@ -62,7 +62,7 @@ static int prefix_overlap(const char *shorter, size_t slen, int sglob,
 
 int plan_globs_overlap(const char *a, const char *b)
 {
-	size_t la = literal_prefix(a), lb = literal_prefix(b);
+	size_t la = plan_glob_literal_prefix(a), lb = plan_glob_literal_prefix(b);
 
 	if (!fnmatch(a, b, 0) || !fnmatch(b, a, 0))
 		return 1;

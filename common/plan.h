@@ -115,6 +115,12 @@ char *plan_slugify(const char *title);
  * the first glob character) is a directory prefix of the other's.
  */
 int plan_globs_overlap(const char *a, const char *b);
+
+/*
+ * The length of the literal prefix of a path glob: the bytes before its
+ * first *, ?, [ or \ (an escape: fnmatch(3) reads "a\b" as "ab").
+ */
+size_t plan_glob_literal_prefix(const char *glob);
 /* 1 when any glob of `a` overlaps any glob of `b`. */
 int plan_paths_overlap(const struct strvec *a, const struct strvec *b);
 

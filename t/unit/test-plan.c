@@ -198,6 +198,26 @@ static void test_globs_overlap(void **unused)
 	assert_false(plan_globs_overlap("src/ws/*", "src/web/*"));
 	assert_false(plan_globs_overlap("src/a.c", "src/a.cc"));
 	assert_false(plan_globs_overlap("docs/*", "src/*"));
+	/* fnmatch reads "a\b" as "ab" */
+	assert_true(plan_globs_overlap("src/a\\b", "src/ab/x.c"));
+}
+
+/* Escaped globs overlap too, and the risk pass finds them. */
+static void test_escaped_globs_are_a_risk(void **unused)
+{
+	struct plan p = PLAN_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct ws_allocation a = WS_ALLOCATION_INIT;
+
+	(void)unused;
+	assert_int_equal(parse(&p, "[workstream \"a\"]\ntitle = A\npaths = \"src/a\\\\b\"\n"
+				   "[workstream \"b\"]\ntitle = B\npaths = src/ab/x.c\n", &err), 0);
+	assert_string_equal(p.ws[0].paths.v[0], "src/a\\b");
+	ws_allocate(&p, &a);
+	assert_int_equal(a.risk_nr, 1);
+	ws_allocation_release(&a);
+	plan_release(&p);
+	strbuf_release(&err);
 }
 
 static void test_allocation_shares(void **unused)
@@ -243,6 +263,7 @@ static void test_conflict_risks_are_every_overlapping_pair(void **unused)
 		"*", "s*", "src", "src/*", "src/a", "src/a/*", "src/a.c", "src/ab",
 		"src/a?", "src-x/*", "docs/*", "docs/a", "[sd]*/a", "src/[ab]/*",
 		"d", "docs", "src/a/b/c.c", "src/b/*",
+		"src/a\\\\b" /* the value src/a\b in the plan */, "src/ab/x",
 	};
 	unsigned seed = 1;
 	int round;
@@ -301,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_slug),
 		cmocka_unit_test(test_globs_overlap),
 		cmocka_unit_test(test_allocation_shares),
+		cmocka_unit_test(test_escaped_globs_are_a_risk),
 		cmocka_unit_test(test_conflict_risks_are_every_overlapping_pair),
 	};
 	int ret;
