@@ -788,7 +788,10 @@ static void write_done_files(struct ws_dispatch *d)
 
 /*
  * A start the state could not record: the command never ran (it exited
- * at the gate). The job fails, to be recorded with the next batch.
+ * at the gate). The job is not started, its attempt not counted, and the
+ * workstream goes back to ready with the next batch (were that write to
+ * fail too, ws_reap_vanished() finds it queued under our pid, once we
+ * are gone, and makes it ready: the same).
  */
 static void call_off(struct ws_dispatch *d, struct ws_job *job)
 {
@@ -796,14 +799,15 @@ static void call_off(struct ws_dispatch *d, struct ws_job *job)
 		;
 	d->running--;
 	job->pid = 0;
+	job->tries--;
+	job->attempts--;
 	job->phase = WS_JOB_ENDED;
+	job->skipped = 1;
 	free(job->result);
 	job->result = xstrdup("not started: cannot record its start in the state");
 	log_line(job, "%s", job->result);
 	close_log(job);
-	free(job->reason);
-	job->reason = xstrfmt("%s; see %s", job->result, job->log_path);
-	pending_add(d, job, 0, WS_FAILED, job->reason);
+	pending_add(d, job, 0, WS_READY, NULL);
 }
 
 /*

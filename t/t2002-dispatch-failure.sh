@@ -258,12 +258,19 @@ test_expect_success 'a start that the state cannot record is called off, unrun' 
 		touch "$TRASH/ran-$WS_ID"
 	fi
 	EOF
-	test_when_finished "rmdir repo/.git/ws/state.lock" &&
 	(
 		cd repo &&
 		ready ws-1 ws-2 &&
+		attempts=$(ws_state ws-2 attempts) &&
 		test_expect_code 1 git ws-dispatch -j 1 --retries 0 ws-1 ws-2 -- \
-			break-state >../out 2>../err
+			break-state >../out 2>../err &&
+		rmdir .git/ws/state.lock &&
+		# nothing ran: ready again (the next writer, git ws-status
+		# here, sees it queued under a dispatch that is gone), and no
+		# attempt counted
+		git ws-status ws-2 >../status &&
+		test "$(ws_state ws-2 status)" = ready &&
+		test "$(ws_state ws-2 attempts)" = "$attempts"
 	) &&
 	grep "^error: cannot write .*/state" err &&
 	test_path_is_missing ran-ws-2 &&
