@@ -284,13 +284,21 @@ static void push_git_env(struct strvec *env)
 		strvec_push(env, ws_local_git_env[i]);
 }
 
-/* Run git in `dir`; its output goes to the job's log, or into `out`. */
+/*
+ * Run git in `dir`; its output goes to the job's log, or into `out`.
+ * Without `out` it is one of the merges that update the worktree
+ * (bring_up_to_base()): those run in a process group of their own, so
+ * that a kill of ours (Ctrl-C, a supervisor) does not stop git half way
+ * through writing the worktree's files, which the agent would then find,
+ * and commit, half written.
+ */
 static int run_git(struct ws_job *job, const char *dir, struct strbuf *out,
 		   const char **argv)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 
 	cp.git_cmd = 1;
+	cp.new_pgrp = !out;
 	cp.dir = dir;
 	cp.no_stdin = 1;
 	push_git_env(&cp.env);
