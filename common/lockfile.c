@@ -7,6 +7,10 @@
 
 static struct lock_file *active_locks;
 
+/* process groups a fatal signal is passed on to (0: a free slot) */
+#define FORWARD_MAX 8
+static volatile sig_atomic_t forward_pgrps[FORWARD_MAX];
+
 static void unregister(struct lock_file *lk)
 {
 	struct lock_file **p;
@@ -30,6 +34,11 @@ static void remove_all_locks(void)
 
 static void cleanup_on_signal(int sig)
 {
+	size_t i;
+
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (forward_pgrps[i] > 0)
+			kill(-(pid_t)forward_pgrps[i], sig); /* async-signal-safe */
 	remove_all_locks();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -54,6 +63,27 @@ void lockfile_install_cleanup(void)
 		sa.sa_handler = cleanup_on_signal;
 		sigaction(sigs[i], &sa, NULL);
 	}
+}
+
+int lockfile_forward_signals_to(pid_t pgid)
+{
+	size_t i;
+
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (!forward_pgrps[i]) {
+			forward_pgrps[i] = pgid;
+			return 0;
+		}
+	return -1;
+}
+
+void lockfile_stop_forwarding_to(pid_t pgid)
+{
+	size_t i;
+
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (forward_pgrps[i] == pgid)
+			forward_pgrps[i] = 0;
 }
 
 int hold_lock_file(struct lock_file *lk, const char *path, unsigned flags)

@@ -55,6 +55,16 @@ int fsync_parent_dir(const char *path);
 void lockfile_install_cleanup(void);
 
 /*
+ * While registered, a signal that those handlers catch (SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT) is passed on to the process group `pgid` first: a
+ * command we started in a group of its own, which the terminal's Ctrl-C
+ * does not reach, then does not run on after us. At most 8 at once;
+ * returns 0, or -1 when they are taken.
+ */
+int lockfile_forward_signals_to(pid_t pgid);
+void lockfile_stop_forwarding_to(pid_t pgid);
+
+/*
  * Mutual exclusion that cannot outlive a killed process: flock(2) on
  * `path` (created if missing), waiting at most `timeout_ms` (0: try once,
  * <0: forever) with git's randomised quadratic backoff. The fd is

@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "run.h"
+#include "lockfile.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <poll.h>
@@ -285,8 +286,8 @@ int process_is_alive(pid_t pid)
 	return !kill(pid, 0) || errno == EPERM;
 }
 
-int finish_command_timeout(struct child_process *cp, long timeout_ms,
-			   long grace_ms, int *timed_out)
+static int wait_with_timeout(struct child_process *cp, long timeout_ms,
+			     long grace_ms, int *timed_out)
 {
 	uint64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int status;
@@ -326,4 +327,17 @@ int finish_command_timeout(struct child_process *cp, long timeout_ms,
 	}
 	kill_process_group(cp->pid, SIGKILL);
 	return finish_command(cp);
+}
+
+int finish_command_timeout(struct child_process *cp, long timeout_ms,
+			   long grace_ms, int *timed_out)
+{
+	pid_t pgid = cp->pid;
+	int forwarding = (cp->new_pgrp || cp->new_session) &&
+			 !lockfile_forward_signals_to(pgid);
+	int ret = wait_with_timeout(cp, timeout_ms, grace_ms, timed_out);
+
+	if (forwarding)
+		lockfile_stop_forwarding_to(pgid);
+	return ret;
 }

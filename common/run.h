@@ -86,7 +86,9 @@ int capture_command(struct child_process *cp, struct strbuf *out,
  * On timeout, kill its process group (the child must have new_pgrp or
  * new_session) with SIGTERM, then SIGKILL after `grace_ms`, reap it, set
  * *timed_out = 1 and return 128 + SIGTERM/SIGKILL. Otherwise as
- * finish_command().
+ * finish_command(). Meanwhile a fatal signal that we catch (Ctrl-C, which
+ * does not reach a group of its own) is passed on to the child's group
+ * (lockfile_forward_signals_to()), so that it does not run on after us.
  */
 int finish_command_timeout(struct child_process *cp, long timeout_ms,
 			   long grace_ms, int *timed_out);

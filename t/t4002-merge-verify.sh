@@ -295,6 +295,30 @@ test_expect_success 'a process left by a hook of git worktree add never holds me
 	! grep "another git ws-merge" err2
 '
 
+# The test command runs in a process group of its own, out of reach of
+# the terminal's Ctrl-C: git ws-merge passes a fatal signal on to it.
+test_expect_success 'git ws-merge stopped by a signal stops the test command it runs' '
+	log="$(pwd)/repo/.git/ws/logs/ws-7.merge.log" &&
+	test_when_finished "(cd repo && ws_set_state ws-7 status done &&
+		git config -f .git/ws/queue --unset-all queue.item ws-7)" &&
+	(cd repo && queue ws-7) &&
+	{ (cd repo && exec git-ws-merge >../out 2>../err) & } &&
+	pid=$! &&
+	i=0 &&
+	while ! grep -qlzx "WS_LOG=$log" /proc/[0-9]*/environ 2>/dev/null &&
+	      test $i -lt 100
+	do
+		sleep 0.05
+		i=$((i + 1))
+	done &&
+	test $i -lt 100 &&
+	kill -TERM $pid &&
+	{ wait $pid; test $? = 143; } &&
+	# without it, its sleep 30 would run on: nobody times it out now
+	sleep 0.5 &&
+	! grep -qlzx "WS_LOG=$log" /proc/[0-9]*/environ 2>/dev/null
+'
+
 test_expect_success '--push pushes the base; a rejected push is reported' '
 	git init -q --bare remote.git &&
 	(
