@@ -825,8 +825,9 @@ out:
 
 /*
  * Before anything else: finish the follows that a killed run recorded
- * (record_follow()), then drop their records. Costs one read of the
- * state when there are none.
+ * (record_follow()), then drop their records. Leaves the state read in
+ * c->st (unlocked), as state_read() does: with no records, that one
+ * read is all it costs.
  */
 static void finish_follows(struct merge_ctx *c)
 {
@@ -864,7 +865,6 @@ static void finish_follows(struct merge_ctx *c)
 		clear_follow(c, ids.v[i]);
 	state_commit(c);
 out:
-	ws_state_release(&c->st);
 	strvec_clear(&ids);
 }
 
@@ -1386,9 +1386,9 @@ int cmd_main(int argc, const char **argv)
 		ws_repo_ensure_dirs(&c.repo);
 		c.lock_fd = merge_lock(&c);
 		finish_follows(&c);
+	} else {
+		state_read(&c);
 	}
-
-	state_read(&c);
 	for (i = 0; i < c.plan.nr; i++) {
 		const char *b = ws_state_get(&c.st, id_of(&c, i), "base-oid");
 

@@ -19,7 +19,8 @@ SHARNESS_BUILD_DIRECTORY="$WS_SOURCE_DIR/bin-wrappers"
 export WS_SOURCE_DIR
 . "$SHARNESS_PATH"
 
-for cmd in alloc; do
+# every command, so that no test script checks for its own
+for cmd in alloc dispatch converge merge clean status; do
 	test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-$cmd" ||
 		error "git-ws-$cmd is not built (run make first)"
 done

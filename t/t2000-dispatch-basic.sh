@@ -4,9 +4,6 @@ test_description='git ws-dispatch: options, selection, environment, logs and don
 
 . ./lib-ws.sh
 
-test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-dispatch" ||
-	error "git-ws-dispatch is not built (run make first)"
-
 test_expect_success 'setup' '
 	setup_repo &&
 	mkdir bin &&

@@ -4,9 +4,6 @@ test_description='git ws-dispatch: parallelism, --jobs, shared worktrees'
 
 . ./lib-ws.sh
 
-test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-dispatch" ||
-	error "git-ws-dispatch is not built (run make first)"
-
 # max_overlap <events>: the most "start" lines not yet matched by "end".
 max_overlap () {
 	awk '$1 == "start" { n++; if (n > max) max = n }

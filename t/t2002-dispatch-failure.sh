@@ -4,9 +4,6 @@ test_description='git ws-dispatch: failures, retries, done files, timeouts, larg
 
 . ./lib-ws.sh
 
-test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-dispatch" ||
-	error "git-ws-dispatch is not built (run make first)"
-
 # process_gone <pid>: no such process (a zombie waiting for init counts as gone).
 process_gone () {
 	! kill -0 "$1" 2>/dev/null ||

@@ -4,9 +4,6 @@ test_description='git ws-dispatch: --detach, and processes that vanish'
 
 . ./lib-ws.sh
 
-test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-dispatch" ||
-	error "git-ws-dispatch is not built (run make first)"
-
 # wait_for <shell condition>: poll it for at most 20 s.
 wait_for () {
 	i=0

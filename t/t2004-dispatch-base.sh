@@ -4,9 +4,6 @@ test_description='git ws-dispatch: a first dispatch starts from the current base
 
 . ./lib-ws.sh
 
-test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-dispatch" ||
-	error "git-ws-dispatch is not built (run make first)"
-
 test_expect_success 'setup' '
 	setup_repo &&
 	mkdir bin &&

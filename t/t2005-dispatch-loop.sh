@@ -4,12 +4,6 @@ test_description='git ws-dispatch --loop: the whole plan, send-backs, the cap, r
 
 . ./lib-ws.sh
 
-for cmd in dispatch converge merge
-do
-	test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-$cmd" ||
-		error "git-ws-$cmd is not built (run make first)"
-done
-
 # wait_for <shell condition>: poll it for at most 20 s.
 wait_for () {
 	i=0

@@ -4,9 +4,6 @@ test_description='git ws-converge: each gate failing alone, the others passing'
 
 . ./lib-ws.sh
 
-test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-converge" ||
-	error "git-ws-converge is not built (run make first)"
-
 GATES="dispatch clean commits deps mergeable markers todo contracts tests check-1"
 
 # write_done <id> [<status>]: the done file a dispatch would leave.

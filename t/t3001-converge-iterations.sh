@@ -4,9 +4,6 @@ test_description='git ws-converge: the iteration cap, --commit, --no-tests, the 
 
 . ./lib-ws.sh
 
-test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-converge" ||
-	error "git-ws-converge is not built (run make first)"
-
 # write_done <id> [<status>]: the done file a dispatch would leave.
 write_done () {
 	printf '{"status":"%s","timestamp":"2005-04-01T00:00:00Z","workstream_id":"%s","summary":""}\n' \

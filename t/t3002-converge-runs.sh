@@ -4,9 +4,6 @@ test_description='git ws-converge: timeouts, the test cache, the queue order, co
 
 . ./lib-ws.sh
 
-test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-converge" ||
-	error "git-ws-converge is not built (run make first)"
-
 write_done () {
 	printf '{"status":"success","timestamp":"2005-04-01T00:00:00Z","workstream_id":"%s","summary":""}\n' \
 		"$1" >"repo/.git/ws/coordination/$1.done"

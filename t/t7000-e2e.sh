@@ -20,14 +20,6 @@ pos () {
 	grep -n "^$1\$" order | cut -d: -f1
 }
 
-for cmd in dispatch converge merge clean
-do
-	test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-$cmd" || {
-		skip_all="git-ws-$cmd is not built"
-		test_done
-	}
-done
-
 test_expect_success 'setup: a clone of this project and the agents' '
 	git clone -q "$WS_SOURCE_DIR" repo &&
 	git -C repo checkout -q -B main &&

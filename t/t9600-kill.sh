@@ -28,14 +28,6 @@ add and remove, the read-tree that brings a checked-out base along).'
 . ./lib-ws.sh
 . "$WS_SOURCE_DIR/t/lib-kill.sh"
 
-for cmd in dispatch converge merge clean status
-do
-	test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-$cmd" || {
-		skip_all="git-ws-$cmd is not built"
-		test_done
-	}
-done
-
 # How many kill points: T9600_SAMPLE git children of the loop are
 # tried (every one of the other commands' are), 0 for all of them.
 # T9600_ONLY="<command> <how> <arg>" (e.g. "loop git-before 11") runs
@@ -699,6 +691,7 @@ test_expect_success 'the rerun of git ws-clean finishes removing a worktree that
 	kill_launch git-before $k git ws-clean &&
 	test $KILL_STATUS = 137 &&
 	test "$(git config -f repo/.git/ws/state workstream.ws-d.removing)" = "$KILL_DIR/repo-ws-d" &&
+	kill_snapshot before-remove &&
 	# what git worktree remove had deleted when it was killed
 	rm repo-ws-d/ws-a.txt repo-ws-d/README &&
 	{ kill_run git ws-clean || { cat run.err; false; }; } &&
@@ -711,11 +704,7 @@ test_expect_success 'the rerun of git ws-clean finishes removing a worktree that
 # git worktree remove refuses it even with --force ("validation failed
 # ... .git does not exist"): git ws-clean deletes what is left itself.
 test_expect_success 'the rerun of git ws-clean finishes removing a worktree whose .git file git had deleted' '
-	kill_restore merged &&
-	old=$(git -C repo rev-parse main) &&
-	k=$(nth_git clean "worktree remove .*/repo-ws-d$") &&
-	kill_launch git-before $k git ws-clean &&
-	test $KILL_STATUS = 137 &&
+	kill_restore before-remove &&
 	rm repo-ws-d/.git &&
 	{ kill_run git ws-clean || { cat run.err; false; }; } &&
 	kill_check "$old" rerun &&

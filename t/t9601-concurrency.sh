@@ -14,14 +14,6 @@ never overwritten.'
 . ./lib-ws.sh
 . "$WS_SOURCE_DIR/t/lib-kill.sh"
 
-for cmd in dispatch converge merge clean status
-do
-	test -x "$WS_SOURCE_DIR/bin-wrappers/git-ws-$cmd" || {
-		skip_all="git-ws-$cmd is not built"
-		test_done
-	}
-done
-
 # Every process runs under timeout(1): 124 means it hung.
 T=60
 
