@@ -168,7 +168,7 @@ static void repair_interrupted(struct alloc_ctx *c)
 
 	for (i = 0; !c->dry_run && i < c->st.state.nr; i++) {
 		struct cfg_section *s = &c->st.state.sections[i];
-		const char *wt = cfg_get(s, "worktree");
+		const char *wt = cfg_get(s, WS_KEY_WORKTREE);
 		char *admin;
 
 		if (!cfg_get(s, "allocating") || strcmp(cfg_get(s, "allocating"), "owner") ||
@@ -189,9 +189,9 @@ static void repair_interrupted(struct alloc_ctx *c)
 			continue;
 		}
 		id = xstrdup(s->sub);
-		wt = cfg_get(s, "worktree");
-		branch = cfg_get(s, "branch");
-		base = cfg_get(s, "base-oid");
+		wt = cfg_get(s, WS_KEY_WORKTREE);
+		branch = cfg_get(s, WS_KEY_BRANCH);
+		base = cfg_get(s, WS_KEY_BASE_OID);
 		if (c->dry_run) {
 			warning("would undo the interrupted allocation of '%s'", id);
 			ws_state_remove(&c->st, id);
@@ -228,10 +228,14 @@ static void check_against_state(struct alloc_ctx *c)
 		if (plan_read(&old, path, prefix, &err) < 0)
 			die("%s", err.buf);
 		if (strcmp(old.name, c->plan.name)) {
+			size_t pos = 0;
+			const char *id;
 			int live = 0;
-			for (i = 0; i < c->st.state.nr; i++) {
-				const char *s = cfg_get(&c->st.state.sections[i], "status");
-				if (s && strcmp(s, WS_CLEANED))
+
+			while ((id = ws_state_next(&c->st, &pos))) {
+				enum ws_status s = ws_state_status(&c->st, id);
+
+				if (s != WS_STATUS_NONE && s != WS_STATUS_CLEANED)
 					live = 1;
 			}
 			if (live) {
@@ -248,10 +252,10 @@ static void check_against_state(struct alloc_ctx *c)
 		} else {
 			for (i = 0; i < old.nr; i++) {
 				const char *id = old.ws[i].id;
-				const char *s = ws_state_get(&c->st, id, "status");
+				enum ws_status s = ws_state_status(&c->st, id);
 
 				if (plan_find(&c->plan, id) >= 0 || !ws_state_find(&c->st, id) ||
-				    (s && !strcmp(s, WS_CLEANED)))
+				    s == WS_STATUS_CLEANED)
 					continue;
 				error("%s: the plan drops workstream '%s', which is allocated",
 				      c->plan.file, id);
@@ -268,8 +272,8 @@ static void check_against_state(struct alloc_ctx *c)
 		if (!ws_state_find(&c->st, w->id))
 			continue;
 		c->action[i] = KEEP;
-		b = ws_state_get(&c->st, w->id, "branch");
-		wt = ws_state_get(&c->st, w->id, "worktree");
+		b = ws_state_get(&c->st, w->id, WS_KEY_BRANCH);
+		wt = ws_state_get(&c->st, w->id, WS_KEY_WORKTREE);
 		if (b && strcmp(b, branch_of(c, i))) {
 			error("%s:%d: workstream '%s' is allocated on branch '%s'; the plan now makes it '%s'",
 			      c->plan.file, w->lineno, w->id, b, branch_of(c, i));
@@ -328,15 +332,14 @@ static void record_new(struct alloc_ctx *c)
 			continue;
 		ws_state_set(&c->st, id, "allocating",
 			     c->action[i] == CREATE ? "owner" : "share");
-		ws_state_set(&c->st, id, "worktree", wt_of(c, i));
-		ws_state_set(&c->st, id, "branch", branch_of(c, i));
-		ws_state_set(&c->st, id, "base-oid", c->base_hex);
-		ws_state_set(&c->st, id, "iterations", "0");
-		ws_state_set(&c->st, id, "attempts", "0");
-		ws_state_set(&c->st, id, "created", now);
+		ws_state_set(&c->st, id, WS_KEY_WORKTREE, wt_of(c, i));
+		ws_state_set(&c->st, id, WS_KEY_BRANCH, branch_of(c, i));
+		ws_state_set(&c->st, id, WS_KEY_BASE_OID, c->base_hex);
+		ws_state_set(&c->st, id, WS_KEY_ITERATIONS, "0");
+		ws_state_set(&c->st, id, WS_KEY_ATTEMPTS, "0");
+		ws_state_set(&c->st, id, WS_KEY_CREATED, now);
 	}
-	if (ws_state_write(&c->st) < 0)
-		die_errno("cannot write '%s'", c->st.state_path);
+	ws_state_write_or_die(&c->st);
 }
 
 /*
@@ -454,8 +457,7 @@ static void roll_back(struct alloc_ctx *c, const char *created)
 		}
 		ws_state_remove(&c->st, c->plan.ws[i].id);
 	}
-	if (ws_state_commit(&c->st) < 0)
-		die_errno("cannot write '%s'", c->st.state_path);
+	ws_state_commit_or_die(&c->st);
 }
 
 static void print_result(struct alloc_ctx *c)
@@ -479,24 +481,25 @@ static void print_result(struct alloc_ctx *c)
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t k = c->plan.order[i];
 		const struct plan_workstream *w = &c->plan.ws[k];
-		const char *status = ws_state_get(&c->st, w->id, "status");
-		const char *reason = ws_state_get(&c->st, w->id, "reason");
+		enum ws_status status = ws_state_status(&c->st, w->id);
+		const char *reason = ws_state_get(&c->st, w->id, WS_KEY_REASON);
 		size_t o = c->alloc.owner[k];
 		static const char *const names[] = { "keep", "create", "share" };
 		static const char *const why[] = { "", "worktree", "overlap" };
 
-		if (!status)
-			status = w->dep_nr ? WS_BLOCKED : WS_READY;
+		if (status == WS_STATUS_NONE)
+			status = w->dep_nr ? WS_STATUS_BLOCKED : WS_STATUS_READY;
 		if (c->porcelain) {
 			printf("workstream\t%s\t%s\t%s\t%s\t%s\t%s\n", w->id,
-			       names[c->action[k]], status, branch_of(c, k),
+			       names[c->action[k]], ws_status_name(status), branch_of(c, k),
 			       wt_of(c, k), c->plan.ws[o].id);
 			if (o != k)
 				printf("share\t%s\t%s\t%s\n", w->id, c->plan.ws[o].id,
 				       why[c->alloc.why[k]]);
 			continue;
 		}
-		printf("  %-12s %-11s %s  %s", w->id, status, branch_of(c, k), wt_of(c, k));
+		printf("  %-12s %-11s %s  %s", w->id, ws_status_name(status),
+		       branch_of(c, k), wt_of(c, k));
 		if (o != k)
 			printf("  (shares %s's worktree: %s)", c->plan.ws[o].id,
 			       c->alloc.why[k] == SHARE_EXPLICIT ? "worktree =" :
@@ -584,7 +587,7 @@ int cmd_main(int argc, const char **argv)
 			die("%s", err.buf);
 	} else {
 		ws_repo_ensure_dirs(&c.repo);
-		ws_state_lock(&c.st, c.repo.ws_dir, ws_lock_timeout_ms(&c.repo));
+		ws_state_lock_repo(&c.st, &c.repo);
 	}
 	repair_interrupted(&c);
 	check_against_state(&c);
@@ -607,8 +610,7 @@ int cmd_main(int argc, const char **argv)
 		ws_state_set(&c.st, c.plan.ws[i].id, "allocating", NULL);
 	ws_update_blocked(&c.plan, &c.st);
 	write_plan_file(&c);
-	if (ws_state_commit(&c.st) < 0)
-		die_errno("cannot write '%s'", c.st.state_path);
+	ws_state_commit_or_die(&c.st);
 	print_result(&c);
 	ws_state_release(&c.st);
 out:

@@ -70,7 +70,8 @@ struct wt_admin {
 
 /* One workstream of the state. Strings are borrowed from ctx.st. */
 struct item {
-	const char *id, *status, *worktree, *branch;
+	const char *id, *worktree, *branch;
+	enum ws_status status;
 	long pid;
 	size_t group;
 	int selected;
@@ -238,12 +239,12 @@ static void read_items(struct clean_ctx *c)
 	for (i = 0; i < c->st.state.nr; i++) {
 		const struct cfg_section *s = &c->st.state.sections[i];
 		struct item *it = &c->items[c->nr++];
-		const char *pid = cfg_get(s, "pid");
+		const char *pid = cfg_get(s, WS_KEY_PID);
 
 		it->id = s->sub;
-		it->status = cfg_get(s, "status");
-		it->worktree = cfg_get(s, "worktree");
-		it->branch = cfg_get(s, "branch");
+		it->status = ws_state_status(&c->st, s->sub);
+		it->worktree = cfg_get(s, WS_KEY_WORKTREE);
+		it->branch = cfg_get(s, WS_KEY_BRANCH);
 		it->pid = pid ? atol(pid) : 0;
 		strvec_init(&it->refusals);
 		strvec_init(&it->forced);
@@ -280,7 +281,7 @@ static struct item *find_item(struct clean_ctx *c, const char *id)
 
 static int is_cleaned(const struct item *it)
 {
-	return it->status && !strcmp(it->status, WS_CLEANED);
+	return it->status == WS_STATUS_CLEANED;
 }
 
 static void consider(time_t t, const char *what, time_t *latest,
@@ -386,7 +387,7 @@ static void select_items(struct clean_ctx *c, int argc, const char **argv)
 			if (c->all || c->abandoned)
 				it->selected = !is_cleaned(it);
 			else
-				it->selected = it->status && !strcmp(it->status, WS_MERGED);
+				it->selected = it->status == WS_STATUS_MERGED;
 		}
 	}
 }
@@ -423,11 +424,11 @@ static int select_abandoned(struct clean_ctx *c)
 			snprintf(when, sizeof(when), "-");
 		if (c->porcelain)
 			printf("abandoned\t%s\t%s\t%s\t%ld\n", it->id,
-			       field(it->status), when,
+			       field(ws_status_name(it->status)), when,
 			       last ? (long)(now - last) : -1L);
 		else
 			printf("%s: abandoned (%s), last activity %s (%s), %ld days ago\n",
-			       it->id, it->status ? it->status : "no status",
+			       it->id, ws_status_name(it->status) ?: "no status",
 			       when, what, last ? (long)(now - last) / 86400 : -1L);
 	}
 	return nr;
@@ -436,9 +437,9 @@ static int select_abandoned(struct clean_ctx *c)
 /* Checks of one workstream itself: its status and its process. */
 static void check_item(struct clean_ctx *c, struct item *it)
 {
-	if (!it->status || strcmp(it->status, WS_MERGED))
+	if (it->status != WS_STATUS_MERGED)
 		refuse(c, it, R_NOT_MERGED, "its status is '%s', not merged",
-		       it->status ? it->status : "(none)");
+		       ws_status_name(it->status) ?: "(none)");
 	if (it->pid > 0 && process_is_alive((pid_t)it->pid))
 		refuse(c, it, R_RUNNING, "its process %ld is still running",
 		       it->pid);
@@ -694,7 +695,7 @@ static void check_group(struct clean_ctx *c, struct group *g)
 		if (is_cleaned(it) || (it->selected && !it->refusals.nr))
 			continue;
 		strbuf_addf(&g->kept_for, "%s%s (%s)", g->kept_for.len ? ", " : "",
-			    it->id, it->status ? it->status : "no status");
+			    it->id, ws_status_name(it->status) ?: "no status");
 	}
 	if (!any || g->kept_for.len)
 		return;
@@ -860,7 +861,7 @@ static int record_removal(struct clean_ctx *c, struct group *g)
 	if (has_head)
 		ws_oid_hex(&head, hex);
 	ws_repo_ensure_dirs(&c->repo);
-	ws_state_lock(&st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+	ws_state_lock_repo(&st, &c->repo);
 	for (m = 0; m < g->nr; m++) {
 		const struct item *it = &c->items[g->members[m]];
 
@@ -1251,7 +1252,7 @@ static void archive_items(struct clean_ctx *c)
 
 	if (!c->dry_run) {
 		ws_repo_ensure_dirs(&c->repo);
-		ws_state_lock(&st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+		ws_state_lock_repo(&st, &c->repo);
 		sp = &st;
 	}
 	iso8601_now(now);
@@ -1273,8 +1274,8 @@ static void archive_items(struct clean_ctx *c)
 			strvec_clear(&records);
 			continue;
 		}
-		ws_state_set_status(sp, it->id, WS_CLEANED, NULL);
-		ws_state_set(sp, it->id, "cleaned", now);
+		ws_state_set_status(sp, it->id, WS_STATUS_CLEANED, NULL);
+		ws_state_set(sp, it->id, WS_KEY_CLEANED, now);
 		ws_state_set(sp, it->id, "removing", NULL);
 		ws_state_set(sp, it->id, "removing-admin", NULL);
 		ws_state_set(sp, it->id, "removing-head", NULL);
@@ -1287,8 +1288,8 @@ static void archive_items(struct clean_ctx *c)
 	}
 
 	for (i = 0; i < c->nr; i++) {
-		const char *s = ws_state_get(sp, c->items[i].id, "status");
-		if (!c->items[i].cleaned && (!s || strcmp(s, WS_CLEANED)))
+		if (!c->items[i].cleaned &&
+		    ws_state_status(sp, c->items[i].id) != WS_STATUS_CLEANED)
 			left++;
 	}
 	if (c->all && left) {
@@ -1309,8 +1310,7 @@ static void archive_items(struct clean_ctx *c)
 	}
 
 	if (!c->dry_run) {
-		if (ws_state_commit(sp) < 0)
-			die_errno("cannot write '%s'", sp->state_path);
+		ws_state_commit_or_die(sp);
 		ws_state_release(sp);
 	}
 	free(archive);

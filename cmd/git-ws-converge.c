@@ -47,7 +47,7 @@ struct target {
 	const struct plan_workstream *w;
 
 	/* inputs, read from the state under the lock */
-	char *status;
+	enum ws_status status;
 	char *worktree;
 	char *branch;
 	char *tested_tree;
@@ -73,7 +73,7 @@ struct target {
 	/* the outcome, decided under the lock */
 	int converged;
 	int recorded;
-	char *new_status;
+	enum ws_status new_status;
 	long iterations;
 	size_t queue_pos, queue_nr;
 	struct strbuf report;
@@ -140,10 +140,6 @@ static void add_list(struct strbuf *sb, const struct strvec *items, size_t total
 		strbuf_addf(sb, " and %zu more", total - i);
 }
 
-static int status_is(const char *status, const char *what)
-{
-	return status && !strcmp(status, what);
-}
 
 /* realpath(), or a copy of the path when it cannot be resolved. */
 static char *real_or_copy(const char *path)
@@ -173,16 +169,16 @@ static size_t select_targets(struct converge_ctx *c, int argc, const char **argv
 		die("%s", err.buf);
 	for (k = 0; k < argc; k++) {
 		ssize_t idx = plan_find(&c->plan, argv[k]);
-		const char *status;
+		enum ws_status status;
 
 		if (idx < 0)
 			die("no workstream '%s' in plan '%s'", argv[k], c->plan.name);
 		if (!ws_state_find(&st, argv[k]))
 			die("workstream '%s' is not allocated", argv[k]);
-		status = ws_state_get(&st, argv[k], "status");
+		status = ws_state_status(&st, argv[k]);
 		if (ws_status_is_finished(status))
 			die("workstream '%s' is already %s; there is nothing to converge",
-			    argv[k], status);
+			    argv[k], ws_status_name(status));
 		nr += !sel[idx];
 		sel[idx] = 1;
 	}
@@ -194,8 +190,8 @@ static size_t select_targets(struct converge_ctx *c, int argc, const char **argv
 
 		for (i = 0; i < c->plan.nr; i++) {
 			const char *id = c->plan.ws[i].id;
-			const char *wt = ws_state_get(&st, id, "worktree");
-			const char *status = ws_state_get(&st, id, "status");
+			const char *wt = ws_state_get(&st, id, WS_KEY_WORKTREE);
+			enum ws_status status = ws_state_status(&st, id);
 			char *there;
 
 			if (!wt)
@@ -203,8 +199,9 @@ static size_t select_targets(struct converge_ctx *c, int argc, const char **argv
 			there = real_or_copy(wt);
 			if (!strcmp(here, there)) {
 				c->from_worktree = 1;
-				if (status && !ws_status_is_finished(status) &&
-				    !status_is(status, WS_BLOCKED)) {
+				if (status != WS_STATUS_NONE &&
+				    !ws_status_is_finished(status) &&
+				    status != WS_STATUS_BLOCKED) {
 					sel[i] = 1;
 					nr++;
 				}
@@ -217,7 +214,7 @@ static size_t select_targets(struct converge_ctx *c, int argc, const char **argv
 	}
 
 	for (i = 0; i < c->plan.nr; i++)
-		if (status_is(ws_state_get(&st, c->plan.ws[i].id, "status"), WS_DONE)) {
+		if (ws_state_status(&st, c->plan.ws[i].id) == WS_STATUS_DONE) {
 			sel[i] = 1;
 			nr++;
 		}
@@ -254,30 +251,31 @@ static int read_inputs(struct converge_ctx *c, struct target *t)
 	size_t i;
 	int ret = 0;
 
-	ws_state_lock(&st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
-	t->status = xstrdup_or_null(ws_state_get(&st, id, "status"));
-	t->worktree = xstrdup_or_null(ws_state_get(&st, id, "worktree"));
-	t->branch = xstrdup_or_null(ws_state_get(&st, id, "branch"));
-	t->tested_tree = xstrdup_or_null(ws_state_get(&st, id, "tested-tree"));
-	t->tested_commands = xstrdup_or_null(ws_state_get(&st, id, "tested-commands"));
+	ws_state_lock_repo(&st, &c->repo);
+	t->status = ws_state_status(&st, id);
+	t->worktree = xstrdup_or_null(ws_state_get(&st, id, WS_KEY_WORKTREE));
+	t->branch = xstrdup_or_null(ws_state_get(&st, id, WS_KEY_BRANCH));
+	t->tested_tree = xstrdup_or_null(ws_state_get(&st, id, WS_KEY_TESTED_TREE));
+	t->tested_commands = xstrdup_or_null(ws_state_get(&st, id, WS_KEY_TESTED_COMMANDS));
 	for (i = 0; i < t->w->dep_nr; i++) {
 		const char *dep = c->plan.ws[t->w->dep_idx[i]].id;
-		const char *ds = ws_state_get(&st, dep, "status");
+		enum ws_status ds = ws_state_status(&st, dep);
 
 		if (!ws_is_merged(&st, dep))
 			strvec_pushf(&t->deps_waiting, "%s (%s)", dep,
-				     !ds ? "not allocated" :
-				     !strcmp(ds, WS_CLEANED) ? "cleaned without a merge" : ds);
+				     ds == WS_STATUS_NONE ? "not allocated" :
+				     ds == WS_STATUS_CLEANED ? "cleaned without a merge" :
+				     ws_status_name(ds));
 	}
 	/* the same list git ws-merge resolves by, so both always agree */
 	ws_merged_contracts(&c->plan, &st, t->w - c->plan.ws, &t->ours_owns, NULL);
 	ws_state_release(&st);
 
-	if (!t->status || !t->branch || !t->worktree)
+	if (t->status == WS_STATUS_NONE || !t->branch || !t->worktree)
 		ret = error("workstream '%s' has no complete record in the state", id);
 	else if (ws_status_is_finished(t->status))
 		ret = error("workstream '%s' became %s; not converging it", id,
-			    t->status);
+			    ws_status_name(t->status));
 	t->max_iterations = max_iterations(c, t->w);
 	return ret;
 }
@@ -409,8 +407,8 @@ static void gate_dispatch(struct converge_ctx *c, struct target *t)
 	struct ws_done done = WS_DONE_INIT;
 	struct strbuf err = STRBUF_INIT, what = STRBUF_INIT;
 	/* a dispatch ended with `done` (or later): its done file must say so */
-	int strict = status_is(t->status, WS_DONE) ||
-		     status_is(t->status, WS_CONVERGED);
+	int strict = t->status == WS_STATUS_DONE ||
+		     t->status == WS_STATUS_CONVERGED;
 	char *hint = xstrfmt("read the command's log '%s/logs/%s.log' and finish the work",
 			     c->repo.ws_dir, t->w->id);
 	int rc = ws_done_read(&done, path, t->w->id, &err);
@@ -426,10 +424,11 @@ static void gate_dispatch(struct converge_ctx *c, struct target *t)
 	if (rc == 1 && strict)
 		add_gate(t, "dispatch", GATE_FAIL, hint,
 			 "status is '%s' but there is no done file '%s'",
-			 t->status, path);
+			 ws_status_name(t->status), path);
 	else if (rc == 1)
 		add_gate(t, "dispatch", GATE_SKIP, NULL,
-			 "status '%s', no done file: work done by hand", t->status);
+			 "status '%s', no done file: work done by hand",
+			 ws_status_name(t->status));
 	else if (rc < 0)
 		add_gate(t, "dispatch", GATE_FAIL, hint, "done file '%s': %s",
 			 path, err.buf);
@@ -439,7 +438,8 @@ static void gate_dispatch(struct converge_ctx *c, struct target *t)
 		add_gate(t, "dispatch", GATE_FAIL, hint, "%s", what.buf);
 	else
 		add_gate(t, "dispatch", GATE_SKIP, NULL,
-			 "status '%s', %s: work done by hand", t->status, what.buf);
+			 "status '%s', %s: work done by hand",
+			 ws_status_name(t->status), what.buf);
 	ws_done_release(&done);
 	strbuf_release(&err);
 	strbuf_release(&what);
@@ -850,7 +850,7 @@ static void format_report(struct converge_ctx *c, struct target *t)
 		strbuf_addf(sb, " (tree %.7s)", t->tree_hex);
 	if (t->converged)
 		strbuf_addstr(sb, ": converged\n");
-	else if (status_is(t->new_status, WS_FAILED))
+	else if (t->new_status == WS_STATUS_FAILED)
 		strbuf_addf(sb, ": failed after %ld of %d iterations\n",
 			    t->iterations, t->max_iterations);
 	else
@@ -866,7 +866,7 @@ static void format_report(struct converge_ctx *c, struct target *t)
 		strbuf_addf(sb, "Next: 'git ws-merge' merges it into '%s' (position %zu of %zu in the queue).\n",
 			    c->plan.base, t->queue_pos, t->queue_nr);
 	} else {
-		if (status_is(t->new_status, WS_FAILED))
+		if (t->new_status == WS_STATUS_FAILED)
 			strbuf_addf(sb, "It needs a person now: fix it in '%s' and run 'git ws-converge %s',\n"
 				    "or hand it back to its command with 'git ws-dispatch --retry %s'.\n",
 				    t->worktree, t->w->id, t->w->id);
@@ -876,7 +876,7 @@ static void format_report(struct converge_ctx *c, struct target *t)
 			if (t->gates[i].result == GATE_FAIL && t->gates[i].hint)
 				strbuf_addf(sb, "  - %s: %s\n", t->gates[i].name,
 					    t->gates[i].hint);
-		if (!status_is(t->new_status, WS_FAILED))
+		if (t->new_status != WS_STATUS_FAILED)
 			strbuf_addf(sb, "then run 'git ws-converge%s%s' again (%ld of %d iterations used).\n",
 				    c->from_worktree ? "" : " ",
 				    c->from_worktree ? "" : t->w->id,
@@ -893,30 +893,30 @@ static void record_result(struct converge_ctx *c, struct target *t)
 	struct ws_state st = WS_STATE_INIT;
 	const char *id = t->w->id;
 	const struct gate *failed = first_failure(t);
-	const char *status;
+	enum ws_status status;
 	char *report_path = ws_path(&c->repo, "reports/%s", id);
 	size_t i;
 
-	ws_state_lock(&st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
-	status = ws_state_get(&st, id, "status");
-	t->iterations = ws_state_get_long(&st, id, "iterations", 0);
-	if (!status || ws_status_is_finished(status)) {
+	ws_state_lock_repo(&st, &c->repo);
+	status = ws_state_status(&st, id);
+	t->iterations = ws_state_get_long(&st, id, WS_KEY_ITERATIONS, 0);
+	if (status == WS_STATUS_NONE || ws_status_is_finished(status)) {
 		warning("workstream '%s' became %s while its gates ran; its result is not recorded",
-			id, status ? status : "unallocated");
-		t->new_status = xstrdup_or_null(status);
+			id, ws_status_name(status) ?: "unallocated");
+		t->new_status = status;
 		goto report;
 	}
 	t->recorded = 1;
 	/* a merge's send-back (git ws-merge) is answered by this result */
-	ws_state_set(&st, id, "sent-back", NULL);
+	ws_state_set(&st, id, WS_KEY_SENT_BACK, NULL);
 	if (!failed) {
 		t->converged = 1;
-		t->new_status = xstrdup(WS_CONVERGED);
-		ws_state_set_status(&st, id, WS_CONVERGED, NULL);
+		t->new_status = WS_STATUS_CONVERGED;
+		ws_state_set_status(&st, id, WS_STATUS_CONVERGED, NULL);
 		ws_queue_push(&st, id);
 		if (t->tested) {
-			ws_state_set(&st, id, "tested-tree", t->tree_hex);
-			ws_state_set(&st, id, "tested-commands", t->commands_key);
+			ws_state_set(&st, id, WS_KEY_TESTED_TREE, t->tree_hex);
+			ws_state_set(&st, id, WS_KEY_TESTED_COMMANDS, t->commands_key);
 		}
 		t->queue_nr = ws_queue_nr(&st);
 		for (i = 0; i < t->queue_nr; i++)
@@ -926,18 +926,18 @@ static void record_result(struct converge_ctx *c, struct target *t)
 		struct strbuf reason = STRBUF_INIT;
 
 		t->iterations++;
-		ws_state_setf(&st, id, "iterations", "%ld", t->iterations);
+		ws_state_setf(&st, id, WS_KEY_ITERATIONS, "%ld", t->iterations);
 		if (t->iterations >= t->max_iterations) {
 			strbuf_addf(&reason, "did not converge after %ld iteration%s: ",
 				    t->iterations, t->iterations == 1 ? "" : "s");
 			failed_names(t, &reason);
-			t->new_status = xstrdup(WS_FAILED);
+			t->new_status = WS_STATUS_FAILED;
 		} else {
 			strbuf_addf(&reason, "gate '%s' failed: %s", failed->name,
 				    failed->detail);
 			/* a converged workstream that fails again leaves the queue */
-			t->new_status = xstrdup(status_is(status, WS_CONVERGED) ?
-						WS_DONE : status);
+			t->new_status = status == WS_STATUS_CONVERGED ?
+					WS_STATUS_DONE : status;
 		}
 		ws_state_set_status(&st, id, t->new_status, reason.buf);
 		ws_queue_remove(&st, id);
@@ -949,8 +949,7 @@ report:
 	if (write_file_atomically(report_path, t->report.buf, t->report.len,
 				  LOCK_BREAK_STALE) < 0)
 		warning("cannot write '%s': %s", report_path, strerror(errno));
-	if (ws_state_commit(&st) < 0)
-		die_errno("cannot write '%s'", st.state_path);
+	ws_state_commit_or_die(&st);
 	ws_state_release(&st);
 	free(report_path);
 }
@@ -983,7 +982,6 @@ static void target_release(struct target *t)
 {
 	size_t i;
 
-	free(t->status);
 	free(t->worktree);
 	free(t->branch);
 	free(t->tested_tree);
@@ -998,7 +996,6 @@ static void target_release(struct target *t)
 		free(t->gates[i].hint);
 	}
 	free(t->gates);
-	free(t->new_status);
 	strbuf_release(&t->report);
 }
 
@@ -1067,7 +1064,8 @@ int cmd_main(int argc, const char **argv)
 			advise("'git ws-status' shows where each workstream stands");
 			all = 0;
 		} else if (!c.porcelain) {
-			printf("Nothing to converge: no workstream is '%s'.\n", WS_DONE);
+			printf("Nothing to converge: no workstream is '%s'.\n",
+			       ws_status_name(WS_STATUS_DONE));
 		}
 	}
 	for (i = 0; i < c.plan.nr; i++) {

@@ -29,7 +29,7 @@ struct dispatch_ctx {
 	const char **command;   /* after "--", NULL-terminated; NULL if none */
 	int jobs, retries, detach, dry_run, porcelain, retry, loop;
 	struct ws_job_opts *opts;
-	char **last_status;     /* --loop: per workstream, as last reported */
+	enum ws_status *last_status; /* --loop: per workstream, as last reported */
 	long timeout;           /* -1: the plan's */
 	int tty;                /* progress redrawn on stderr */
 	int drawn;              /* lines of the progress block on screen */
@@ -172,8 +172,9 @@ static void print_summary(struct dispatch_ctx *c)
 	ws_dispatch_counts(&c->d, &done, &failed, &running, &queued);
 	for (i = 0; i < c->d.nr; i++) {
 		const struct ws_job *job = c->d.jobs[i];
-		const char *what = job->ok ? WS_DONE :
-				   job->skipped ? "not-started" : WS_FAILED;
+		const char *what = job->ok ? ws_status_name(WS_STATUS_DONE) :
+				   job->skipped ? "not-started" :
+				   ws_status_name(WS_STATUS_FAILED);
 		const char *why = job->ok || !job->reason ? job->result : job->reason;
 
 		strbuf_reset(&sb);
@@ -201,27 +202,27 @@ static void print_summary(struct dispatch_ctx *c)
 /* ---------------------------------------------------------- selection */
 
 static void explain_not_ready(struct dispatch_ctx *c, const char *id,
-			      const char *status)
+			      enum ws_status status)
 {
-	const char *reason = ws_state_get(&c->st, id, "reason");
+	const char *reason = ws_state_get(&c->st, id, WS_KEY_REASON);
 
-	if (!status) {
+	if (status == WS_STATUS_NONE) {
 		error("'%s' is not allocated", id);
 		advise("allocate the plan again with 'git ws-alloc <plan>'");
-	} else if (!strcmp(status, WS_BLOCKED)) {
+	} else if (status == WS_STATUS_BLOCKED) {
 		error("'%s' is not ready: it is blocked (%s)", id,
 		      reason ? reason : "waiting for its dependencies");
 		advise("merge its dependencies first ('git ws-merge')");
-	} else if (!strcmp(status, WS_IN_PROGRESS)) {
+	} else if (status == WS_STATUS_IN_PROGRESS) {
 		error("'%s' is not ready: it is already in progress (pid %s)", id,
-		      ws_state_get(&c->st, id, "pid") ? ws_state_get(&c->st, id, "pid") : "unknown");
+		      ws_state_get(&c->st, id, WS_KEY_PID) ?: "unknown");
 		advise("wait for it; its output goes to '.git/ws/logs/%s.log'", id);
-	} else if (!strcmp(status, WS_FAILED)) {
+	} else if (status == WS_STATUS_FAILED) {
 		error("'%s' is not ready: it failed (%s)", id,
 		      reason ? reason : "no reason recorded");
 		advise("run it again with 'git ws-dispatch --retry %s'", id);
 	} else {
-		error("'%s' is not ready: it is %s", id, status);
+		error("'%s' is not ready: it is %s", id, ws_status_name(status));
 		advise("only 'ready' workstreams are dispatched; see 'git ws-status'");
 	}
 }
@@ -232,15 +233,15 @@ static void explain_not_ready(struct dispatch_ctx *c, const char *id,
  */
 static const char *worktree_taken(struct dispatch_ctx *c, size_t idx)
 {
-	const char *wt = ws_state_get(&c->st, c->plan.ws[idx].id, "worktree");
+	const char *wt = ws_state_get(&c->st, c->plan.ws[idx].id, WS_KEY_WORKTREE);
 	size_t i;
 
 	for (i = 0; wt && i < c->plan.nr; i++) {
 		const char *id = c->plan.ws[i].id;
-		const char *s = ws_state_get(&c->st, id, "status");
-		const char *w = ws_state_get(&c->st, id, "worktree");
+		enum ws_status s = ws_state_status(&c->st, id);
+		const char *w = ws_state_get(&c->st, id, WS_KEY_WORKTREE);
 
-		if (i != idx && s && !strcmp(s, WS_IN_PROGRESS) && w && !strcmp(w, wt))
+		if (i != idx && s == WS_STATUS_IN_PROGRESS && w && !strcmp(w, wt))
 			return id;
 	}
 	return NULL;
@@ -254,18 +255,18 @@ static void retry_failed(struct dispatch_ctx *c)
 
 	for (i = 0; i < c->ids_nr; i++) {
 		const char *id = c->ids[i];
-		const char *s = ws_state_get(&c->st, id, "status");
+		enum ws_status s = ws_state_status(&c->st, id);
 
 		if (plan_find(&c->plan, id) < 0)
 			continue; /* select() says so */
-		if (s && !strcmp(s, WS_READY))
+		if (s == WS_STATUS_READY)
 			continue;
-		if (!s || strcmp(s, WS_FAILED)) {
+		if (s != WS_STATUS_FAILED) {
 			bad = error("cannot retry '%s': it has not failed (it is %s)",
-				    id, s ? s : "not allocated");
+				    id, ws_status_name(s) ?: "not allocated");
 			continue;
 		}
-		ws_state_set_status(&c->st, id, WS_READY, NULL);
+		ws_state_set_status(&c->st, id, WS_STATUS_READY, NULL);
 	}
 	if (bad) {
 		advise("--retry only takes workstreams whose status is 'failed'");
@@ -281,7 +282,8 @@ static void select_named(struct dispatch_ctx *c, struct ws_job_opts *opts)
 	for (i = 0; i < c->ids_nr; i++) {
 		const char *id = c->ids[i];
 		ssize_t idx = plan_find(&c->plan, id);
-		const char *s, *other;
+		enum ws_status s;
+		const char *other;
 
 		for (k = 0; k < i; k++)
 			if (!strcmp(c->ids[k], id))
@@ -297,8 +299,8 @@ static void select_named(struct dispatch_ctx *c, struct ws_job_opts *opts)
 			strbuf_release(&sb);
 			continue;
 		}
-		s = ws_state_get(&c->st, id, "status");
-		if (!s || strcmp(s, WS_READY)) {
+		s = ws_state_status(&c->st, id);
+		if (s != WS_STATUS_READY) {
 			explain_not_ready(c, id, s);
 			bad = -1;
 			continue;
@@ -324,10 +326,10 @@ static void select_ready(struct dispatch_ctx *c, struct ws_job_opts *opts)
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t idx = c->plan.order[i];
 		const char *id = c->plan.ws[idx].id;
-		const char *s = ws_state_get(&c->st, id, "status");
+		enum ws_status s = ws_state_status(&c->st, id);
 		const char *other;
 
-		if (!s || strcmp(s, WS_READY))
+		if (s != WS_STATUS_READY)
 			continue;
 		if ((other = worktree_taken(c, idx))) {
 			warning("'%s' waits: it shares its worktree with '%s', which is in progress",
@@ -348,20 +350,21 @@ static void reap_vanished(struct dispatch_ctx *c)
 	size_t i;
 
 	for (i = 0; i < c->plan.nr; i++) {
-		const char *s = ws_state_get(&c->st, c->plan.ws[i].id, "status");
+		enum ws_status s = ws_state_status(&c->st, c->plan.ws[i].id);
 
-		if (s && !strcmp(s, WS_IN_PROGRESS))
+		if (s == WS_STATUS_IN_PROGRESS)
 			strvec_push(&before, c->plan.ws[i].id);
 	}
 	if (before.nr && ws_reap_vanished(&c->repo, &c->st)) {
 		for (i = 0; i < before.nr; i++) {
-			const char *s = ws_state_get(&c->st, before.v[i], "status");
-			const char *r = ws_state_get(&c->st, before.v[i], "reason");
+			enum ws_status s = ws_state_status(&c->st, before.v[i]);
+			const char *r = ws_state_get(&c->st, before.v[i], WS_KEY_REASON);
 
-			if (!strcmp(s, WS_IN_PROGRESS))
+			if (s == WS_STATUS_IN_PROGRESS)
 				continue;
 			warning("'%s' was in progress but its process is gone: now %s%s%s",
-				before.v[i], s, r ? ": " : "", r ? r : "");
+				before.v[i], ws_status_name(s), r ? ": " : "",
+				r ? r : "");
 		}
 	}
 	strvec_clear(&before);
@@ -507,19 +510,18 @@ static void report_changes(struct dispatch_ctx *c, const struct ws_state *st)
 
 	for (i = 0; i < c->plan.nr; i++) {
 		const char *id = c->plan.ws[i].id;
-		const char *s = ws_state_get(st, id, "status");
-		const char *r = ws_state_get(st, id, "reason");
+		enum ws_status s = ws_state_status(st, id);
+		const char *r = ws_state_get(st, id, WS_KEY_REASON);
 		struct strbuf sb = STRBUF_INIT;
 
-		if (!s || (c->last_status[i] && !strcmp(c->last_status[i], s)))
+		if (s == WS_STATUS_NONE || c->last_status[i] == s)
 			continue;
-		free(c->last_status[i]);
-		c->last_status[i] = xstrdup(s);
-		if (!strcmp(s, WS_IN_PROGRESS) || !strcmp(s, WS_DONE))
+		c->last_status[i] = s;
+		if (s == WS_STATUS_IN_PROGRESS || s == WS_STATUS_DONE)
 			continue; /* the dispatch events say these */
-		strbuf_addf(&sb, "%s: %s", id, s);
-		if (!strcmp(s, WS_MERGED) && ws_state_get(st, id, "merge-oid"))
-			strbuf_addf(&sb, " (%.7s)", ws_state_get(st, id, "merge-oid"));
+		strbuf_addf(&sb, "%s: %s", id, ws_status_name(s));
+		if (s == WS_STATUS_MERGED && ws_state_get(st, id, WS_KEY_MERGE_OID))
+			strbuf_addf(&sb, " (%.7s)", ws_state_get(st, id, WS_KEY_MERGE_OID));
 		else if (r) {
 			strbuf_addstr(&sb, ": ");
 			strbuf_add_sanitized(&sb, r);
@@ -544,53 +546,52 @@ static size_t feed(struct dispatch_ctx *c)
 	struct ws_state st = WS_STATE_INIT;
 	size_t i, before = c->d.nr;
 
-	ws_state_lock(&st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+	ws_state_lock_repo(&st, &c->repo);
 	c->st = st;
 	ws_update_blocked(&c->plan, &c->st);
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t idx = c->plan.order[i];
 		const struct plan_workstream *w = &c->plan.ws[idx];
-		const char *s = ws_state_get(&c->st, w->id, "status");
-		const char *r = ws_state_get(&c->st, w->id, "reason");
+		enum ws_status s = ws_state_status(&c->st, w->id);
+		const char *r = ws_state_get(&c->st, w->id, WS_KEY_REASON);
 
 		if (!s || active(c, idx))
 			continue;
-		if (!strcmp(s, WS_DONE) && r) {
-			long it = ws_state_get_long(&c->st, w->id, "iterations", 0);
+		if (s == WS_STATUS_DONE && r) {
+			long it = ws_state_get_long(&c->st, w->id, WS_KEY_ITERATIONS, 0);
 			char *reason = xstrdup(r);
 
 			/* a merge sent it back: converge did not count that iteration */
-			if (ws_state_get(&c->st, w->id, "sent-back")) {
-				ws_state_setf(&c->st, w->id, "iterations", "%ld", ++it);
-				ws_state_set(&c->st, w->id, "sent-back", NULL);
+			if (ws_state_get(&c->st, w->id, WS_KEY_SENT_BACK)) {
+				ws_state_setf(&c->st, w->id, WS_KEY_ITERATIONS, "%ld", ++it);
+				ws_state_set(&c->st, w->id, WS_KEY_SENT_BACK, NULL);
 			}
 			if (it >= w->max_iterations) {
 				char *why = xstrfmt("did not converge after %ld iterations: %s",
 						    it, reason);
-				ws_state_set_status(&c->st, w->id, WS_FAILED, why);
+				ws_state_set_status(&c->st, w->id, WS_STATUS_FAILED, why);
 				free(why);
-				s = WS_FAILED; /* the old value is freed */
+				s = WS_STATUS_FAILED;
 			} else {
 				char *why = xstrfmt("sent back (iteration %ld): %s", it, reason);
 				struct strbuf msg = STRBUF_INIT;
 
-				ws_state_set_status(&c->st, w->id, WS_READY, why);
+				ws_state_set_status(&c->st, w->id, WS_STATUS_READY, why);
 				strbuf_addf(&msg, "%s: ", w->id);
 				strbuf_add_sanitized(&msg, why);
 				fprintf(stderr, "%s\n", msg.buf);
 				strbuf_release(&msg);
 				free(why);
-				s = WS_READY;
+				s = WS_STATUS_READY;
 			}
 			free(reason);
 		}
-		if (strcmp(s, WS_READY) || worktree_taken(c, idx))
+		if (s != WS_STATUS_READY || worktree_taken(c, idx))
 			continue;
 		ws_dispatch_add(&c->d, &c->st, idx, c->opts);
 	}
 	ws_dispatch_mark_queued(&c->d, &c->st);
-	if (ws_state_commit(&c->st) < 0)
-		die_errno("cannot write '%s'", c->st.state_path);
+	ws_state_commit_or_die(&c->st);
 	report_changes(c, &c->st);
 	ws_state_release(&c->st);
 	return c->d.nr - before;
@@ -613,9 +614,9 @@ static void settle(struct dispatch_ctx *c)
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t idx = c->plan.order[i];
 		const char *id = c->plan.ws[idx].id;
-		const char *s = ws_state_get(&st, id, "status");
+		enum ws_status s = ws_state_status(&st, id);
 
-		if (s && !strcmp(s, WS_DONE) && !ws_state_get(&st, id, "reason") &&
+		if (s == WS_STATUS_DONE && !ws_state_get(&st, id, WS_KEY_REASON) &&
 		    !active(c, idx))
 			strvec_push(&ids, id);
 	}
@@ -657,12 +658,12 @@ static void resume(struct dispatch_ctx *c)
 
 	for (i = 0; i < c->plan.nr; i++) {
 		const char *id = c->plan.ws[i].id;
-		const char *s = ws_state_get(&c->st, id, "status");
-		const char *r = ws_state_get(&c->st, id, "reason");
+		enum ws_status s = ws_state_status(&c->st, id);
+		const char *r = ws_state_get(&c->st, id, WS_KEY_REASON);
 
-		if (s && !strcmp(s, WS_FAILED) && r &&
+		if (s == WS_STATUS_FAILED && r &&
 		    (!strncmp(r, "interrupted", 11) || !strncmp(r, "process vanished", 16)))
-			ws_state_set_status(&c->st, id, WS_READY, NULL);
+			ws_state_set_status(&c->st, id, WS_STATUS_READY, NULL);
 	}
 }
 
@@ -678,23 +679,25 @@ static int print_loop_summary(struct dispatch_ctx *c)
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t idx = c->plan.order[i];
 		const char *id = c->plan.ws[idx].id;
-		const char *s = ws_state_get(&st, id, "status");
-		const char *r = ws_state_get(&st, id, "reason");
-		long it = ws_state_get_long(&st, id, "iterations", 0);
+		enum ws_status s = ws_state_status(&st, id);
+		const char *r = ws_state_get(&st, id, WS_KEY_REASON);
+		long it = ws_state_get_long(&st, id, WS_KEY_ITERATIONS, 0);
 		char *log = ws_path(&c->repo, "logs/%s.log", id);
 		int ok = ws_is_merged(&st, id);
 
 		merged += ok;
 		strbuf_reset(&sb);
 		if (c->porcelain) {
-			strbuf_addf(&sb, "loop\t%s\t%s\t%ld\t", id, s ? s : "", it);
-			add_field(&sb, ok ? (ws_state_get(&st, id, "merge-oid") ?: "") : (r ? r : ""));
+			strbuf_addf(&sb, "loop\t%s\t%s\t%ld\t", id,
+				    ws_status_name(s) ?: "", it);
+			add_field(&sb, ok ? (ws_state_get(&st, id, WS_KEY_MERGE_OID) ?: "") : (r ? r : ""));
 			strbuf_addch(&sb, '\t');
 			add_field(&sb, log);
 		} else {
-			strbuf_addf(&sb, "  %-14s %-11s ", id, s ? s : "-");
-			if (ok && ws_state_get(&st, id, "merge-oid"))
-				strbuf_addf(&sb, "%.7s", ws_state_get(&st, id, "merge-oid"));
+			strbuf_addf(&sb, "  %-14s %-11s ", id,
+				    ws_status_name(s) ?: "-");
+			if (ok && ws_state_get(&st, id, WS_KEY_MERGE_OID))
+				strbuf_addf(&sb, "%.7s", ws_state_get(&st, id, WS_KEY_MERGE_OID));
 			else if (r)
 				strbuf_add_sanitized(&sb, r);
 			if (!ok)
@@ -722,11 +725,10 @@ static int run_loop(struct dispatch_ctx *c)
 	if (c->tty)
 		c->d.tick_ms = 1000;
 
-	ws_state_lock(&c->st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+	ws_state_lock_repo(&c->st, &c->repo);
 	reap_vanished(c);
 	resume(c);
-	if (ws_state_commit(&c->st) < 0)
-		die_errno("cannot write '%s'", c->st.state_path);
+	ws_state_commit_or_die(&c->st);
 	ws_state_release(&c->st);
 
 	for (;;) {
@@ -738,13 +740,7 @@ static int run_loop(struct dispatch_ctx *c)
 			break;
 	}
 	ret = print_loop_summary(c);
-	if (c->last_status) {
-		size_t i;
-
-		for (i = 0; i < c->plan.nr; i++)
-			free(c->last_status[i]);
-		free(c->last_status);
-	}
+	free(c->last_status);
 	return c->d.interrupted ? 130 : ret;
 }
 
@@ -847,7 +843,7 @@ int cmd_main(int argc, const char **argv)
 		goto out;
 	}
 
-	ws_state_lock(&c.st, c.repo.ws_dir, ws_lock_timeout_ms(&c.repo));
+	ws_state_lock_repo(&c.st, &c.repo);
 	reap_vanished(&c);
 	ws_update_blocked(&c.plan, &c.st);
 	if (c.retry)
@@ -864,8 +860,7 @@ int cmd_main(int argc, const char **argv)
 		goto out;
 	}
 	if (!c.d.nr) {
-		if (ws_state_commit(&c.st) < 0)
-			die_errno("cannot write '%s'", c.st.state_path);
+		ws_state_commit_or_die(&c.st);
 		ws_state_release(&c.st);
 		error("no workstream is ready to dispatch");
 		advise("see which are blocked, in progress or failed with 'git ws-status'");
@@ -878,8 +873,7 @@ int cmd_main(int argc, const char **argv)
 	if (!c.detach || bg) {
 		/* the parent (or the only process) records the queue */
 		ws_dispatch_mark_queued(&c.d, &c.st);
-		if (ws_state_commit(&c.st) < 0)
-			die_errno("cannot write '%s'", c.st.state_path);
+		ws_state_commit_or_die(&c.st);
 	}
 	ws_state_release(&c.st);
 

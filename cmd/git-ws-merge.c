@@ -87,13 +87,12 @@ static const char *id_of(struct merge_ctx *c, size_t i)
 static void state_lock(struct merge_ctx *c)
 {
 	ws_state_release(&c->st);
-	ws_state_lock(&c->st, c->repo.ws_dir, ws_lock_timeout_ms(&c->repo));
+	ws_state_lock_repo(&c->st, &c->repo);
 }
 
 static void state_commit(struct merge_ctx *c)
 {
-	if (ws_state_commit(&c->st) < 0)
-		die_errno("cannot write '%s'", c->st.state_path);
+	ws_state_commit_or_die(&c->st);
 }
 
 /* Read the state without locking (for -n and the ordering). */
@@ -155,7 +154,7 @@ static void merge_order(struct merge_ctx *c, int argc, const char **argv,
 	chosen = xcalloc(c->plan.nr + 1, 1);
 	for (i = 0; i < argc; i++) {
 		ssize_t x = plan_find(&c->plan, argv[i]);
-		const char *status;
+		enum ws_status status;
 
 		if (x < 0)
 			die("'%s' is not a workstream of plan '%s'", argv[i],
@@ -164,9 +163,9 @@ static void merge_order(struct merge_ctx *c, int argc, const char **argv,
 			chosen[x] = 1;
 			continue;
 		}
-		status = ws_state_get(&c->st, argv[i], "status");
+		status = ws_state_status(&c->st, argv[i]);
 		error("'%s' is not in the merge queue (status: %s)", argv[i],
-		      status ? status : "none");
+		      ws_status_name(status) ?: "none");
 		if (!ws_status_is_finished(status))
 			advise("a workstream enters the queue when 'git ws-converge %s' passes",
 			       argv[i]);
@@ -227,13 +226,13 @@ static char *unmerged_deps(struct merge_ctx *c, size_t i)
 
 	for (j = 0; j < w->dep_nr; j++) {
 		size_t d = w->dep_idx[j];
-		const char *status = ws_state_get(&c->st, id_of(c, d), "status");
+		enum ws_status status = ws_state_status(&c->st, id_of(c, d));
 
 		if (ws_is_merged(&c->st, id_of(c, d)) && c->done_in_run[d] >= 0)
 			continue;
 		strbuf_addf(&sb, "%s%s (%s)", sb.len ? ", " : "", id_of(c, d),
 			    c->done_in_run[d] < 0 ? "did not merge in this run" :
-			    status ? status : "not started");
+			    ws_status_name(status) ?: "not started");
 	}
 	if (!sb.len) {
 		strbuf_release(&sb);
@@ -246,7 +245,7 @@ static char *unmerged_deps(struct merge_ctx *c, size_t i)
 static void job_from_state(struct merge_ctx *c, struct ws_merge_job *j)
 {
 	const struct plan_workstream *w = &c->plan.ws[j->i];
-	const char *branch = ws_state_get(&c->st, w->id, "branch");
+	const char *branch = ws_state_get(&c->st, w->id, WS_KEY_BRANCH);
 	size_t k, m;
 
 	free(j->branch);
@@ -258,7 +257,7 @@ static void job_from_state(struct merge_ctx *c, struct ws_merge_job *j)
 	ws_merged_contracts(&c->plan, &c->st, j->i, &j->ours_owns, &j->ours_owner);
 	for (k = 0; k < w->dep_nr; k++) {
 		const char *d = id_of(c, w->dep_idx[k]);
-		const char *oid = ws_state_get(&c->st, d, "merge-oid");
+		const char *oid = ws_state_get(&c->st, d, WS_KEY_MERGE_OID);
 
 		strbuf_addf(&j->deps, "%s%s", k ? ", " : "", d);
 		if (oid)
@@ -878,7 +877,7 @@ static void archive(struct merge_ctx *c, size_t i)
 	char *dir = ws_archive_dir(&c->repo, c->plan.name);
 
 	if (!ws_archive_workstream(&c->repo, &c->st, c->plan.name, id_of(c, i), NULL))
-		ws_state_set(&c->st, id_of(c, i), "archive", dir);
+		ws_state_set(&c->st, id_of(c, i), WS_KEY_ARCHIVE, dir);
 	free(dir);
 }
 
@@ -932,10 +931,10 @@ static void send_back(struct merge_ctx *c, size_t i, const char *reason,
 	write_merge_report(c, i, reason, log);
 	state_lock(c);
 	if (ws_queue_contains(&c->st, id_of(c, i)) ||
-	    !strcmp(ws_state_get(&c->st, id_of(c, i), "status") ?: "", WS_CONVERGED)) {
-		ws_state_set_status(&c->st, id_of(c, i), WS_DONE, reason);
+	    ws_state_status(&c->st, id_of(c, i)) == WS_STATUS_CONVERGED) {
+		ws_state_set_status(&c->st, id_of(c, i), WS_STATUS_DONE, reason);
 		/* for git ws-dispatch --loop, which counts it as an iteration */
-		ws_state_set(&c->st, id_of(c, i), "sent-back", "merge");
+		ws_state_set(&c->st, id_of(c, i), WS_KEY_SENT_BACK, "merge");
 		ws_queue_remove(&c->st, id_of(c, i));
 	}
 	state_commit(c);
@@ -945,16 +944,15 @@ static void send_back(struct merge_ctx *c, size_t i, const char *reason,
 static int still_mergeable(struct merge_ctx *c, struct ws_merge_job *j)
 {
 	const char *id = id_of(c, j->i);
-	const char *status;
+	enum ws_status status;
 	char *waiting;
 	struct strbuf sb = STRBUF_INIT;
 
 	state_lock(c);
-	status = ws_state_get(&c->st, id, "status");
-	if (!ws_queue_contains(&c->st, id) || !status ||
-	    strcmp(status, WS_CONVERGED)) {
+	status = ws_state_status(&c->st, id);
+	if (!ws_queue_contains(&c->st, id) || status != WS_STATUS_CONVERGED) {
 		strbuf_addf(&sb, "%s: no longer queued (status: %s)", id,
-			    status ? status : "none");
+			    ws_status_name(status) ?: "none");
 		report(c, SKIPPED, j->i, NULL, "no longer queued", sb.buf);
 		goto no;
 	}
@@ -1036,8 +1034,8 @@ static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
 	ws_oid_hex(oid, hex);
 	state_lock(c);
 	clear_follow(c, id);
-	ws_state_set_status(&c->st, id, WS_MERGED, NULL);
-	ws_state_set(&c->st, id, "merge-oid", hex);
+	ws_state_set_status(&c->st, id, WS_STATUS_MERGED, NULL);
+	ws_state_set(&c->st, id, WS_KEY_MERGE_OID, hex);
 	ws_queue_remove(&c->st, id);
 	archive(c, j->i);
 	ws_update_blocked(&c->plan, &c->st);
@@ -1238,13 +1236,13 @@ static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
 		/* a dependency queued before it counts as merged if it would merge */
 		for (k = 0; k < w->dep_nr; k++) {
 			size_t d = w->dep_idx[k];
-			const char *ds = ws_state_get(&c->st, id_of(c, d), "status");
+			enum ws_status ds = ws_state_status(&c->st, id_of(c, d));
 
 			if (ws_is_merged(&c->st, id_of(c, d)) || c->done_in_run[d] > 0)
 				continue;
 			strbuf_addf(&detail, "%s%s (%s)", detail.len ? ", " : "",
 				    id_of(c, d), c->done_in_run[d] < 0 ?
-				    "would not merge" : ds ? ds : "not started");
+				    "would not merge" : ws_status_name(ds) ?: "not started");
 		}
 		if (detail.len) {
 			strbuf_addf(&sb, "%s: would wait for %s", w->id, detail.buf);
@@ -1390,7 +1388,7 @@ int cmd_main(int argc, const char **argv)
 		state_read(&c);
 	}
 	for (i = 0; i < c.plan.nr; i++) {
-		const char *b = ws_state_get(&c.st, id_of(&c, i), "base-oid");
+		const char *b = ws_state_get(&c.st, id_of(&c, i), WS_KEY_BASE_OID);
 
 		if (b && strvec_find(&c.stop, b) < 0)
 			strvec_push(&c.stop, b);

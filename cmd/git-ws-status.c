@@ -143,10 +143,10 @@ static int has_vanished(const struct plan *plan, const struct ws_state *st)
 	size_t i;
 
 	for (i = 0; i < plan->nr; i++) {
-		const char *s = ws_state_get(st, plan->ws[i].id, "status");
+		enum ws_status s = ws_state_status(st, plan->ws[i].id);
 
-		if (s && !strcmp(s, WS_IN_PROGRESS) &&
-		    !process_is_alive(ws_state_get_long(st, plan->ws[i].id, "pid", 0)))
+		if (s == WS_STATUS_IN_PROGRESS &&
+		    !process_is_alive(ws_state_get_long(st, plan->ws[i].id, WS_KEY_PID, 0)))
 			return 1;
 	}
 	return 0;
@@ -176,12 +176,13 @@ static void print_graph(const struct plan *plan, const struct ws_state *st)
 	for (i = 0; i < plan->nr; i++) {
 		size_t k = plan->order[i];
 		const struct plan_workstream *w = &plan->ws[k];
-		const char *status = ws_state_get(st, w->id, "status");
+		enum ws_status status = ws_state_status(st, w->id);
 		struct strbuf sb = STRBUF_INIT;
 
 		for (j = 0; j < d[k]; j++)
 			strbuf_addstr(&sb, "    ");
-		strbuf_addf(&sb, "%s [%s] ", w->id, status ? status : "unallocated");
+		strbuf_addf(&sb, "%s [%s] ", w->id,
+			    ws_status_name(status) ?: "unallocated");
 		strbuf_add_sanitized(&sb, w->title);
 		for (j = 0; j < w->dep_nr; j++)
 			strbuf_addf(&sb, "%s%s", j ? ", " : "  <- ",
@@ -223,7 +224,7 @@ int cmd_main(int argc, const char **argv)
 	if (has_vanished(&plan, &st)) {
 		/* a dispatched command is gone: record it, as dispatch would */
 		ws_state_release(&st);
-		ws_state_lock(&st, repo.ws_dir, ws_lock_timeout_ms(&repo));
+		ws_state_lock_repo(&st, &repo);
 		if (ws_reap_vanished(&repo, &st) && ws_state_commit(&st) < 0)
 			die_errno("cannot write '%s'", st.state_path);
 		ws_state_release(&st);
@@ -251,11 +252,11 @@ int cmd_main(int argc, const char **argv)
 	}
 	for (i = 0; i < plan.nr; i++) {
 		const char *id = plan.ws[i].id;
-		const char *status = ws_state_get(&st, id, "status");
-		const char *wt = ws_state_get(&st, id, "worktree");
+		enum ws_status status = ws_state_status(&st, id);
+		const char *wt = ws_state_get(&st, id, WS_KEY_WORKTREE);
 
 		if (wt && (!argc || selected[i]) &&
-		    (!status || strcmp(status, WS_CLEANED)))
+		    status != WS_STATUS_CLEANED)
 			cache_add(&cache, wt);
 	}
 	check_all(&cache);
@@ -263,10 +264,11 @@ int cmd_main(int argc, const char **argv)
 		printf("Plan '%s' on '%s'\n", plan.name, plan.base);
 	for (i = 0; i < plan.nr; i++) {
 		const struct plan_workstream *w = &plan.ws[i];
-		const char *status = ws_state_get(&st, w->id, "status");
-		const char *reason = ws_state_get(&st, w->id, "reason");
-		const char *branch = ws_state_get(&st, w->id, "branch");
-		const char *wt = ws_state_get(&st, w->id, "worktree");
+		enum ws_status status = ws_state_status(&st, w->id);
+		const char *reason = ws_state_get(&st, w->id, WS_KEY_REASON);
+		const char *branch = ws_state_get(&st, w->id, WS_KEY_BRANCH);
+		const char *wt = ws_state_get(&st, w->id, WS_KEY_WORKTREE);
+		const char *status_text = ws_status_name(status) ?: "unallocated";
 		const char *wt_state;
 		long ahead;
 		struct strbuf line = STRBUF_INIT;
@@ -275,13 +277,11 @@ int cmd_main(int argc, const char **argv)
 		if (argc && !selected[i])
 			continue;
 		shown++;
-		if (!status)
-			status = "unallocated";
-		wt_state = strcmp(status, WS_CLEANED) ? worktree_state(&cache, wt) : "removed";
+		wt_state = status != WS_STATUS_CLEANED ? worktree_state(&cache, wt) : "removed";
 		ahead = ahead_of_base(&repo, branch, base);
 		if (opts.porcelain) {
 			strbuf_addf(&line, "%s\t", w->id);
-			add_field(&line, status, "");
+			add_field(&line, status_text, "");
 			add_field(&line, branch, "");
 			add_field(&line, wt, "");
 			strbuf_addf(&line, "%ld\t%s\t", ahead, wt_state);
@@ -291,8 +291,9 @@ int cmd_main(int argc, const char **argv)
 			putchar(opts.nul ? '\0' : '\n');
 		} else {
 			strbuf_addf(&line, "  %-10s ", w->id);
-			strbuf_add_sanitized(&line, status);
-			strbuf_addf(&line, "%*s", (int)(status && strlen(status) < 12 ? 12 - strlen(status) : 0), "");
+			strbuf_add_sanitized(&line, status_text);
+			strbuf_addf(&line, "%*s", (int)(strlen(status_text) < 12 ?
+							12 - strlen(status_text) : 0), "");
 			strbuf_addch(&line, ' ');
 			add_field(&line, branch, "-");
 			strbuf_setlen(&line, line.len - 1);

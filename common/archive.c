@@ -201,22 +201,24 @@ static int same_section(const struct cfg_section *a, const struct cfg_section *b
  */
 static void put_section(struct cfg_file *arch, const struct cfg_section *s)
 {
-	const char *created = cfg_get(s, "created");
+	const char *created = cfg_get(s, WS_KEY_CREATED);
 	struct cfg_section *n;
 	size_t i;
 
 	for (i = 0; i < arch->nr; i++) {
 		const struct cfg_section *t = &arch->sections[i];
-		const char *tc, *ts;
+		const char *tc;
+		enum ws_status ts;
 
 		if (strcmp(t->name, "workstream") || !t->sub || strcmp(t->sub, s->sub))
 			continue;
 		if (same_section(t, s))
 			return;
-		tc = cfg_get(t, "created");
-		ts = cfg_get(t, "status");
+		tc = cfg_get(t, WS_KEY_CREATED);
+		if (ws_status_parse(cfg_get(t, WS_KEY_STATUS), &ts) < 0)
+			ts = WS_STATUS_NONE;
 		if (((!created && !tc) || (created && tc && !strcmp(created, tc))) &&
-		    (!ts || strcmp(ts, WS_CLEANED))) {
+		    ts != WS_STATUS_CLEANED) {
 			cfg_section_remove(arch, i);
 			break;
 		}

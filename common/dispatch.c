@@ -127,8 +127,8 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 			       size_t idx, const struct ws_job_opts *opts)
 {
 	const struct plan_workstream *w = &d->plan->ws[idx];
-	const char *wt = ws_state_get(st, w->id, "worktree");
-	const char *branch = ws_state_get(st, w->id, "branch");
+	const char *wt = ws_state_get(st, w->id, WS_KEY_WORKTREE);
+	const char *branch = ws_state_get(st, w->id, WS_KEY_BRANCH);
 	const char *command = opts->command ? opts->command : w->command;
 	struct ws_job *job;
 	size_t i, pos;
@@ -162,8 +162,8 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 		job->command = xstrdup(command);
 	}
 	job->timeout = opts->timeout >= 0 ? opts->timeout : w->timeout;
-	job->attempts = (int)ws_state_get_long(st, w->id, "attempts", 0);
-	job->iteration = (int)ws_state_get_long(st, w->id, "iterations", 0);
+	job->attempts = (int)ws_state_get_long(st, w->id, WS_KEY_ATTEMPTS, 0);
+	job->iteration = (int)ws_state_get_long(st, w->id, WS_KEY_ITERATIONS, 0);
 	job->first = !job->attempts && !job->iteration;
 	job->rank = d->rank[idx];
 	job->phase = WS_JOB_QUEUED;
@@ -194,8 +194,8 @@ void ws_dispatch_mark_queued(struct ws_dispatch *d, struct ws_state *st)
 		if (unlink(job->done_path) < 0 && errno != ENOENT)
 			warning("cannot remove '%s': %s", job->done_path,
 				strerror(errno));
-		ws_state_set_status(st, job->id, WS_IN_PROGRESS, "queued");
-		ws_state_setf(st, job->id, "pid", "%ld", (long)d->owner);
+		ws_state_set_status(st, job->id, WS_STATUS_IN_PROGRESS, "queued");
+		ws_state_setf(st, job->id, WS_KEY_PID, "%ld", (long)d->owner);
 	}
 }
 
@@ -673,7 +673,8 @@ static int will_retry(struct ws_dispatch *d, struct ws_job *job)
 struct ws_pending {
 	struct ws_job *job;
 	pid_t pid;          /* the zombie to reap, or 0 */
-	char *status, *reason;
+	enum ws_status status;
+	char *reason;
 	int attempts;
 	char when[32];
 };
@@ -681,7 +682,7 @@ struct ws_pending {
 #define FLUSH_MS 100
 
 static void pending_add(struct ws_dispatch *d, struct ws_job *job,
-			pid_t pid, const char *status, const char *reason)
+			pid_t pid, enum ws_status status, const char *reason)
 {
 	struct ws_pending *p;
 
@@ -690,7 +691,7 @@ static void pending_add(struct ws_dispatch *d, struct ws_job *job,
 	memset(p, 0, sizeof(*p));
 	p->job = job;
 	p->pid = pid;
-	p->status = xstrdup_or_null(status);
+	p->status = status;
 	p->reason = xstrdup_or_null(reason);
 	p->attempts = job->attempts;
 	iso8601_now(p->when);
@@ -705,24 +706,24 @@ static void apply_pending(struct ws_dispatch *d, struct ws_state *st)
 	for (i = 0; i < d->pending_nr; i++) {
 		struct ws_pending *p = &d->pending[i];
 		const char *id = p->job->id;
-		const char *now = ws_state_get(st, id, "status");
+		enum ws_status now = ws_state_status(st, id);
 
 		/*
 		 * An agent that ran `git ws-converge` (or more) itself before
 		 * it exited got further than `done`: keep that.
 		 */
-		int further = !strcmp(p->status, WS_DONE) && now &&
-			      (!strcmp(now, WS_CONVERGED) || !strcmp(now, WS_MERGED));
+		int further = p->status == WS_STATUS_DONE &&
+			      (now == WS_STATUS_CONVERGED || now == WS_STATUS_MERGED);
 
 		if (!further)
 			ws_state_set_status(st, id, p->status, p->reason);
-		ws_state_setf(st, id, "attempts", "%d", p->attempts);
-		if (!strcmp(p->status, WS_IN_PROGRESS)) {
+		ws_state_setf(st, id, WS_KEY_ATTEMPTS, "%d", p->attempts);
+		if (p->status == WS_STATUS_IN_PROGRESS) {
 			/* to be retried: queued under our pid again */
-			ws_state_setf(st, id, "pid", "%ld", (long)d->owner);
+			ws_state_setf(st, id, WS_KEY_PID, "%ld", (long)d->owner);
 		} else {
-			ws_state_set(st, id, "pid", NULL);
-			ws_state_set(st, id, "finished", p->when);
+			ws_state_set(st, id, WS_KEY_PID, NULL);
+			ws_state_set(st, id, WS_KEY_FINISHED, p->when);
 		}
 	}
 }
@@ -738,7 +739,6 @@ static void reap_pending(struct ws_dispatch *d)
 		if (p->pid > 0)
 			while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
 				;
-		free(p->status);
 		free(p->reason);
 	}
 	d->pending_nr = 0;
@@ -748,10 +748,8 @@ static void reap_pending(struct ws_dispatch *d)
 static int still_ours(struct ws_dispatch *d, struct ws_job *job,
 		      const struct ws_state *st)
 {
-	const char *status = ws_state_get(st, job->id, "status");
-
-	return status && !strcmp(status, WS_IN_PROGRESS) &&
-	       ws_state_get_long(st, job->id, "pid", 0) == (long)d->owner;
+	return ws_state_status(st, job->id) == WS_STATUS_IN_PROGRESS &&
+	       ws_state_get_long(st, job->id, WS_KEY_PID, 0) == (long)d->owner;
 }
 
 static void notify(struct ws_dispatch *d, struct ws_job *job,
@@ -815,7 +813,7 @@ static void call_off(struct ws_dispatch *d, struct ws_job *job)
 	job->result = xstrdup("not started: cannot record its start in the state");
 	log_line(job, "%s", job->result);
 	close_log(job);
-	pending_add(d, job, 0, WS_READY, NULL);
+	pending_add(d, job, 0, WS_STATUS_READY, NULL);
 }
 
 /*
@@ -858,8 +856,8 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		free(job->result);
 		job->result = xstrdup("not started: interrupted");
 		if (still_ours(d, job, &st)) {
-			ws_state_set_status(&st, job->id, WS_READY, NULL);
-			ws_state_set(&st, job->id, "pid", NULL);
+			ws_state_set_status(&st, job->id, WS_STATUS_READY, NULL);
+			ws_state_set(&st, job->id, WS_KEY_PID, NULL);
 		}
 		close_log(job);
 	}
@@ -878,18 +876,18 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		}
 		if (start_job(d, job, gate) < 0) {
 			start_failed(d, job);
-			ws_state_setf(&st, job->id, "attempts", "%d", job->attempts);
-			ws_state_set_status(&st, job->id, WS_FAILED, job->reason);
-			ws_state_set(&st, job->id, "pid", NULL);
+			ws_state_setf(&st, job->id, WS_KEY_ATTEMPTS, "%d", job->attempts);
+			ws_state_set_status(&st, job->id, WS_STATUS_FAILED, job->reason);
+			ws_state_set(&st, job->id, WS_KEY_PID, NULL);
 			continue;
 		}
 		started++;
 		iso8601_now(now);
-		ws_state_set_status(&st, job->id, WS_IN_PROGRESS, NULL);
-		ws_state_setf(&st, job->id, "pid", "%ld", (long)job->pid);
-		ws_state_set(&st, job->id, "started", now);
-		ws_state_set(&st, job->id, "finished", NULL);
-		ws_state_setf(&st, job->id, "attempts", "%d", job->attempts);
+		ws_state_set_status(&st, job->id, WS_STATUS_IN_PROGRESS, NULL);
+		ws_state_setf(&st, job->id, WS_KEY_PID, "%ld", (long)job->pid);
+		ws_state_set(&st, job->id, WS_KEY_STARTED, now);
+		ws_state_set(&st, job->id, WS_KEY_FINISHED, NULL);
+		ws_state_setf(&st, job->id, WS_KEY_ATTEMPTS, "%d", job->attempts);
 	}
 	if (ws_state_commit(&st) < 0) {
 		error_errno("cannot write '%s'", st.state_path);
@@ -935,13 +933,13 @@ static void handle_end(struct ws_dispatch *d, struct ws_job *job)
 	job->pid = 0;
 	if (job->ok) {
 		job->phase = WS_JOB_ENDED;
-		pending_add(d, job, zombie, WS_DONE, NULL);
+		pending_add(d, job, zombie, WS_STATUS_DONE, NULL);
 		notify(d, job, WS_EV_DONE);
 	} else if (will_retry(d, job)) {
 		char *reason = xstrfmt("retrying after %s", job->result);
 
 		job->phase = WS_JOB_QUEUED;
-		pending_add(d, job, zombie, WS_IN_PROGRESS, reason);
+		pending_add(d, job, zombie, WS_STATUS_IN_PROGRESS, reason);
 		free(reason);
 		notify(d, job, WS_EV_RETRY);
 	} else {
@@ -952,7 +950,7 @@ static void handle_end(struct ws_dispatch *d, struct ws_job *job)
 		else
 			job->reason = xstrfmt("%s; see %s", job->result, job->log_path);
 		job->phase = WS_JOB_ENDED;
-		pending_add(d, job, zombie, WS_FAILED, job->reason);
+		pending_add(d, job, zombie, WS_STATUS_FAILED, job->reason);
 		notify(d, job, WS_EV_FAILED);
 	}
 }
@@ -1168,37 +1166,35 @@ static int pid_is_running(pid_t pid)
 
 int ws_reap_vanished(const struct ws_repo *r, struct ws_state *st)
 {
-	size_t i;
+	size_t pos = 0;
+	const char *id;
 	int changed = 0;
 	char now[32];
 
 	iso8601_now(now);
-	for (i = 0; i < st->state.nr; i++) {
-		struct cfg_section *s = &st->state.sections[i];
-		const char *status = cfg_get(s, "status");
-		const char *reason = cfg_get(s, "reason");
-		const char *id = s->sub;
-		long pid = ws_state_get_long(st, id, "pid", 0);
+	while ((id = ws_state_next(st, &pos))) {
+		const char *reason = ws_state_get(st, id, WS_KEY_REASON);
+		long pid = ws_state_get_long(st, id, WS_KEY_PID, 0);
 		struct ws_done done = WS_DONE_INIT;
 		struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 		char *path;
 		int rc;
 
-		if (!status || strcmp(status, WS_IN_PROGRESS))
+		if (ws_state_status(st, id) != WS_STATUS_IN_PROGRESS)
 			continue;
 		if (pid > 0 && pid_is_running((pid_t)pid))
 			continue;
 		changed++;
 		if (reason && !strcmp(reason, "queued")) {
 			/* its dispatch went away before starting it */
-			ws_state_set_status(st, id, WS_READY, NULL);
-			ws_state_set(st, id, "pid", NULL);
+			ws_state_set_status(st, id, WS_STATUS_READY, NULL);
+			ws_state_set(st, id, WS_KEY_PID, NULL);
 			continue;
 		}
 		path = ws_path(r, "coordination/%s.done", id);
 		rc = ws_done_read(&done, path, id, &err);
 		if (!rc && done.status == WS_DONE_SUCCESS) {
-			ws_state_set_status(st, id, WS_DONE, NULL);
+			ws_state_set_status(st, id, WS_STATUS_DONE, NULL);
 		} else {
 			if (!rc) {
 				strbuf_addf(&why, "the command reported '%s'",
@@ -1216,10 +1212,10 @@ int ws_reap_vanished(const struct ws_repo *r, struct ws_state *st)
 			}
 			if (pid > 0)
 				strbuf_addf(&why, " (pid %ld)", pid);
-			ws_state_set_status(st, id, WS_FAILED, why.buf);
+			ws_state_set_status(st, id, WS_STATUS_FAILED, why.buf);
 		}
-		ws_state_set(st, id, "pid", NULL);
-		ws_state_set(st, id, "finished", now);
+		ws_state_set(st, id, WS_KEY_PID, NULL);
+		ws_state_set(st, id, WS_KEY_FINISHED, now);
 		ws_done_release(&done);
 		strbuf_release(&err);
 		strbuf_release(&why);

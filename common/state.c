@@ -5,19 +5,40 @@
 #include "usage.h"
 #include "wrapper.h"
 
-static const char *const statuses[] = {
-	WS_BLOCKED, WS_READY, WS_IN_PROGRESS, WS_DONE, WS_CONVERGED,
-	WS_MERGED, WS_FAILED, WS_CLEANED, NULL
+static const char *const status_names[] = {
+	[WS_STATUS_NONE] = NULL,
+	[WS_STATUS_BLOCKED] = "blocked",
+	[WS_STATUS_READY] = "ready",
+	[WS_STATUS_IN_PROGRESS] = "in_progress",
+	[WS_STATUS_DONE] = "done",
+	[WS_STATUS_CONVERGED] = "converged",
+	[WS_STATUS_MERGED] = "merged",
+	[WS_STATUS_FAILED] = "failed",
+	[WS_STATUS_CLEANED] = "cleaned",
 };
 
-int ws_status_is_valid(const char *status)
+const char *ws_status_name(enum ws_status status)
+{
+	if ((size_t)status >= ARRAY_SIZE(status_names))
+		BUG("status %d", (int)status);
+	return status_names[status];
+}
+
+int ws_status_parse(const char *text, enum ws_status *out)
 {
 	size_t i;
 
-	for (i = 0; statuses[i]; i++)
-		if (!strcmp(statuses[i], status))
-			return 1;
-	return 0;
+	for (i = 1; text && i < ARRAY_SIZE(status_names); i++)
+		if (!strcmp(status_names[i], text)) {
+			*out = (enum ws_status)i;
+			return 0;
+		}
+	return -1;
+}
+
+int ws_status_is_finished(enum ws_status status)
+{
+	return status == WS_STATUS_MERGED || status == WS_STATUS_CLEANED;
 }
 
 static void set_paths(struct ws_state *st, const char *ws_dir)
@@ -45,7 +66,10 @@ static int read_files(struct ws_state *st, struct strbuf *err)
 		for (j = 0; j < s->nr; j++) {
 			const struct cfg_entry *e = &s->entries[j];
 
-			if (strcmp(e->key, "status") || ws_status_is_valid(e->value))
+			enum ws_status unused;
+
+			if (strcmp(e->key, WS_KEY_STATUS) ||
+			    !ws_status_parse(e->value, &unused))
 				continue;
 			strbuf_addf(err, "%s:%d: unknown status '%s' for '%s'",
 				    st->state_path, e->lineno, e->value, s->sub);
@@ -89,9 +113,8 @@ static void reconcile_queue(struct ws_state *st)
 
 	for (i = 0; i < n; i++) {
 		const char *id = ws_queue_item(st, i);
-		const char *status = ws_state_get(st, id, "status");
 
-		if (!status || strcmp(status, WS_CONVERGED))
+		if (ws_state_status(st, id) != WS_STATUS_CONVERGED)
 			strvec_push(&drop, id);
 	}
 	for (i = 0; i < drop.nr; i++)
@@ -99,9 +122,8 @@ static void reconcile_queue(struct ws_state *st)
 	strvec_clear(&drop);
 	for (i = 0; i < st->state.nr; i++) {
 		const struct cfg_section *s = &st->state.sections[i];
-		const char *status = cfg_get(s, "status");
 
-		if (s->sub && status && !strcmp(status, WS_CONVERGED))
+		if (s->sub && ws_state_status(st, s->sub) == WS_STATUS_CONVERGED)
 			ws_queue_push(st, s->sub);
 	}
 }
@@ -170,6 +192,23 @@ int ws_state_commit(struct ws_state *st)
 	return ret;
 }
 
+void ws_state_lock_repo(struct ws_state *st, const struct ws_repo *r)
+{
+	ws_state_lock(st, r->ws_dir, ws_lock_timeout_ms(r));
+}
+
+void ws_state_commit_or_die(struct ws_state *st)
+{
+	if (ws_state_commit(st) < 0)
+		die_errno("cannot write '%s'", st->state_path);
+}
+
+void ws_state_write_or_die(struct ws_state *st)
+{
+	if (ws_state_write(st) < 0)
+		die_errno("cannot write '%s'", st->state_path);
+}
+
 void ws_state_release(struct ws_state *st)
 {
 	if (st->lock_fd >= 0)
@@ -194,18 +233,33 @@ const char *ws_state_get(const struct ws_state *st, const char *id,
 	return cfg_get(ws_state_find(st, id), key);
 }
 
-int ws_status_is_finished(const char *status)
+enum ws_status ws_state_status(const struct ws_state *st, const char *id)
 {
-	return status && (!strcmp(status, WS_MERGED) || !strcmp(status, WS_CLEANED));
+	enum ws_status status;
+
+	if (ws_status_parse(ws_state_get(st, id, WS_KEY_STATUS), &status) < 0)
+		return WS_STATUS_NONE;
+	return status;
+}
+
+const char *ws_state_next(const struct ws_state *st, size_t *pos)
+{
+	while (*pos < st->state.nr) {
+		const struct cfg_section *s = &st->state.sections[(*pos)++];
+
+		if (s->sub)
+			return s->sub;
+	}
+	return NULL;
 }
 
 int ws_is_merged(const struct ws_state *st, const char *id)
 {
-	const char *status = ws_state_get(st, id, "status");
+	enum ws_status status = ws_state_status(st, id);
 
-	return status && (!strcmp(status, WS_MERGED) ||
-			  (!strcmp(status, WS_CLEANED) &&
-			   ws_state_get(st, id, "merge-oid")));
+	return status == WS_STATUS_MERGED ||
+	       (status == WS_STATUS_CLEANED &&
+		ws_state_get(st, id, WS_KEY_MERGE_OID));
 }
 
 long ws_state_get_long(const struct ws_state *st, const char *id,
@@ -250,10 +304,10 @@ void ws_state_setf(struct ws_state *st, const char *id, const char *key,
 }
 
 void ws_state_set_status(struct ws_state *st, const char *id,
-			 const char *status, const char *reason)
+			 enum ws_status status, const char *reason)
 {
-	ws_state_set(st, id, "status", status);
-	ws_state_set(st, id, "reason", reason);
+	ws_state_set(st, id, WS_KEY_STATUS, ws_status_name(status));
+	ws_state_set(st, id, WS_KEY_REASON, reason);
 }
 
 void ws_state_remove(struct ws_state *st, const char *id)

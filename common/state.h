@@ -24,24 +24,68 @@
  * killed between their two renames), and the next commit writes it.
  */
 
-/* Workstream statuses (DESIGN.md §4), as written in the state file. */
-#define WS_BLOCKED "blocked"
-#define WS_READY "ready"
-#define WS_IN_PROGRESS "in_progress"
-#define WS_DONE "done"
-#define WS_CONVERGED "converged"
-#define WS_MERGED "merged"
-#define WS_FAILED "failed"
-#define WS_CLEANED "cleaned"
-
-/* 1 when `status` is one of the statuses above. */
-int ws_status_is_valid(const char *status);
+/*
+ * The life cycle of a workstream, as recorded under `status`:
+ *
+ *   blocked -> ready -> in_progress -> done -> converged -> merged
+ *
+ * with `failed` from in_progress (retries spent), done (iterations spent)
+ * or a repair that cannot finish, and `cleaned` once git ws-clean has
+ * removed its worktree and branch. WS_STATUS_NONE stands for "no
+ * record": not allocated yet, or being allocated.
+ */
+enum ws_status {
+	WS_STATUS_NONE = 0,
+	WS_STATUS_BLOCKED,
+	WS_STATUS_READY,
+	WS_STATUS_IN_PROGRESS,
+	WS_STATUS_DONE,
+	WS_STATUS_CONVERGED,
+	WS_STATUS_MERGED,
+	WS_STATUS_FAILED,
+	WS_STATUS_CLEANED,
+};
 
 /*
- * 1 when `status` (NULL: not allocated) ends the life cycle: merged or
- * cleaned. Nothing is dispatched, converged or merged any more.
+ * The text of `status` as the state file spells it ("in_progress"), a
+ * static string; NULL for WS_STATUS_NONE.
  */
-int ws_status_is_finished(const char *status);
+const char *ws_status_name(enum ws_status status);
+
+/*
+ * Parse the text of a status. Returns 0 and sets *out, or -1 when `text`
+ * is NULL or no status (the state reader refuses such a file, so
+ * ws_state_status() never meets one).
+ */
+int ws_status_parse(const char *text, enum ws_status *out);
+
+/*
+ * 1 when `status` ends the life cycle: merged or cleaned. Nothing is
+ * dispatched, converged or merged any more.
+ */
+int ws_status_is_finished(enum ws_status status);
+
+/*
+ * The state keys of a workstream's section. Each command's own
+ * recovery records are named in recover.h.
+ */
+#define WS_KEY_STATUS "status"
+#define WS_KEY_REASON "reason"
+#define WS_KEY_WORKTREE "worktree"
+#define WS_KEY_BRANCH "branch"
+#define WS_KEY_BASE_OID "base-oid"     /* the base tip the branch was made at */
+#define WS_KEY_CREATED "created"       /* ISO 8601 UTC, when alloc made it */
+#define WS_KEY_ITERATIONS "iterations" /* convergences that failed */
+#define WS_KEY_ATTEMPTS "attempts"     /* dispatched command runs */
+#define WS_KEY_PID "pid"               /* the running command's group */
+#define WS_KEY_STARTED "started"       /* ISO 8601 UTC */
+#define WS_KEY_FINISHED "finished"     /* ISO 8601 UTC */
+#define WS_KEY_MERGE_OID "merge-oid"   /* its merge commit on the base */
+#define WS_KEY_TESTED_TREE "tested-tree"
+#define WS_KEY_TESTED_COMMANDS "tested-commands"
+#define WS_KEY_SENT_BACK "sent-back"   /* "merge": git ws-merge sent it back */
+#define WS_KEY_CLEANED "cleaned"       /* ISO 8601 UTC */
+#define WS_KEY_ARCHIVE "archive"
 
 struct ws_state {
 	char *dir;          /* .git/ws */
@@ -87,14 +131,47 @@ int ws_state_commit(struct ws_state *st);
  */
 int ws_state_write(struct ws_state *st);
 
+/*
+ * The transaction as most callers write it: ws_state_lock() on the
+ * repository's ws/ with its lock timeout (ws_lock_timeout_ms()), and a
+ * commit or write that dies "cannot write '<state file>'" on failure.
+ */
+void ws_state_lock_repo(struct ws_state *st, const struct ws_repo *r);
+void ws_state_commit_or_die(struct ws_state *st);
+void ws_state_write_or_die(struct ws_state *st);
+
 /* Unlock without writing (if locked), and free everything. */
 void ws_state_release(struct ws_state *st);
+
+/*
+ * Lifetimes: a section, id or value that the functions below return
+ * points into `st` and stays valid until `st` changes the same thing:
+ * a value until the next ws_state_set() of that key for that workstream
+ * (ws_state_set_status() sets two), a section or id until a workstream
+ * is added or removed, and everything until ws_state_release(). Copy a
+ * value before changing the key it came from.
+ */
 
 /* The section of workstream `id`, or NULL. */
 struct cfg_section *ws_state_find(const struct ws_state *st, const char *id);
 /* The value of `key` for `id`, or NULL. */
 const char *ws_state_get(const struct ws_state *st, const char *id,
 			 const char *key);
+/* The status of `id`; WS_STATUS_NONE when it has no record or status. */
+enum ws_status ws_state_status(const struct ws_state *st, const char *id);
+
+/*
+ * The workstreams that have a record, in file order:
+ *
+ *	size_t pos = 0;
+ *	const char *id;
+ *	while ((id = ws_state_next(st, &pos)))
+ *		...
+ *
+ * `pos` starts at 0. The ids are borrowed (see the lifetimes above);
+ * add or remove no workstream during the walk.
+ */
+const char *ws_state_next(const struct ws_state *st, size_t *pos);
 /*
  * The integer value of `key` for `id` (a count or a pid), or `def` when
  * it is unset or not a number from 0 to WS_STATE_LONG_MAX: a hand-edited
@@ -112,9 +189,12 @@ void ws_state_set(struct ws_state *st, const char *id, const char *key,
 		  const char *value);
 void ws_state_setf(struct ws_state *st, const char *id, const char *key,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* ws_state_set() of status, and of reason (NULL removes the reason). */
+/*
+ * ws_state_set() of status, and of reason (NULL removes the reason).
+ * WS_STATUS_NONE removes the status.
+ */
 void ws_state_set_status(struct ws_state *st, const char *id,
-			 const char *status, const char *reason);
+			 enum ws_status status, const char *reason);
 /* Remove the workstream's record entirely. */
 void ws_state_remove(struct ws_state *st, const char *id);
 

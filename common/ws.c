@@ -89,11 +89,11 @@ int ws_update_blocked(const struct plan *plan, struct ws_state *st)
 
 	for (i = 0; i < plan->nr; i++) {
 		const struct plan_workstream *w = &plan->ws[i];
-		const char *status = ws_state_get(st, w->id, "status");
+		enum ws_status status = ws_state_status(st, w->id);
 		struct strbuf waiting = STRBUF_INIT;
 		size_t nr_waiting = 0;
 
-		if (status && strcmp(status, WS_BLOCKED))
+		if (status != WS_STATUS_NONE && status != WS_STATUS_BLOCKED)
 			continue;
 		for (j = 0; j < w->dep_nr; j++) {
 			const char *dep = plan->ws[w->dep_idx[j]].id;
@@ -103,14 +103,14 @@ int ws_update_blocked(const struct plan *plan, struct ws_state *st)
 			strbuf_addf(&waiting, "%s%s", nr_waiting++ ? ", " : "", dep);
 		}
 		if (!nr_waiting) {
-			ws_state_set_status(st, w->id, WS_READY, NULL);
+			ws_state_set_status(st, w->id, WS_STATUS_READY, NULL);
 			became_ready++;
 		} else {
 			char *reason = xstrfmt("waiting for %s to merge", waiting.buf);
-			const char *old = ws_state_get(st, w->id, "reason");
+			const char *old = ws_state_get(st, w->id, WS_KEY_REASON);
 
-			if (!status || !old || strcmp(old, reason))
-				ws_state_set_status(st, w->id, WS_BLOCKED, reason);
+			if (status == WS_STATUS_NONE || !old || strcmp(old, reason))
+				ws_state_set_status(st, w->id, WS_STATUS_BLOCKED, reason);
 			free(reason);
 		}
 		strbuf_release(&waiting);

@@ -118,8 +118,10 @@ static void read_state(const char *as, const uint8_t *data, size_t size)
 				abort();
 		for (i = 0; i < st.state.nr; i++) {
 			const char *s = ws_state_get(&st, st.state.sections[i].sub,
-						     "status");
-			if (s && !ws_status_is_valid(s))
+						     WS_KEY_STATUS);
+			enum ws_status status;
+
+			if (s && ws_status_parse(s, &status) < 0)
 				abort();
 		}
 	}

@@ -36,11 +36,11 @@ static void test_set_get_round_trip(void **unused)
 	const char *hard = " leading space; a # hash \"quotes\" back\\slash\nnewline ";
 
 	ws_state_lock(&st, tmpdir, 1000);
-	ws_state_set_status(&st, "ws-1", WS_BLOCKED, "waiting for ws-0 to merge");
+	ws_state_set_status(&st, "ws-1", WS_STATUS_BLOCKED, "waiting for ws-0 to merge");
 	ws_state_set(&st, "ws-1", "summary", hard);
 	ws_state_setf(&st, "ws-2", "iterations", "%d", 2);
-	ws_state_set(&st, "ws-2", "status", WS_CONVERGED);
-	ws_state_set(&st, "q-1", "status", WS_CONVERGED);
+	ws_state_set(&st, "ws-2", "status", "converged");
+	ws_state_set(&st, "q-1", "status", "converged");
 	ws_queue_push(&st, "ws-2");
 	ws_queue_push(&st, "q-1");
 	ws_queue_push(&st, "ws-2"); /* no duplicates */
@@ -48,7 +48,7 @@ static void test_set_get_round_trip(void **unused)
 	ws_state_release(&st);
 
 	assert_int_equal(ws_state_read(&again, tmpdir, &err), 0);
-	assert_string_equal(ws_state_get(&again, "ws-1", "status"), WS_BLOCKED);
+	assert_string_equal(ws_state_get(&again, "ws-1", "status"), "blocked");
 	assert_string_equal(ws_state_get(&again, "ws-1", "summary"), hard);
 	assert_int_equal(ws_state_get_long(&again, "ws-2", "iterations", -1), 2);
 	assert_int_equal(ws_state_get_long(&again, "ws-2", "missing", -1), -1);
@@ -59,7 +59,7 @@ static void test_set_get_round_trip(void **unused)
 
 	ws_state_lock(&st, tmpdir, 1000);
 	ws_queue_remove(&st, "ws-2");
-	ws_state_set_status(&st, "ws-1", WS_READY, NULL);
+	ws_state_set_status(&st, "ws-1", WS_STATUS_READY, NULL);
 	ws_state_remove(&st, "ws-2");
 	assert_int_equal(ws_state_commit(&st), 0);
 	ws_state_release(&st);
@@ -72,6 +72,55 @@ static void test_set_get_round_trip(void **unused)
 }
 
 /* What a corrupt or hand-edited state may hold instead of a count or pid. */
+static void test_status_names_round_trip(void **unused)
+{
+	enum ws_status s, back;
+
+	assert_null(ws_status_name(WS_STATUS_NONE));
+	for (s = WS_STATUS_BLOCKED; s <= WS_STATUS_CLEANED; s++) {
+		assert_non_null(ws_status_name(s));
+		assert_int_equal(ws_status_parse(ws_status_name(s), &back), 0);
+		assert_int_equal(back, s);
+	}
+	assert_string_equal(ws_status_name(WS_STATUS_IN_PROGRESS), "in_progress");
+	assert_int_equal(ws_status_parse("In_progress", &back), -1);
+	assert_int_equal(ws_status_parse("", &back), -1);
+	assert_int_equal(ws_status_parse(NULL, &back), -1);
+	assert_true(ws_status_is_finished(WS_STATUS_MERGED));
+	assert_true(ws_status_is_finished(WS_STATUS_CLEANED));
+	assert_false(ws_status_is_finished(WS_STATUS_CONVERGED));
+	assert_false(ws_status_is_finished(WS_STATUS_NONE));
+}
+
+static void test_status_and_walk(void **unused)
+{
+	struct ws_state st = WS_STATE_INIT;
+	char *dir = xstrfmt("%s/ws", tmpdir);
+	const char *id, *seen[3];
+	size_t pos = 0, n = 0;
+
+	ws_state_lock(&st, dir, 1000);
+	ws_state_set_status(&st, "b", WS_STATUS_DONE, "why");
+	ws_state_set(&st, "a", WS_KEY_BRANCH, "feature/a");
+	ws_state_set_status(&st, "c", WS_STATUS_MERGED, NULL);
+	assert_int_equal(ws_state_status(&st, "b"), WS_STATUS_DONE);
+	assert_string_equal(ws_state_get(&st, "b", WS_KEY_REASON), "why");
+	assert_int_equal(ws_state_status(&st, "a"), WS_STATUS_NONE);
+	assert_int_equal(ws_state_status(&st, "nobody"), WS_STATUS_NONE);
+	ws_state_set_status(&st, "b", WS_STATUS_NONE, NULL);
+	assert_null(ws_state_get(&st, "b", WS_KEY_STATUS));
+	assert_null(ws_state_get(&st, "b", WS_KEY_REASON));
+	while ((id = ws_state_next(&st, &pos)))
+		seen[n++] = id;
+	assert_int_equal(n, 3);
+	assert_string_equal(seen[0], "b");
+	assert_string_equal(seen[1], "a");
+	assert_string_equal(seen[2], "c");
+	ws_state_commit_or_die(&st);
+	ws_state_release(&st);
+	free(dir);
+}
+
 static void test_numbers_out_of_range_read_as_unset(void **unused)
 {
 	struct ws_state st = WS_STATE_INIT;
@@ -126,7 +175,7 @@ static void test_stale_lock_file_is_broken_under_the_flock(void **unused)
 	assert_true(fd >= 0);
 	close(fd);
 	ws_state_lock(&st, tmpdir, 1000);
-	ws_state_set(&st, "a", "status", WS_READY);
+	ws_state_set(&st, "a", "status", "ready");
 	assert_int_equal(ws_state_commit(&st), 0);
 	ws_state_release(&st);
 	assert_false(path_exists(stale));
@@ -242,7 +291,7 @@ static void test_concurrent_updates_lose_nothing(void **unused)
 				n = ws_state_get_long(&s, "shared", "counter", 0);
 				ws_state_setf(&s, "shared", "counter", "%ld", n + 1);
 				if (r % 7 == 0) {
-					ws_state_set(&s, id, "status", WS_CONVERGED);
+					ws_state_set(&s, id, "status", "converged");
 					ws_queue_push(&s, id);
 				}
 				if (ws_state_commit(&s) < 0)
@@ -275,6 +324,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_set_get_round_trip, setup, teardown),
+		cmocka_unit_test(test_status_names_round_trip),
+		cmocka_unit_test_setup_teardown(test_status_and_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_out_of_range_read_as_unset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_git_config_reads_what_we_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_lock_file_is_broken_under_the_flock, setup, teardown),
