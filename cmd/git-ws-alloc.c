@@ -404,7 +404,8 @@ static int populate_worktrees(struct alloc_ctx *c, const char *created)
  * Create the new worktrees. This runs git's own `git worktree add`
  * rather than libgit2's git_worktree_add(): git's checkout is 1.3-3x
  * faster (bench/alloc.sh), and git's add cleans up after itself on
- * failure, where libgit2 1.5 leaves junk (research/libgit2.md §2.1).
+ * failure, where libgit2 1.5 leaves its admin directory and the target
+ * directory behind.
  *
  * The worktrees and branches are made one at a time without a checkout
  * (a `git worktree add` reads every other worktree's admin files, so two

@@ -5,7 +5,7 @@
 #include "plan.h"
 
 /*
- * Which workstreams share a worktree (DESIGN.md §2), decided from the
+ * Which workstreams share a worktree (git-ws(7), ALLOCATION), decided from the
  * plan alone:
  *  - `worktree = ID` puts a workstream in ID's worktree (SHARE_EXPLICIT);
  *  - a workstream whose `paths` overlap those of a workstream it depends

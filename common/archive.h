@@ -7,7 +7,7 @@
 #include "strvec.h"
 
 /*
- * The archive of finished workstreams (DESIGN.md §3): where `git
+ * The archive of finished workstreams (git-ws(7), STATE FILES): where `git
  * ws-clean` (and `git ws-merge`, when it tidies up after a merge) put the
  * records of a workstream that is done with, so that .git/ws/ holds only
  * live work while nothing a person may want to read later is lost.

@@ -7,7 +7,7 @@
 /*
  * Files in git-config syntax, read with inih and written so that both
  * inih and `git config -f FILE` read back exactly what was written: the
- * plan, and the .git/ws/ state and queue (DESIGN.md §3).
+ * plan, and the .git/ws/ state and queue (git-ws(7), STATE FILES).
  *
  * Reading follows git's config.c: section and key names are
  * case-insensitive (kept in lower case), `[section "sub"]` subsections

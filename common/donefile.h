@@ -5,7 +5,7 @@
 #include "strbuf.h"
 
 /*
- * The `.done` sentinel of a dispatched workstream (DESIGN.md §3):
+ * The `.done` sentinel of a dispatched workstream (git-ws-dispatch(1)):
  * $GIT_WS_DIR/coordination/<id>.done, a JSON object
  *
  *	{"status":"success|partial|failed","timestamp":"<ISO 8601>",

@@ -6,8 +6,8 @@
 
 /*
  * Whether the work of a branch is already in its base: the check `git
- * ws-clean` makes before it deletes a branch (DESIGN.md §7: never delete
- * a branch that is not merged into base without --force).
+ * ws-clean` makes before it deletes a branch (it never deletes a branch
+ * that is not merged into its base without --force).
  *
  * Ancestry alone is not enough: a branch that was squash-merged or
  * cherry-picked by hand has commits the base does not contain, yet its

@@ -14,10 +14,11 @@
  * It merges `theirs` (a workstream's branch tip) into `ours` (the base
  * tip) exactly as `git merge --no-ff` would, without touching any
  * worktree or index: it runs git's own `git merge-tree --write-tree`
- * (merge-ort; libgit2 1.5's merge has no directory-rename detection and
- * records rename conflicts differently, research/libgit2.md §2.2).
+ * (merge-ort, so that the result is the one `git merge` makes: libgit2
+ * 1.5's merge has no directory-rename detection, and it records rename
+ * conflicts differently).
  *
- * Contract ownership (DESIGN.md §1, issue "git ws-merge" step 2): a
+ * Contract ownership (a workstream's `contract` paths, git-ws-merge(1)): a
  * conflicted path listed in `theirs_owns` is resolved to theirs' version,
  * one listed in `ours_owns` (owned by an already merged workstream) to
  * ours'; such paths are reported in `resolved`, not in `conflicts`.

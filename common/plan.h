@@ -7,7 +7,7 @@
 #include "graph.h"
 
 /*
- * The plan (DESIGN.md §1): a git-config-style file with one [plan]
+ * The plan (git-ws(7), THE PLAN): a git-config-style file with one [plan]
  * section and one [workstream "ID"] section per workstream.
  *
  * plan_read() parses and validates it completely; a plan that comes back

@@ -6,7 +6,7 @@
 #include "repo.h"
 
 /*
- * The .git/ws/ store (DESIGN.md §3): `state` holds one
+ * The .git/ws/ store (git-ws(7), STATE FILES): `state` holds one
  * [workstream "ID"] section per workstream, `queue` the merge queue
  * ([queue] item = ID, in order). Both are git-config syntax:
  * `git config -f .git/ws/state workstream.ws-1.status` reads them.

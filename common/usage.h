@@ -15,7 +15,7 @@
  */
 int cmd_main(int argc, const char **argv);
 
-/* Exit codes shared by every git-ws command (DESIGN.md §6). */
+/* Exit codes shared by every git-ws command, as git's own. */
 #define WS_EXIT_OK 0
 #define WS_EXIT_NO 1      /* ran, and the answer is no */
 #define WS_EXIT_FATAL 128 /* die() */

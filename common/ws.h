@@ -8,7 +8,8 @@
 
 /*
  * Glue that every git-ws command shares: the allocated plan, worktree
- * locations, and the blocked/ready rule of DESIGN.md §4.
+ * locations, and the blocked/ready rule (a workstream is ready once every
+ * dependency is merged).
  */
 
 /*
@@ -54,7 +55,7 @@ extern const char *const ws_local_git_env[];
 
 /*
  * The environment of every command git-ws runs for workstream
- * plan->ws[idx] (DESIGN.md §5), appended to `env` for a child_process:
+ * plan->ws[idx] (git-ws(7), DISPATCH ENVIRONMENT), appended to `env`:
  * ws_local_git_env unset, then WS_ID WS_TITLE WS_SLUG WS_BRANCH WS_BASE
  * WS_WORKTREE WS_SPEC WS_PLAN (the path of .git/ws/plan) WS_DEPENDS
  * GIT_WS_DIR. `branch` and `worktree` come from the state (the worktree
