@@ -5,6 +5,7 @@
 #include "compat.h"
 #include "dispatch.h"
 #include "parse-options.h"
+#include "reap.h"
 #include "plan.h"
 #include "repo.h"
 #include "run.h"

@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "run.h"
 #include "parse-options.h"
+#include "reap.h"
 #include "plan.h"
 #include "repo.h"
 #include "state.h"

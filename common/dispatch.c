@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "dispatch.h"
 #include "ws.h"
+#include "base-update.h"
 #include "donefile.h"
 #include "lockfile.h"
 #include "run.h"
@@ -233,11 +234,7 @@ char *ws_job_command_line(const struct ws_job *job)
 
 /* ------------------------------------------------------------ the log */
 
-static void log_line(struct ws_job *job, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* One line into the job's log (control characters made harmless). */
-static void log_line(struct ws_job *job, const char *fmt, ...)
+void ws_job_log(struct ws_job *job, const char *fmt, ...)
 {
 	struct strbuf raw = STRBUF_INIT, sb = STRBUF_INIT;
 	va_list ap;
@@ -274,66 +271,6 @@ static void close_log(struct ws_job *job)
 	job->log_fd = -1;
 }
 
-/* ------------------------------------- first dispatch: start from base */
-
-static void push_git_env(struct strvec *env)
-{
-	size_t i;
-
-	for (i = 0; ws_local_git_env[i]; i++)
-		strvec_push(env, ws_local_git_env[i]);
-}
-
-/*
- * Run git in `dir`; its output goes to the job's log, or into `out`.
- * Without `out` it is one of the merges that update the worktree
- * (bring_up_to_base()): those run in a process group of their own, so
- * that a kill of ours (Ctrl-C, a supervisor) does not stop git half way
- * through writing the worktree's files, which the agent would then find,
- * and commit, half written.
- */
-static int run_git(struct ws_job *job, const char *dir, struct strbuf *out,
-		   const char **argv)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-
-	cp.git_cmd = 1;
-	cp.new_pgrp = !out;
-	cp.dir = dir;
-	cp.no_stdin = 1;
-	push_git_env(&cp.env);
-	strvec_pushv(&cp.args, argv);
-	if (out)
-		return capture_command(&cp, out, NULL);
-	if (job->log_fd >= 0) {
-		cp.out = fcntl(job->log_fd, F_DUPFD_CLOEXEC, 3);
-		cp.err = fcntl(job->log_fd, F_DUPFD_CLOEXEC, 3);
-	} else {
-		cp.no_stdout = cp.no_stderr = 1;
-	}
-	return run_command(&cp);
-}
-
-/* The branch checked out in the worktree at `path` (caller frees), or NULL. */
-static char *worktree_branch(const char *path)
-{
-	git_repository *wt = NULL;
-	git_reference *head = NULL;
-	char *ret = NULL;
-	const char *target;
-
-	if (git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return NULL;
-	if (!git_reference_lookup(&head, wt, "HEAD") &&
-	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
-	    (target = git_reference_symbolic_target(head)) &&
-	    !strncmp(target, "refs/heads/", 11))
-		ret = xstrdup(target + 11);
-	git_reference_free(head);
-	git_repository_free(wt);
-	return ret;
-}
-
 /* Write reports/<id> for the command to read as $WS_REPORT. */
 static void write_report(struct ws_dispatch *d, struct ws_job *job,
 			 const char *text)
@@ -350,112 +287,23 @@ static void write_report(struct ws_dispatch *d, struct ws_job *job,
 }
 
 /*
- * Bring a workstream's branch to the current base tip before its first
- * dispatch (DESIGN.md §4), so that it starts from its merged
- * dependencies' work: a fast-forward when it has no commits of its own,
- * else a merge of the base when that is clean. A conflict, a dirty
- * worktree or a worktree on another branch leaves everything as it is:
- * the command starts anyway, and $WS_REPORT says why and which files.
+ * Before a workstream's first dispatch, bring its branch to the base tip
+ * (base-update.h); what stops that goes to $WS_REPORT.
  */
 static void bring_up_to_base(struct ws_dispatch *d, struct ws_job *job)
 {
-	const char *base = d->plan->base;
-	git_oid base_oid, tip;
-	char hex[GIT_OID_HEXSZ + 1], *head = NULL, *base_ref = NULL;
-	struct strbuf report = STRBUF_INIT, out = STRBUF_INIT, why = STRBUF_INIT;
-	long ahead;
-	int dirty;
+	struct strbuf why = STRBUF_INIT;
+	char *report = ws_bring_up_to_base(d->repo, d->plan->base, job, &why);
 
-	if (!base || ws_branch_tip(d->repo, base, &base_oid) < 0 ||
-	    ws_branch_tip(d->repo, job->branch, &tip) < 0) {
-		log_line(job, "cannot resolve base '%s' or branch '%s'; left as it is",
-			 base ? base : "(none)", job->branch);
-		return;
-	}
-	if (git_oid_equal(&base_oid, &tip) ||
-	    git_graph_descendant_of(d->repo->repo, &tip, &base_oid) == 1)
-		return; /* already has everything of the base */
-
-	ws_oid_hex(&base_oid, hex);
-	base_ref = xstrfmt("refs/heads/%s", base);
-	head = worktree_branch(job->worktree);
-	dirty = ws_worktree_is_dirty(job->worktree);
-	ahead = ws_commits_ahead(d->repo, &tip, &base_oid);
-	if (!head || strcmp(head, job->branch)) {
-		strbuf_addf(&report, "git ws-dispatch did not bring '%s' up to '%s' (%.7s): the worktree\n"
-			    "%s is not on that branch.\n",
-			    job->branch, base, hex, job->worktree);
-		strbuf_addstr(&why, "the worktree is on another branch");
-	} else if (dirty) {
-		strbuf_addf(&report, "git ws-dispatch did not bring '%s' up to '%s' (%.7s): the worktree\n"
-			    "%s has uncommitted changes.\n"
-			    "Commit them, then merge '%s' into the branch.\n",
-			    job->branch, base, hex, job->worktree, base);
-		strbuf_addstr(&why, "uncommitted changes in the worktree");
-	} else if (!ahead) {
-		log_line(job, "fast-forwarding '%s' to '%s' (%.7s)", job->branch, base, hex);
-		if (run_git(job, job->worktree, NULL, (const char *[]){
-				"merge", "--ff-only", "-q", base_ref, NULL })) {
-			strbuf_addf(&report, "git ws-dispatch could not fast-forward '%s' to '%s' (%.7s);\n"
-				    "see the log for git's message.\n",
-				    job->branch, base, hex);
-			strbuf_addstr(&why, "the fast-forward failed");
-		} else {
-			job->prepare_note = xstrfmt("fast-forwarded to %s", base);
-		}
-	} else {
-		int rc = run_git(job, job->worktree, &out, (const char *[]){
-				"merge-tree", "--write-tree", "--name-only",
-				"--no-messages", job->branch, base_ref, NULL });
-
-		if (rc == 1) {
-			struct strvec files = STRVEC_INIT;
-			char *line, *save = NULL;
-			size_t i;
-
-			/* first line: the tree; then the conflicted paths */
-			line = strtok_r(out.buf, "\n", &save);
-			while ((line = strtok_r(NULL, "\n", &save)))
-				if (strvec_find(&files, line) < 0)
-					strvec_push(&files, line);
-			strbuf_addf(&report, "git ws-dispatch did not bring '%s' up to '%s' (%.7s): merging it\n"
-				    "conflicts in these files:\n", job->branch, base, hex);
-			for (i = 0; i < files.nr; i++)
-				strbuf_addf(&report, "\t%s\n", files.v[i]);
-			strbuf_addf(&report, "Merge '%s' into the branch and resolve them.\n", base);
-			strbuf_addf(&why, "merging it conflicts in %zu file%s",
-				    files.nr, files.nr == 1 ? "" : "s");
-			strvec_clear(&files);
-		} else if (rc) {
-			strbuf_addf(&report, "git ws-dispatch could not check whether '%s' merges cleanly into\n"
-				    "'%s' (git merge-tree exited with %d).\n", base, job->branch, rc);
-			strbuf_addstr(&why, "git merge-tree failed");
-		} else {
-			log_line(job, "merging '%s' (%.7s) into '%s'", base, hex, job->branch);
-			if (run_git(job, job->worktree, NULL, (const char *[]){
-					"merge", "--no-edit", "-q", base_ref, NULL })) {
-				run_git(job, job->worktree, NULL, (const char *[]){
-						"merge", "--abort", NULL });
-				strbuf_addf(&report, "git ws-dispatch could not merge '%s' into '%s';\n"
-					    "see the log for git's message.\n", base, job->branch);
-				strbuf_addstr(&why, "the merge failed");
-			} else {
-				job->prepare_note = xstrfmt("merged %s", base);
-			}
-		}
-	}
-	if (report.len) {
-		write_report(d, job, report.buf);
+	if (report) {
+		write_report(d, job, report);
 		free(job->prepare_note);
 		job->prepare_note = xstrfmt("its branch was not brought up to '%s' (%s); see %s",
-					    base, why.buf, job->report);
-		log_line(job, "%s", job->prepare_note);
+					    d->plan->base, why.buf, job->report);
+		ws_job_log(job, "%s", job->prepare_note);
 	}
-	strbuf_release(&report);
-	strbuf_release(&out);
+	free(report);
 	strbuf_release(&why);
-	free(head);
-	free(base_ref);
 }
 
 /* Everything before the fork: the log header, the base, the done file. */
@@ -465,7 +313,7 @@ static void prepare_attempt(struct ws_dispatch *d, struct ws_job *job)
 
 	iso8601_now(now);
 	open_log(job);
-	log_line(job, "%s attempt %d (iteration %d) started %s in %s: %s",
+	ws_job_log(job, "%s attempt %d (iteration %d) started %s in %s: %s",
 		 job->id, job->attempts + 1, job->iteration, now,
 		 job->worktree, cmdline);
 	free(cmdline);
@@ -637,7 +485,7 @@ static void finish_attempt(struct ws_dispatch *d, struct ws_job *job)
 		job->done_unwritten = 1;
 	}
 	iso8601_now(now);
-	log_line(job, "%s attempt %d ended %s after %.1fs: %s%s", job->id,
+	ws_job_log(job, "%s attempt %d ended %s after %.1fs: %s%s", job->id,
 		 job->attempts, now,
 		 (double)(job->ended_ms - job->started_ms) / 1000.0,
 		 job->result, job->ok ? " (done)" : "");
@@ -764,7 +612,7 @@ static void start_failed(struct ws_dispatch *d, struct ws_job *job)
 	job->phase = WS_JOB_ENDED;
 	job->tries++;
 	job->attempts++;
-	log_line(job, "%s", job->result);
+	ws_job_log(job, "%s", job->result);
 	close_log(job);
 	free(job->reason);
 	job->reason = xstrfmt("%s; see %s", job->result, job->log_path);
@@ -811,7 +659,7 @@ static void call_off(struct ws_dispatch *d, struct ws_job *job)
 	job->skipped = 1;
 	free(job->result);
 	job->result = xstrdup("not started: cannot record its start in the state");
-	log_line(job, "%s", job->result);
+	ws_job_log(job, "%s", job->result);
 	close_log(job);
 	pending_add(d, job, 0, WS_STATUS_READY, NULL);
 }
@@ -870,7 +718,7 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 			job->skipped = 1;
 			free(job->result);
 			job->result = xstrdup("not started: another command changed its state");
-			log_line(job, "%s", job->result);
+			ws_job_log(job, "%s", job->result);
 			close_log(job);
 			continue;
 		}
@@ -1129,97 +977,4 @@ int ws_dispatch_run(struct ws_dispatch *d)
 			failed++;
 	free(starting);
 	return (int)failed;
-}
-
-/* ------------------------------------------------- vanished processes */
-
-/*
- * 1 when `pid` runs. A zombie counts only while its parent is a
- * git-ws-dispatch, which keeps its commands unreaped until it has
- * recorded their end; a zombie left to an init that never reaps (a
- * container without one) has ended.
- */
-static int pid_is_running(pid_t pid)
-{
-	char path[64], *buf = NULL, *p;
-	long ppid = 0;
-	char state = 0;
-	int ret = 1;
-
-	if (!process_is_alive(pid))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if (read_file(path, &buf, NULL) < 0)
-		return 1; /* no /proc: trust kill(2) */
-	if ((p = strrchr(buf, ')')) && sscanf(p + 1, " %c %ld", &state, &ppid) == 2 &&
-	    state == 'Z') {
-		char *comm = NULL;
-
-		snprintf(path, sizeof(path), "/proc/%ld/comm", ppid);
-		ret = !read_file(path, &comm, NULL) &&
-		      !strncmp(comm, "git-ws-dispatch", 15);
-		free(comm);
-	}
-	free(buf);
-	return ret;
-}
-
-int ws_reap_vanished(const struct ws_repo *r, struct ws_state *st)
-{
-	size_t pos = 0;
-	const char *id;
-	int changed = 0;
-	char now[32];
-
-	iso8601_now(now);
-	while ((id = ws_state_next(st, &pos))) {
-		const char *reason = ws_state_get(st, id, WS_KEY_REASON);
-		long pid = ws_state_get_long(st, id, WS_KEY_PID, 0);
-		struct ws_done done = WS_DONE_INIT;
-		struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
-		char *path;
-		int rc;
-
-		if (ws_state_status(st, id) != WS_STATUS_IN_PROGRESS)
-			continue;
-		if (pid > 0 && pid_is_running((pid_t)pid))
-			continue;
-		changed++;
-		if (reason && !strcmp(reason, "queued")) {
-			/* its dispatch went away before starting it */
-			ws_state_set_status(st, id, WS_STATUS_READY, NULL);
-			ws_state_set(st, id, WS_KEY_PID, NULL);
-			continue;
-		}
-		path = ws_path(r, "coordination/%s.done", id);
-		rc = ws_done_read(&done, path, id, &err);
-		if (!rc && done.status == WS_DONE_SUCCESS) {
-			ws_state_set_status(st, id, WS_STATUS_DONE, NULL);
-		} else {
-			if (!rc) {
-				strbuf_addf(&why, "the command reported '%s'",
-					    ws_done_status_name(done.status));
-				if (*done.summary) {
-					strbuf_addstr(&why, ": ");
-					strbuf_add_sanitized(&why, done.summary);
-				}
-				strbuf_addstr(&why, " (its process is gone)");
-			} else if (rc < 0) {
-				strbuf_addf(&why, "process vanished; malformed done file: %s",
-					    err.buf);
-			} else {
-				strbuf_addstr(&why, "process vanished");
-			}
-			if (pid > 0)
-				strbuf_addf(&why, " (pid %ld)", pid);
-			ws_state_set_status(st, id, WS_STATUS_FAILED, why.buf);
-		}
-		ws_state_set(st, id, WS_KEY_PID, NULL);
-		ws_state_set(st, id, WS_KEY_FINISHED, now);
-		ws_done_release(&done);
-		strbuf_release(&err);
-		strbuf_release(&why);
-		free(path);
-	}
-	return changed;
 }

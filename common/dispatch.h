@@ -186,20 +186,11 @@ void ws_dispatch_counts(const struct ws_dispatch *d, size_t *done,
 char *ws_job_command_line(const struct ws_job *job);
 
 /*
- * Notice dispatched commands that are gone: every `in_progress`
- * workstream whose recorded pid no longer exists (or that has no pid) is
- * finalised from its done file when there is a valid one (`done` for
- * "success", else `failed` with the done file's status and summary), and
- * otherwise marked `failed` with reason "process vanished" (or "malformed
- * done file: ..."); `finished` is set and `pid` removed. Queued
- * workstreams carry the pid of the dispatch that queued them, so they
- * count as gone when it is.
- *
- * For git ws-dispatch (at its start) and git ws-status. The caller holds
- * the state lock (ws_state_lock()) and commits. Returns the number of
- * workstreams changed. A pid reused by an unrelated process since hides
- * the vanishing until that process ends.
+ * Append one line, "=== git ws-dispatch: <text>", to the job's log
+ * (control characters made harmless); nothing when the log is not open.
+ * A failed write is a warning.
  */
-int ws_reap_vanished(const struct ws_repo *r, struct ws_state *st);
+void ws_job_log(struct ws_job *job, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif
