@@ -814,93 +814,111 @@ static int default_jobs(const struct plan *plan)
 	return ncpu > 0 ? (int)ncpu : 1;
 }
 
+/* The dispatcher as the options say: jobs, retries, the command. */
+static void init_dispatcher(struct dispatch_ctx *c, struct ws_job_opts *opts)
+{
+	ws_dispatch_init(&c->d, &c->repo, &c->plan);
+	c->d.max_jobs = c->jobs > 0 ? c->jobs : default_jobs(&c->plan);
+	c->d.retries = c->retries;
+	c->d.notify = on_event;
+	c->d.data = c;
+	if (c->command) {
+		opts->command = c->command[0];
+		opts->args = c->command + 1;
+	}
+	opts->timeout = c->timeout;
+	c->opts = opts;
+}
+
+static void print_detached(struct dispatch_ctx *c, pid_t bg)
+{
+	size_t i;
+
+	for (i = 0; i < c->d.nr; i++)
+		if (c->porcelain)
+			printf("detached\t%s\t%ld\n", c->d.jobs[i]->id, (long)bg);
+	if (!c->porcelain)
+		printf("Dispatched %zu workstream%s in the background (pid %ld); see 'git ws-status'\n",
+		       c->d.nr, c->d.nr == 1 ? "" : "s", (long)bg);
+}
+
+/*
+ * Choose the workstreams to run, under the state lock: the named ones,
+ * or every ready one. Returns 1 when there is something to run (the
+ * lock is still held), else 0 with the lock released.
+ */
+static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
+{
+	ws_state_lock_repo(&c->st, &c->repo);
+	reap_vanished(c);
+	ws_update_blocked(&c->plan, &c->st);
+	if (c->retry)
+		retry_failed(c);
+	if (c->ids_nr)
+		select_named(c, opts);
+	else
+		select_ready(c, opts);
+	if (c->dry_run) {
+		print_dry_run(c);
+		ws_state_release(&c->st); /* nothing is written */
+		return 0;
+	}
+	if (!c->d.nr) {
+		ws_state_commit_or_die(&c->st);
+		ws_state_release(&c->st);
+		error("no workstream is ready to dispatch");
+		advise("see which are blocked, in progress or failed with 'git ws-status'");
+		return 0;
+	}
+	return 1;
+}
+
+/* One round: what choose() chose, in the foreground or detached. */
+static int run_once(struct dispatch_ctx *c, struct ws_job_opts *opts)
+{
+	pid_t bg = 0;
+	int failed;
+
+	if (!choose(c, opts))
+		return c->dry_run ? 0 : WS_EXIT_NO;
+	if (c->detach)
+		c->d.owner = (bg = detach_dispatcher(c)) ? bg : getpid();
+	if (!c->detach || bg) {
+		/* the parent (or the only process) records the queue */
+		ws_dispatch_mark_queued(&c->d, &c->st);
+		ws_state_commit_or_die(&c->st);
+	}
+	ws_state_release(&c->st);
+	if (bg) {
+		print_detached(c, bg);
+		return 0;
+	}
+
+	c->tty = !c->detach && isatty(2);
+	if (c->tty)
+		c->d.tick_ms = 1000;
+	failed = ws_dispatch_run(&c->d);
+	print_summary(c);
+	if (c->d.interrupted)
+		return 130;
+	return failed ? WS_EXIT_NO : 0;
+}
+
 int cmd_main(int argc, const char **argv)
 {
 	struct dispatch_ctx c;
 	struct ws_job_opts opts = WS_JOB_OPTS_INIT;
-	int failed, ret;
-	pid_t bg = 0;
+	int ret;
 
 	memset(&c, 0, sizeof(c));
 	parse_args(&c, argc, argv);
-
 	ws_repo_open(&c.repo);
 	ws_load_plan(&c.repo, &c.plan);
 	ws_repo_ensure_dirs(&c.repo);
-	ws_dispatch_init(&c.d, &c.repo, &c.plan);
-	c.d.max_jobs = c.jobs > 0 ? c.jobs : default_jobs(&c.plan);
-	c.d.retries = c.retries;
-	c.d.notify = on_event;
-	c.d.data = &c;
-	if (c.command) {
-		opts.command = c.command[0];
-		opts.args = c.command + 1;
-	}
-	opts.timeout = c.timeout;
-	c.opts = &opts;
+	init_dispatcher(&c, &opts);
 
-	if (c.loop) {
-		ret = run_loop(&c);
-		goto out;
-	}
+	ret = c.loop ? run_loop(&c) : run_once(&c, &opts);
 
-	ws_state_lock_repo(&c.st, &c.repo);
-	reap_vanished(&c);
-	ws_update_blocked(&c.plan, &c.st);
-	if (c.retry)
-		retry_failed(&c);
-	if (c.ids_nr)
-		select_named(&c, &opts);
-	else
-		select_ready(&c, &opts);
-
-	if (c.dry_run) {
-		print_dry_run(&c);
-		ws_state_release(&c.st); /* nothing is written */
-		ret = 0;
-		goto out;
-	}
-	if (!c.d.nr) {
-		ws_state_commit_or_die(&c.st);
-		ws_state_release(&c.st);
-		error("no workstream is ready to dispatch");
-		advise("see which are blocked, in progress or failed with 'git ws-status'");
-		ret = WS_EXIT_NO;
-		goto out;
-	}
-
-	if (c.detach)
-		c.d.owner = (bg = detach_dispatcher(&c)) ? bg : getpid();
-	if (!c.detach || bg) {
-		/* the parent (or the only process) records the queue */
-		ws_dispatch_mark_queued(&c.d, &c.st);
-		ws_state_commit_or_die(&c.st);
-	}
-	ws_state_release(&c.st);
-
-	if (bg) {
-		size_t i;
-
-		for (i = 0; i < c.d.nr; i++)
-			if (c.porcelain)
-				printf("detached\t%s\t%ld\n", c.d.jobs[i]->id, (long)bg);
-		if (!c.porcelain)
-			printf("Dispatched %zu workstream%s in the background (pid %ld); see 'git ws-status'\n",
-			       c.d.nr, c.d.nr == 1 ? "" : "s", (long)bg);
-		ret = 0;
-		goto out;
-	}
-
-	c.tty = !c.detach && isatty(2);
-	if (c.tty)
-		c.d.tick_ms = 1000;
-	failed = ws_dispatch_run(&c.d);
-	print_summary(&c);
-	if (c.d.interrupted)
-		ret = 130;
-	else
-		ret = failed ? WS_EXIT_NO : 0;
-out:
 	ws_dispatch_release(&c.d);
 	plan_release(&c.plan);
 	ws_repo_close(&c.repo);
