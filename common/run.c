@@ -1,6 +1,6 @@
 #include "compat.h"
 #include "run.h"
-#include "lockfile.h"
+#include "sigchain.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <poll.h>
@@ -329,15 +329,62 @@ static int wait_with_timeout(struct child_process *cp, long timeout_ms,
 	return finish_command(cp);
 }
 
+/* process groups a fatal signal is passed on to (0: a free slot) */
+#define FORWARD_MAX 8
+static volatile sig_atomic_t forward_pgrps[FORWARD_MAX];
+
+/* kill(2) is async-signal-safe; the slots are only ever stored whole. */
+static void forward_on_signal(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (forward_pgrps[i] > 0)
+			kill(-(pid_t)forward_pgrps[i], sig);
+	sigchain_pop(sig);
+	raise(sig);
+}
+
+void install_signal_forwarding(void)
+{
+	static int installed;
+
+	if (installed++)
+		return;
+	sigchain_push_common(forward_on_signal);
+}
+
+int forward_signals_to_group(pid_t pgid)
+{
+	size_t i;
+
+	install_signal_forwarding();
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (!forward_pgrps[i]) {
+			forward_pgrps[i] = pgid;
+			return 0;
+		}
+	return -1;
+}
+
+void stop_forwarding_signals_to_group(pid_t pgid)
+{
+	size_t i;
+
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (forward_pgrps[i] == pgid)
+			forward_pgrps[i] = 0;
+}
+
 int finish_command_timeout(struct child_process *cp, long timeout_ms,
 			   long grace_ms, int *timed_out)
 {
 	pid_t pgid = cp->pid;
 	int forwarding = (cp->new_pgrp || cp->new_session) &&
-			 !lockfile_forward_signals_to(pgid);
+			 !forward_signals_to_group(pgid);
 	int ret = wait_with_timeout(cp, timeout_ms, grace_ms, timed_out);
 
 	if (forwarding)
-		lockfile_stop_forwarding_to(pgid);
+		stop_forwarding_signals_to_group(pgid);
 	return ret;
 }
