@@ -4,6 +4,7 @@
 #include "usage.h"
 #include "wrapper.h"
 #include <poll.h>
+#include <pthread.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -68,7 +69,7 @@ static void keep_fd_while_running(const char *const *argv)
 		if (errno != EINTR)
 			_exit(127);
 	if (WIFSIGNALED(status)) {
-		signal(WTERMSIG(status), SIG_DFL);
+		sigchain_set_default(WTERMSIG(status));
 		raise(WTERMSIG(status));
 	}
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
@@ -87,6 +88,7 @@ static void close_redirections(struct child_process *cp)
 int start_command(struct child_process *cp)
 {
 	struct strvec argv = STRVEC_INIT;
+	sigset_t all, old_mask;
 	int null_fd = -1;
 	size_t i;
 
@@ -104,7 +106,17 @@ int start_command(struct child_process *cp)
 		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	fflush(NULL);
+	/*
+	 * As git's start_command(): no signal reaches the child before it
+	 * has put the default actions back (sigchain_reset_for_exec()), or
+	 * our handlers would run in it, remove our lock files and signal
+	 * our process groups. Pending ones reach us once the mask is back.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old_mask);
 	cp->pid = fork();
+	if (cp->pid)
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (cp->pid < 0) {
 		int saved = errno;
 
@@ -120,13 +132,9 @@ int start_command(struct child_process *cp)
 
 		if (cp->gate[1] >= 0)
 			close(cp->gate[1]);
+		sigchain_reset_for_exec();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
 		if (cp->new_session)
 			setsid();
 		else if (cp->new_pgrp)
