@@ -26,6 +26,8 @@
  * it pending; it is delivered to the previous handler (or the default
  * action, which ends the process) as this one returns.
  *
+ * The stacks belong to sigchain.c and live as long as the process (a
+ * handler is a plain function: nothing is passed to it or owned).
  * Pushes and pops must pair up in LIFO order for each signal: a
  * handler pushed for the whole life of the process goes first, before
  * any code pushes one for a while and pops it again.
