@@ -5,6 +5,7 @@
 #include "donefile.h"
 #include "lockfile.h"
 #include "run.h"
+#include "sigchain.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <poll.h>
@@ -15,8 +16,12 @@
 static int sig_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t stop_signals;
 static const int handled_signals[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
-static struct sigaction saved_actions[ARRAY_SIZE(handled_signals)];
 
+/*
+ * Wake the loop of ws_dispatch_run() through the pipe; a stop (SIGINT,
+ * SIGTERM, SIGHUP) is counted, and the loop acts on it. It does not
+ * pass the signal on down the chain: the loop ends the run itself.
+ */
 static void on_signal(int sig)
 {
 	int saved = errno;
@@ -30,6 +35,7 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+/* A signal ignored by our parent (nohup) stays so: see sigchain_push(). */
 static void install_signals(void)
 {
 	size_t i;
@@ -37,28 +43,17 @@ static void install_signals(void)
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die_errno("cannot create a pipe");
 	stop_signals = 0;
-	for (i = 0; i < ARRAY_SIZE(handled_signals); i++) {
-		struct sigaction sa;
-
-		/* as git does: a signal ignored by our parent (nohup) stays so */
-		sigaction(handled_signals[i], NULL, &saved_actions[i]);
-		if (handled_signals[i] != SIGCHLD &&
-		    saved_actions[i].sa_handler == SIG_IGN)
-			continue;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sa.sa_flags = SA_RESTART | (handled_signals[i] == SIGCHLD ? SA_NOCLDSTOP : 0);
-		sigemptyset(&sa.sa_mask);
-		sigaction(handled_signals[i], &sa, NULL);
-	}
+	for (i = 0; i < ARRAY_SIZE(handled_signals); i++)
+		if (sigchain_push(handled_signals[i], on_signal) < 0)
+			die_errno("cannot catch signal %d", handled_signals[i]);
 }
 
 static void restore_signals(void)
 {
-	size_t i;
+	size_t i = ARRAY_SIZE(handled_signals);
 
-	for (i = 0; i < ARRAY_SIZE(handled_signals); i++)
-		sigaction(handled_signals[i], &saved_actions[i], NULL);
+	while (i--)
+		sigchain_pop(handled_signals[i]);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
 	sig_pipe[0] = sig_pipe[1] = -1;

@@ -157,8 +157,10 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 void ws_dispatch_mark_queued(struct ws_dispatch *d, struct ws_state *st);
 
 /*
- * Run until no job is queued or running. Installs handlers for SIGCHLD,
- * SIGINT, SIGTERM and SIGHUP for its duration: on SIGINT, SIGTERM or
+ * Run until no job is queued or running. Pushes handlers for SIGCHLD,
+ * SIGINT, SIGTERM and SIGHUP (sigchain_push(); a signal ignored when it
+ * starts stays ignored, SIGCHLD aside) and pops them before it returns,
+ * so that the lock cleanup below them is back: on SIGINT, SIGTERM or
  * SIGHUP it sends SIGTERM to every process group it started (SIGKILL after
  * grace_ms, at once on a second signal), records them `failed`
  * ("interrupted"), puts queued jobs back to `ready`, sets d->interrupted

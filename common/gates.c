@@ -218,43 +218,6 @@ cleanup:
 
 /* --- gate commands --------------------------------------------------------- */
 
-/*
- * While a gate command runs in its own process group it does not see
- * the terminal's Ctrl-C: pass SIGINT, SIGTERM and SIGHUP on to its group,
- * then die of the signal as we would have.
- */
-static volatile sig_atomic_t running_pgid;
-static const int forward_sigs[] = { SIGINT, SIGTERM, SIGHUP };
-static struct sigaction saved_sa[ARRAY_SIZE(forward_sigs)];
-
-static void restore_signals(void)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(forward_sigs); i++)
-		sigaction(forward_sigs[i], &saved_sa[i], NULL);
-}
-
-static void forward_signal(int sig)
-{
-	if (running_pgid > 0)
-		kill(-(pid_t)running_pgid, SIGTERM);
-	restore_signals();
-	raise(sig);
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = forward_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < ARRAY_SIZE(forward_sigs); i++)
-		sigaction(forward_sigs[i], &sa, &saved_sa[i]);
-}
-
 int ws_gate_run_command(const char *command, const char *dir,
 			const struct strvec *env, long timeout_s,
 			const char *log_path, struct ws_gate_run *run)
@@ -299,19 +262,19 @@ int ws_gate_run_command(const char *command, const char *dir,
 	}
 
 	start = monotonic_ms();
-	catch_signals();
 	if (start_command(&cp) < 0) {
-		restore_signals();
 		child_process_clear(&cp);
 		close(fd);
 		strbuf_release(&sb);
 		return -1;
 	}
-	running_pgid = cp.pid;
+	/*
+	 * In a process group of its own, the command does not see the
+	 * terminal's Ctrl-C: finish_command_timeout() passes SIGINT,
+	 * SIGTERM, SIGHUP and SIGQUIT on to its group while it waits.
+	 */
 	code = finish_command_timeout(&cp, timeout_s > 0 ? timeout_s * 1000 : 0,
 				      2000, &timed_out);
-	running_pgid = 0;
-	restore_signals();
 	/* the command is done; what it left running in its group goes too */
 	if (!timed_out)
 		kill_process_group(cp.pid, SIGTERM);

@@ -1,15 +1,12 @@
 #include "compat.h"
 #include "lockfile.h"
+#include "sigchain.h"
 #include "wrapper.h"
 #include "usage.h"
 #include <libgen.h>
 #include <sys/file.h>
 
 static struct lock_file *active_locks;
-
-/* process groups a fatal signal is passed on to (0: a free slot) */
-#define FORWARD_MAX 8
-static volatile sig_atomic_t forward_pgrps[FORWARD_MAX];
 
 static void unregister(struct lock_file *lk)
 {
@@ -32,58 +29,22 @@ static void remove_all_locks(void)
 			unlink(lk->lock_path); /* async-signal-safe */
 }
 
-static void cleanup_on_signal(int sig)
+/* Remove our lock files, then pass the signal on down the chain. */
+static void remove_locks_on_signal(int sig)
 {
-	size_t i;
-
-	for (i = 0; i < FORWARD_MAX; i++)
-		if (forward_pgrps[i] > 0)
-			kill(-(pid_t)forward_pgrps[i], sig); /* async-signal-safe */
 	remove_all_locks();
-	signal(sig, SIG_DFL);
+	sigchain_pop(sig);
 	raise(sig);
 }
 
 void lockfile_install_cleanup(void)
 {
 	static int installed;
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	size_t i;
 
 	if (installed++)
 		return;
 	atexit(remove_all_locks);
-	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
-		struct sigaction sa;
-
-		sigaction(sigs[i], NULL, &sa);
-		if (sa.sa_handler == SIG_IGN)
-			continue;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = cleanup_on_signal;
-		sigaction(sigs[i], &sa, NULL);
-	}
-}
-
-int lockfile_forward_signals_to(pid_t pgid)
-{
-	size_t i;
-
-	for (i = 0; i < FORWARD_MAX; i++)
-		if (!forward_pgrps[i]) {
-			forward_pgrps[i] = pgid;
-			return 0;
-		}
-	return -1;
-}
-
-void lockfile_stop_forwarding_to(pid_t pgid)
-{
-	size_t i;
-
-	for (i = 0; i < FORWARD_MAX; i++)
-		if (forward_pgrps[i] == pgid)
-			forward_pgrps[i] = 0;
+	sigchain_push_common(remove_locks_on_signal);
 }
 
 int hold_lock_file(struct lock_file *lk, const char *path, unsigned flags)

@@ -51,18 +51,14 @@ int write_file_atomically(const char *path, const void *buf, size_t len,
 /* fsync(2) the directory containing `path`; 0, or -1 with errno. */
 int fsync_parent_dir(const char *path);
 
-/* Install the atexit and signal handlers that remove held lock files. */
-void lockfile_install_cleanup(void);
-
 /*
- * While registered, a signal that those handlers catch (SIGINT, SIGTERM,
- * SIGHUP, SIGQUIT) is passed on to the process group `pgid` first: a
- * command we started in a group of its own, which the terminal's Ctrl-C
- * does not reach, then does not run on after us. At most 8 at once;
- * returns 0, or -1 when they are taken.
+ * Remove held lock files at exit (atexit(3)) and on SIGINT, SIGTERM,
+ * SIGHUP and SIGQUIT (sigchain_push_common(); the handler then passes
+ * the signal on down the chain), as git's lockfile.c does through its
+ * tempfile.c. Call it once at start-up, before any handler is pushed
+ * for a while (main() does); later calls do nothing.
  */
-int lockfile_forward_signals_to(pid_t pgid);
-void lockfile_stop_forwarding_to(pid_t pgid);
+void lockfile_install_cleanup(void);
 
 /*
  * Mutual exclusion that cannot outlive a killed process: flock(2) on

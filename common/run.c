@@ -1,9 +1,10 @@
 #include "compat.h"
 #include "run.h"
-#include "lockfile.h"
+#include "sigchain.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <poll.h>
+#include <pthread.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -68,7 +69,7 @@ static void keep_fd_while_running(const char *const *argv)
 		if (errno != EINTR)
 			_exit(127);
 	if (WIFSIGNALED(status)) {
-		signal(WTERMSIG(status), SIG_DFL);
+		sigchain_set_default(WTERMSIG(status));
 		raise(WTERMSIG(status));
 	}
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
@@ -87,6 +88,7 @@ static void close_redirections(struct child_process *cp)
 int start_command(struct child_process *cp)
 {
 	struct strvec argv = STRVEC_INIT;
+	sigset_t all, old_mask;
 	int null_fd = -1;
 	size_t i;
 
@@ -104,7 +106,17 @@ int start_command(struct child_process *cp)
 		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	fflush(NULL);
+	/*
+	 * As git's start_command(): no signal reaches the child before it
+	 * has put the default actions back (sigchain_reset_for_exec()), or
+	 * our handlers would run in it, remove our lock files and signal
+	 * our process groups. Pending ones reach us once the mask is back.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old_mask);
 	cp->pid = fork();
+	if (cp->pid)
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (cp->pid < 0) {
 		int saved = errno;
 
@@ -120,13 +132,9 @@ int start_command(struct child_process *cp)
 
 		if (cp->gate[1] >= 0)
 			close(cp->gate[1]);
+		sigchain_reset_for_exec();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
 		if (cp->new_session)
 			setsid();
 		else if (cp->new_pgrp)
@@ -329,15 +337,62 @@ static int wait_with_timeout(struct child_process *cp, long timeout_ms,
 	return finish_command(cp);
 }
 
+/* process groups a fatal signal is passed on to (0: a free slot) */
+#define FORWARD_MAX 8
+static volatile sig_atomic_t forward_pgrps[FORWARD_MAX];
+
+/* kill(2) is async-signal-safe; the slots are only ever stored whole. */
+static void forward_on_signal(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (forward_pgrps[i] > 0)
+			kill(-(pid_t)forward_pgrps[i], sig);
+	sigchain_pop(sig);
+	raise(sig);
+}
+
+void install_signal_forwarding(void)
+{
+	static int installed;
+
+	if (installed++)
+		return;
+	sigchain_push_common(forward_on_signal);
+}
+
+int forward_signals_to_group(pid_t pgid)
+{
+	size_t i;
+
+	install_signal_forwarding();
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (!forward_pgrps[i]) {
+			forward_pgrps[i] = pgid;
+			return 0;
+		}
+	return -1;
+}
+
+void stop_forwarding_signals_to_group(pid_t pgid)
+{
+	size_t i;
+
+	for (i = 0; i < FORWARD_MAX; i++)
+		if (forward_pgrps[i] == pgid)
+			forward_pgrps[i] = 0;
+}
+
 int finish_command_timeout(struct child_process *cp, long timeout_ms,
 			   long grace_ms, int *timed_out)
 {
 	pid_t pgid = cp->pid;
 	int forwarding = (cp->new_pgrp || cp->new_session) &&
-			 !lockfile_forward_signals_to(pgid);
+			 !forward_signals_to_group(pgid);
 	int ret = wait_with_timeout(cp, timeout_ms, grace_ms, timed_out);
 
 	if (forwarding)
-		lockfile_stop_forwarding_to(pgid);
+		stop_forwarding_signals_to_group(pgid);
 	return ret;
 }

@@ -88,10 +88,35 @@ int capture_command(struct child_process *cp, struct strbuf *out,
  * *timed_out = 1 and return 128 + SIGTERM/SIGKILL. Otherwise as
  * finish_command(). Meanwhile a fatal signal that we catch (Ctrl-C, which
  * does not reach a group of its own) is passed on to the child's group
- * (lockfile_forward_signals_to()), so that it does not run on after us.
+ * (forward_signals_to_group()), so that it does not run on after us.
  */
 int finish_command_timeout(struct child_process *cp, long timeout_ms,
 			   long grace_ms, int *timed_out);
+
+/*
+ * Push, once (later calls do nothing), the handler that passes SIGINT,
+ * SIGTERM, SIGHUP and SIGQUIT on to the process groups registered with
+ * forward_signals_to_group(), then on down the chain (sigchain_pop(),
+ * raise()): a group of its own is out of reach of the terminal's Ctrl-C
+ * and of a kill of our group. It plays the part of the handler that
+ * git's run-command.c pushes for child_process.clean_on_exit, for whole
+ * groups and on signals only. main() calls it at start-up, after
+ * lockfile_install_cleanup(), so that it runs first and stays below any
+ * handler pushed for a while (ws_dispatch_run()'s); otherwise the first
+ * forward_signals_to_group() calls it.
+ */
+void install_signal_forwarding(void);
+
+/*
+ * While registered, a signal that the handler above catches is also
+ * sent to the process group `pgid` (a child started with new_pgrp or
+ * new_session: kill(-pgid, sig)). Not async-signal-safe (it may push the
+ * handler); the handler itself only reads the registry. At most 8
+ * groups at once: returns 0, or -1 when they are all taken.
+ */
+int forward_signals_to_group(pid_t pgid);
+/* Take `pgid` out of that registry; a group not in it is left alone. */
+void stop_forwarding_signals_to_group(pid_t pgid);
 
 /* Free args and env without waiting. */
 void child_process_clear(struct child_process *cp);

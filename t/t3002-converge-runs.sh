@@ -101,6 +101,24 @@ test_expect_success 'a test command that hangs is killed after the timeout, grou
 	grep "^gate .tests. failed: ../bin/hang: timed out after 2 s$" reason
 '
 
+# The test command runs in a process group of its own, out of reach of
+# the terminal's Ctrl-C: git ws-converge passes a fatal signal on to it.
+test_expect_success 'git ws-converge stopped by a signal stops the test command it runs' '
+	rm -f hang.pid &&
+	{ git -C repo ws-converge --porcelain ws-hang >out 2>err & } &&
+	conv=$! &&
+	i=0 &&
+	while ! test -s hang.pid && test $i -lt 100
+	do
+		sleep 0.05
+		i=$((i + 1))
+	done &&
+	test $i -lt 100 &&
+	kill -TERM $conv &&
+	{ wait $conv; test $? = 143; } &&
+	gone "$(cat hang.pid)"
+'
+
 test_expect_success 'first converge runs the tests and checks and records the tree' '
 	git -C repo ws-converge --porcelain ws-cache >out &&
 	test_line_count = 2 runs.ws-cache &&
