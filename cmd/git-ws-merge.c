@@ -140,18 +140,14 @@ out:
 }
 
 /*
- * The workstreams to merge, in merge order: the queue (or the ids given,
- * which must be queued), dependencies first, then queue order.
+ * Mark in chosen[] the workstreams named on the command line; each must
+ * be queued. Says why of each that is not, and sets *bad.
  */
-static void merge_order(struct merge_ctx *c, int argc, const char **argv,
-			size_t **order, size_t *nr, int *bad)
+static void check_named(struct merge_ctx *c, int argc, const char **argv,
+			char *chosen, int *bad)
 {
-	size_t *sel = xcalloc(c->plan.nr + 1, sizeof(*sel));
-	char *emitted = xcalloc(c->plan.nr + 1, 1), *chosen;
-	size_t n = 0, q, k, j, out = 0;
 	int i;
 
-	chosen = xcalloc(c->plan.nr + 1, 1);
 	for (i = 0; i < argc; i++) {
 		ssize_t x = plan_find(&c->plan, argv[i]);
 		enum ws_status status;
@@ -171,6 +167,18 @@ static void merge_order(struct merge_ctx *c, int argc, const char **argv,
 			       argv[i]);
 		*bad = 1;
 	}
+}
+
+/*
+ * The plan indices of the queued workstreams (only those in chosen[]
+ * when it is not NULL), in queue order, each once, into sel[]. Returns
+ * how many.
+ */
+static size_t queued(struct merge_ctx *c, const char *chosen, size_t *sel)
+{
+	char *seen = xcalloc(c->plan.nr + 1, 1);
+	size_t q, n = 0;
+
 	for (q = 0; q < ws_queue_nr(&c->st); q++) {
 		const char *id = ws_queue_item(&c->st, q);
 		ssize_t x = plan_find(&c->plan, id);
@@ -180,40 +188,32 @@ static void merge_order(struct merge_ctx *c, int argc, const char **argv,
 				id, c->plan.name);
 			continue;
 		}
-		if (argc && !chosen[x])
+		if ((chosen && !chosen[x]) || seen[x])
 			continue;
-		for (k = 0; k < n; k++)
-			if (sel[k] == (size_t)x)
-				break;
-		if (k == n)
-			sel[n++] = x;
+		seen[x] = 1;
+		sel[n++] = x;
 	}
-	*order = xcalloc(n + 1, sizeof(**order));
-	while (out < n) {
-		for (k = 0; k < n; k++) {
-			const struct plan_workstream *w = &c->plan.ws[sel[k]];
-			int ready = 1;
+	free(seen);
+	return n;
+}
 
-			if (emitted[sel[k]])
-				continue;
-			for (j = 0; j < w->dep_nr && ready; j++) {
-				size_t d = w->dep_idx[j], m;
+/*
+ * The workstreams to merge, in merge order: the queue (or the ids given,
+ * which must be queued), dependencies first, then queue order (first
+ * converged, first merged).
+ */
+static void merge_order(struct merge_ctx *c, int argc, const char **argv,
+			size_t **order, size_t *nr, int *bad)
+{
+	char *chosen = xcalloc(c->plan.nr + 1, 1);
+	size_t *sel = xcalloc(c->plan.nr + 1, sizeof(*sel));
 
-				for (m = 0; m < n; m++)
-					if (sel[m] == d && !emitted[d])
-						ready = 0;
-			}
-			if (ready)
-				break;
-		}
-		if (k == n)
-			BUG("the plan's graph has a cycle");
-		emitted[sel[k]] = 1;
-		(*order)[out++] = sel[k];
-	}
-	*nr = n;
+	check_named(c, argc, argv, chosen, bad);
+	*nr = queued(c, argc ? chosen : NULL, sel);
+	*order = xcalloc(*nr + 1, sizeof(**order));
+	if (graph_topo_order_subset(&c->plan.graph, sel, *nr, *order, NULL, NULL))
+		BUG("the plan's graph has a cycle");
 	free(sel);
-	free(emitted);
 	free(chosen);
 }
 
