@@ -1064,118 +1064,194 @@ static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
 	strbuf_release(&detail);
 }
 
-/* Merge one workstream, steps 1 to 6 of the issue. */
+/*
+ * Say that ws[j->i] went back to done because of `reason` (the conflict,
+ * or the failed tests: then oid is the merge commit and log their log).
+ */
+static void say_sent_back(struct merge_ctx *c, struct ws_merge_job *j,
+			  enum outcome o, const git_oid *oid,
+			  const char *reason, const char *detail)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%s: %s; back to done, it must converge again",
+		    id_of(c, j->i), reason);
+	report(c, o, j->i, oid, detail, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* The merge of ws[j->i] conflicts: back to done. */
+static enum outcome send_back_conflict(struct merge_ctx *c,
+				       struct ws_merge_job *j)
+{
+	struct strbuf reason = STRBUF_INIT;
+
+	conflict_reason(c, j, &reason);
+	send_back(c, j->i, reason.buf, NULL);
+	say_sent_back(c, j, CONFLICT, NULL, reason.buf, reason.buf);
+	strbuf_release(&reason);
+	return CONFLICT;
+}
+
+/* The tests fail on the merge of ws[j->i] (their output in log): back to done. */
+static enum outcome send_back_failed_tests(struct merge_ctx *c,
+					   struct ws_merge_job *j,
+					   const char *log)
+{
+	struct strbuf reason = STRBUF_INIT;
+
+	strbuf_addf(&reason, "tests failed on the merge result: see %s", log);
+	send_back(c, j->i, reason.buf, log);
+	say_sent_back(c, j, TESTS_FAILED, &j->commit, reason.buf, log);
+	strbuf_release(&reason);
+	return TESTS_FAILED;
+}
+
+/*
+ * Before the base moves: the worktrees in wts that have it checked out
+ * must not lose changes, and the merge commit must pass the tests (unless
+ * --no-verify). Returns 0 when the merge may go on, else -1 with *o set.
+ */
+static int vet_merge(struct merge_ctx *c, struct ws_merge_job *j,
+		     const struct strvec *wts, const char *log,
+		     enum outcome *o)
+{
+	if (check_base_worktrees(c, j, wts) < 0) {
+		*o = REFUSED;
+		return -1;
+	}
+	if (!c->no_verify) {
+		int t = test_merge(c, j, log);
+
+		if (t < 0) {
+			*o = FAILED;
+			return -1;
+		}
+		if (t > 0) {
+			*o = send_back_failed_tests(c, j, log);
+			return -1;
+		}
+	}
+	/* the worktree may have changed while the tests ran */
+	if (check_base_worktrees(c, j, wts) < 0) {
+		*o = REFUSED;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Move the base from j->base_tip to j->commit by compare-and-swap, and
+ * the worktrees in wts, which have it checked out, along. Returns 0 when
+ * it moved, 1 when the base moved under the merge (it must start over),
+ * -1 after an error.
+ */
+static int move_base(struct merge_ctx *c, struct ws_merge_job *j,
+		     const struct strvec *wts)
+{
+	const char *id = id_of(c, j->i);
+	char *ref = xstrfmt("refs/heads/%s", c->base);
+	char *reflog = xstrfmt("ws-merge: merge %s", id);
+	git_reference *new_ref = NULL;
+	size_t k;
+	int err, ret = 0;
+
+	if (wts->nr)
+		record_follow(c, j, wts);
+	err = git_reference_create_matching(&new_ref, c->repo.repo, ref,
+					    &j->commit, 1, &j->base_tip, reflog);
+	git_reference_free(new_ref);
+	if (err < 0 && wts->nr && !base_is(c, &j->commit))
+		drop_follow(c, id);
+	if (err == GIT_EMODIFIED) {
+		fprintf(stderr, "'%s' moved while '%s' was being merged; starting over\n",
+			c->base, id);
+		ret = 1;
+	} else if (err < 0) {
+		ret = error_git("cannot update '%s'", c->base);
+	} else {
+		for (k = 0; k < wts->nr; k++)
+			follow(c, wts->v[k], &j->base_tip, &j->commit);
+	}
+	free(reflog);
+	free(ref);
+	return ret;
+}
+
+/*
+ * One try at merging ws[j->i] against the base's tip of now: check it
+ * may still merge, compute the merge, make the commit, vet it, move the
+ * base. *o is what came of it. Returns 1 when the base moved meanwhile
+ * and the merge must start over, else 0.
+ */
+static int try_merge(struct merge_ctx *c, struct ws_merge_job *j,
+		     const char *log, enum outcome *o)
+{
+	struct strvec wts = STRVEC_INIT;
+	int again = 0;
+
+	*o = FAILED;
+	if (!still_mergeable(c, j)) {
+		*o = SKIPPED;
+		return 0;
+	}
+	if (read_tips(c, j) < 0)
+		return 0;
+	if (git_oid_equal(&j->branch_tip, &j->base_tip) ||
+	    git_graph_descendant_of(c->repo.repo, &j->base_tip,
+				    &j->branch_tip) == 1) {
+		/* git merge: "Already up to date"; no empty merge commit */
+		record_merged(c, j, &j->base_tip, 1);
+		*o = MERGED;
+		return 0;
+	}
+	if (compute(c, j) < 0)
+		return 0;
+	if (!j->res.clean) {
+		*o = send_back_conflict(c, j);
+		return 0;
+	}
+
+	create_merge_commit(c, j);
+	ws_branch_worktrees(&c->repo, c->base, &wts);
+	if (!vet_merge(c, j, &wts, log, o)) {
+		switch (move_base(c, j, &wts)) {
+		case 0:
+			record_merged(c, j, &j->commit, 0);
+			*o = MERGED;
+			break;
+		case 1:
+			again = 1;
+			break;
+		}
+	}
+	strvec_clear(&wts);
+	return again;
+}
+
+/*
+ * Merge ws[i] into the base, starting over while the base moves under
+ * the merge (at most MAX_TRIES times), and say what came of it.
+ */
 static enum outcome merge_one(struct merge_ctx *c, size_t i)
 {
 	struct ws_merge_job j = JOB_INIT(i);
 	const char *id = id_of(c, i);
 	char *log = ws_path(&c->repo, "logs/%s.merge.log", id);
-	char *ref = xstrfmt("refs/heads/%s", c->base);
-	char *reflog = xstrfmt("ws-merge: merge %s", id);
-	struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
-	struct strvec wts = STRVEC_INIT;
 	enum outcome o = FAILED;
-	int tries, err;
+	int tries;
 
-	for (tries = 0; tries < MAX_TRIES; tries++) {
-		git_reference *new_ref = NULL;
-		size_t k;
-
-		strbuf_reset(&sb);
-		strbuf_reset(&detail);
-		strvec_clear(&wts);
-		if (!still_mergeable(c, &j)) {
-			o = SKIPPED;
-			goto out;
-		}
-		if (read_tips(c, &j) < 0)
-			goto out;
-		if (git_oid_equal(&j.branch_tip, &j.base_tip) ||
-		    git_graph_descendant_of(c->repo.repo, &j.base_tip,
-					    &j.branch_tip) == 1) {
-			/* git merge: "Already up to date"; no empty merge commit */
-			record_merged(c, &j, &j.base_tip, 1);
-			o = MERGED;
-			goto out;
-		}
-		if (compute(c, &j) < 0)
-			goto out;
-
-		if (!j.res.clean) {
-			conflict_reason(c, &j, &sb);
-			send_back(c, i, sb.buf, NULL);
-			strbuf_addf(&detail, "%s: %s; back to done, it must converge again",
-				    id, sb.buf);
-			report(c, CONFLICT, i, NULL, sb.buf, detail.buf);
-			o = CONFLICT;
-			goto out;
-		}
-
-		create_merge_commit(c, &j);
-		ws_branch_worktrees(&c->repo, c->base, &wts);
-		if (check_base_worktrees(c, &j, &wts) < 0) {
-			o = REFUSED;
-			goto out;
-		}
-
-		if (!c->no_verify) {
-			int t = test_merge(c, &j, log);
-
-			if (t < 0)
-				goto out;
-			if (t > 0) {
-				strbuf_addf(&sb, "tests failed on the merge result: see %s", log);
-				send_back(c, i, sb.buf, log);
-				strbuf_reset(&detail);
-				strbuf_addf(&detail, "%s: %s; back to done, it must converge again",
-					    id, sb.buf);
-				report(c, TESTS_FAILED, i, &j.commit, log, detail.buf);
-				o = TESTS_FAILED;
-				goto out;
-			}
-		}
-
-		/* the worktree may have changed while the tests ran */
-		if (check_base_worktrees(c, &j, &wts) < 0) {
-			o = REFUSED;
-			goto out;
-		}
-		if (wts.nr)
-			record_follow(c, &j, &wts);
-		err = git_reference_create_matching(&new_ref, c->repo.repo, ref,
-						    &j.commit, 1, &j.base_tip,
-						    reflog);
-		git_reference_free(new_ref);
-		if (err < 0 && wts.nr && !base_is(c, &j.commit))
-			drop_follow(c, id);
-		if (err == GIT_EMODIFIED) {
-			fprintf(stderr, "'%s' moved while '%s' was being merged; starting over\n",
-				c->base, id);
-			continue;
-		}
-		if (err < 0) {
-			error_git("cannot update '%s'", c->base);
-			goto out;
-		}
-		for (k = 0; k < wts.nr; k++)
-			follow(c, wts.v[k], &j.base_tip, &j.commit);
-
-		record_merged(c, &j, &j.commit, 0);
-		o = MERGED;
-		goto out;
+	for (tries = 0; tries < MAX_TRIES; tries++)
+		if (!try_merge(c, &j, log, &o))
+			break;
+	if (tries == MAX_TRIES) {
+		error("'%s' kept moving; gave up merging '%s' after %d tries",
+		      c->base, id, MAX_TRIES);
+		advise("run 'git ws-merge' again when nobody is committing to it");
 	}
-	error("'%s' kept moving; gave up merging '%s' after %d tries", c->base,
-	      id, MAX_TRIES);
-	advise("run 'git ws-merge' again when nobody is committing to it");
-out:
 	if (o == FAILED)
 		report(c, FAILED, i, NULL, "see the error above", "");
-	strvec_clear(&wts);
-	strbuf_release(&sb);
-	strbuf_release(&detail);
 	job_release(&j);
-	free(reflog);
-	free(ref);
 	free(log);
 	return o;
 }
