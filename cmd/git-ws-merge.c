@@ -1257,24 +1257,21 @@ static enum outcome merge_one(struct merge_ctx *c, size_t i)
 }
 
 /*
- * -n: whether each workstream would merge into the current base tip, and
- * what would conflict with whom; nothing is written (git merge-tree only
- * adds the merged objects to the object store, as git merge-tree does).
- * Returns 1 when any would not merge.
+ * -n: read the job of each of order[0..nr-1] into jobs[] and compute its
+ * merge into the current base tip, all in one merge-tree run (or one by
+ * one, naming the culprit, when that fails). ok[n] is 1 when the merge
+ * of jobs[n] was computed.
  */
-static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
+static void compute_all(struct merge_ctx *c, const size_t *order, size_t nr,
+			struct ws_merge_job *jobs, int *ok)
 {
-	struct ws_merge_job *jobs = xcalloc(nr + 1, sizeof(*jobs));
 	git_oid *ours = xcalloc(nr + 1, sizeof(*ours));
 	git_oid *theirs = xcalloc(nr + 1, sizeof(*theirs));
 	const struct strvec **t_owns = xcalloc(nr + 1, sizeof(*t_owns));
 	const struct strvec **o_owns = xcalloc(nr + 1, sizeof(*o_owns));
 	struct ws_merge_result *res = xcalloc(nr + 1, sizeof(*res));
-	int *ok = xcalloc(nr + 1, sizeof(*ok));
 	size_t n, k, batch = 0;
-	int ret = 0;
 
-	/* every merge against the current base tip, in one merge-tree run */
 	for (n = 0; n < nr; n++) {
 		struct ws_merge_job init = JOB_INIT(order[n]);
 		struct ws_merge_result rinit = WS_MERGE_RESULT_INIT;
@@ -1302,69 +1299,116 @@ static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
 			ok[n] = 0;
 		}
 	}
-
-	for (n = 0; n < nr; n++) {
-		size_t i = order[n];
-		struct ws_merge_job *j = &jobs[n];
-		const struct plan_workstream *w = &c->plan.ws[i];
-		struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
-
-		/* a dependency queued before it counts as merged if it would merge */
-		for (k = 0; k < w->dep_nr; k++) {
-			size_t d = w->dep_idx[k];
-			enum ws_status ds = ws_state_status(&c->st, id_of(c, d));
-
-			if (ws_is_merged(&c->st, id_of(c, d)) || c->done_in_run[d] > 0)
-				continue;
-			strbuf_addf(&detail, "%s%s (%s)", detail.len ? ", " : "",
-				    id_of(c, d), c->done_in_run[d] < 0 ?
-				    "would not merge" : ws_status_name(ds) ?: "not started");
-		}
-		if (detail.len) {
-			strbuf_addf(&sb, "%s: would wait for %s", w->id, detail.buf);
-			report(c, SKIPPED, i, NULL, detail.buf, sb.buf);
-			c->done_in_run[i] = -1;
-			ret = 1;
-			goto next;
-		}
-		if (!ok[n]) {
-			report(c, FAILED, i, NULL, "see the error above", "");
-			c->done_in_run[i] = -1;
-			ret = 1;
-			goto next;
-		}
-		if (!j->res.clean) {
-			conflict_reason(c, j, &detail);
-			strbuf_addf(&sb, "%s: would not merge: %s", w->id, detail.buf);
-			if (!c->porcelain) {
-				strbuf_addstr(&sb, "\n");
-				strbuf_addbuf(&sb, &j->res.messages);
-				strbuf_rtrim(&sb);
-			}
-			report(c, CONFLICT, i, NULL, detail.buf, sb.buf);
-			c->done_in_run[i] = -1;
-			ret = 1;
-			goto next;
-		}
-		note_owners(c, j);
-		ws_strvec_join(&detail, &j->owners_note, ", ");
-		strbuf_addf(&sb, "%s: would merge cleanly into %s", w->id, c->base);
-		if (detail.len)
-			strbuf_addf(&sb, " (resolved for the owner: %s)", detail.buf);
-		report(c, MERGED, i, &j->res.tree, detail.buf, sb.buf);
-		c->done_in_run[i] = 1;
-next:
-		strbuf_release(&sb);
-		strbuf_release(&detail);
-	}
-	for (n = 0; n < nr; n++)
-		job_release(&jobs[n]);
-	free(jobs);
 	free(ours);
 	free(theirs);
 	free(t_owns);
 	free(o_owns);
 	free(res);
+}
+
+/*
+ * -n: the dependencies of ws[i] that would not be merged before it, as
+ * "ws-1 (done), ws-2 (would not merge)", into out. A dependency queued
+ * before it counts as merged if it would merge.
+ */
+static void would_wait_for(struct merge_ctx *c, size_t i, struct strbuf *out)
+{
+	const struct plan_workstream *w = &c->plan.ws[i];
+	size_t k;
+
+	for (k = 0; k < w->dep_nr; k++) {
+		size_t d = w->dep_idx[k];
+		enum ws_status ds = ws_state_status(&c->st, id_of(c, d));
+
+		if (ws_is_merged(&c->st, id_of(c, d)) || c->done_in_run[d] > 0)
+			continue;
+		strbuf_addf(out, "%s%s (%s)", out->len ? ", " : "",
+			    id_of(c, d), c->done_in_run[d] < 0 ?
+			    "would not merge" : ws_status_name(ds) ?: "not started");
+	}
+}
+
+/*
+ * -n: what would come of merging j (ok: its merge was computed), with
+ * why into detail: what it waits for, the conflict, or what it would
+ * resolve for the owner.
+ */
+static enum outcome would_merge(struct merge_ctx *c, struct ws_merge_job *j,
+				int ok, struct strbuf *detail)
+{
+	would_wait_for(c, j->i, detail);
+	if (detail->len)
+		return SKIPPED;
+	if (!ok)
+		return FAILED;
+	if (!j->res.clean) {
+		conflict_reason(c, j, detail);
+		return CONFLICT;
+	}
+	note_owners(c, j);
+	ws_strvec_join(detail, &j->owners_note, ", ");
+	return MERGED;
+}
+
+/* -n: say what would come of merging j, as would_merge() found it. */
+static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
+		      enum outcome o, const char *detail)
+{
+	const char *id = id_of(c, j->i);
+	struct strbuf sb = STRBUF_INIT;
+
+	switch (o) {
+	case SKIPPED:
+		strbuf_addf(&sb, "%s: would wait for %s", id, detail);
+		report(c, SKIPPED, j->i, NULL, detail, sb.buf);
+		break;
+	case CONFLICT:
+		/* the merge's own messages only for humans */
+		strbuf_addf(&sb, "%s: would not merge: %s\n", id, detail);
+		strbuf_addbuf(&sb, &j->res.messages);
+		strbuf_rtrim(&sb);
+		report(c, CONFLICT, j->i, NULL, detail, sb.buf);
+		break;
+	case MERGED:
+		strbuf_addf(&sb, "%s: would merge cleanly into %s", id, c->base);
+		if (*detail)
+			strbuf_addf(&sb, " (resolved for the owner: %s)", detail);
+		report(c, MERGED, j->i, &j->res.tree, detail, sb.buf);
+		break;
+	default:
+		report(c, FAILED, j->i, NULL, "see the error above", "");
+		break;
+	}
+	strbuf_release(&sb);
+}
+
+/*
+ * -n: whether each workstream would merge into the current base tip, and
+ * what would conflict with whom; nothing is written (git merge-tree only
+ * adds the merged objects to the object store, as git merge-tree does).
+ * Returns 1 when any would not merge.
+ */
+static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
+{
+	struct ws_merge_job *jobs = xcalloc(nr + 1, sizeof(*jobs));
+	int *ok = xcalloc(nr + 1, sizeof(*ok));
+	size_t n;
+	int ret = 0;
+
+	compute_all(c, order, nr, jobs, ok);
+	for (n = 0; n < nr; n++) {
+		struct strbuf detail = STRBUF_INIT;
+		enum outcome o = would_merge(c, &jobs[n], ok[n], &detail);
+
+		say_would(c, &jobs[n], o, detail.buf);
+		c->done_in_run[order[n]] = o == MERGED ? 1 : -1;
+		if (o != MERGED)
+			ret = 1;
+		strbuf_release(&detail);
+	}
+	for (n = 0; n < nr; n++)
+		job_release(&jobs[n]);
+	free(jobs);
 	free(ok);
 	return ret;
 }
