@@ -1474,6 +1474,65 @@ static int merge_lock(struct merge_ctx *c)
 	return fd;
 }
 
+/*
+ * Open the repository and the plan, and read the state: under merge.lock,
+ * after finishing what a killed run left, unless -n. Note the base-oids
+ * the plan was allocated on, where the base's own changes start.
+ */
+static void start_run(struct merge_ctx *c)
+{
+	size_t i;
+
+	ws_repo_open(&c->repo);
+	ws_load_plan(&c->repo, &c->plan);
+	c->base = c->plan.base;
+	if (!c->base)
+		die("plan '%s' names no base branch", c->plan.name);
+	c->done_in_run = xcalloc(c->plan.nr + 1, sizeof(*c->done_in_run));
+	if (!c->dry_run) {
+		ws_repo_ensure_dirs(&c->repo);
+		c->lock_fd = merge_lock(c);
+		finish_follows(c);
+	} else {
+		state_read(c);
+	}
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *b = ws_state_get(&c->st, id_of(c, i), WS_KEY_BASE_OID);
+
+		if (b && strvec_find(&c->stop, b) < 0)
+			strvec_push(&c->stop, b);
+	}
+}
+
+/* Merge order[0..nr-1], one after the other. Returns 1 when any did not merge. */
+static int merge_all(struct merge_ctx *c, const size_t *order, size_t nr)
+{
+	size_t n;
+	int bad = 0;
+
+	for (n = 0; n < nr; n++) {
+		size_t k = order[n];
+
+		if (merge_one(c, k) != MERGED) {
+			c->done_in_run[k] = -1;
+			bad = 1;
+		}
+	}
+	return bad;
+}
+
+/* Release merge.lock and what start_run() read. */
+static void end_run(struct merge_ctx *c)
+{
+	if (c->lock_fd >= 0)
+		release_flock(c->lock_fd);
+	ws_state_release(&c->st);
+	strvec_clear(&c->stop);
+	free(c->done_in_run);
+	plan_release(&c->plan);
+	ws_repo_close(&c->repo);
+}
+
 int cmd_main(int argc, const char **argv)
 {
 	struct merge_ctx c;
@@ -1487,32 +1546,14 @@ int cmd_main(int argc, const char **argv)
 		OPT__PORCELAIN(&c.porcelain),
 		OPT_END()
 	};
-	size_t *order = NULL, nr = 0, n, i;
+	size_t *order = NULL, nr = 0;
 	int bad = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.lock_fd = -1;
 	argc = parse_options(argc, argv, options, merge_usage);
 
-	ws_repo_open(&c.repo);
-	ws_load_plan(&c.repo, &c.plan);
-	c.base = c.plan.base;
-	if (!c.base)
-		die("plan '%s' names no base branch", c.plan.name);
-	c.done_in_run = xcalloc(c.plan.nr + 1, sizeof(*c.done_in_run));
-	if (!c.dry_run) {
-		ws_repo_ensure_dirs(&c.repo);
-		c.lock_fd = merge_lock(&c);
-		finish_follows(&c);
-	} else {
-		state_read(&c);
-	}
-	for (i = 0; i < c.plan.nr; i++) {
-		const char *b = ws_state_get(&c.st, id_of(&c, i), WS_KEY_BASE_OID);
-
-		if (b && strvec_find(&c.stop, b) < 0)
-			strvec_push(&c.stop, b);
-	}
+	start_run(&c);
 	merge_order(&c, argc, argv, &order, &nr, &bad);
 	if (!nr && !bad && !c.porcelain)
 		printf("Nothing to merge: the merge queue is empty.\n");
@@ -1522,25 +1563,12 @@ int cmd_main(int argc, const char **argv)
 		if (c.push && !c.porcelain)
 			printf("Would push '%s' afterwards.\n", c.base);
 	} else {
-		for (n = 0; n < nr; n++) {
-			size_t k = order[n];
-
-			if (merge_one(&c, k) != MERGED) {
-				c.done_in_run[k] = -1;
-				bad = 1;
-			}
-		}
+		bad |= merge_all(&c, order, nr);
 		if (c.push && push(&c) < 0)
 			bad = 1;
 	}
 
-	if (c.lock_fd >= 0)
-		release_flock(c.lock_fd);
-	ws_state_release(&c.st);
-	strvec_clear(&c.stop);
 	free(order);
-	free(c.done_in_run);
-	plan_release(&c.plan);
-	ws_repo_close(&c.repo);
+	end_run(&c);
 	return bad ? WS_EXIT_NO : WS_EXIT_OK;
 }
