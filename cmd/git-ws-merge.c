@@ -106,7 +106,36 @@ static void state_read(struct merge_ctx *c)
 	strbuf_release(&err);
 }
 
-/* One line of output: human or porcelain. */
+/* The porcelain line of an outcome: "<outcome>\t<id>\t<oid>\t<detail>". */
+static void porcelain_line(struct merge_ctx *c, enum outcome o, size_t i,
+			   const char *hex, const char *detail,
+			   struct strbuf *sb)
+{
+	strbuf_addf(sb, "%s\t%s\t%s\t", outcome_name[o], id_of(c, i), hex);
+	strbuf_add_sanitized(sb, detail ? detail : "");
+}
+
+/* The human lines of an outcome, each sanitized; the newlines are ours. */
+static void human_lines(const char *human, struct strbuf *sb)
+{
+	const char *p = human, *nl;
+
+	while ((nl = strchr(p, '\n'))) {
+		char *line = xstrndup(p, nl - p);
+
+		strbuf_add_sanitized(sb, line);
+		strbuf_addch(sb, '\n');
+		free(line);
+		p = nl + 1;
+	}
+	strbuf_add_sanitized(sb, p);
+}
+
+/*
+ * Print what came of ws[i], on stdout as it happens: with --porcelain
+ * its line (oid, when not NULL, and detail as the last fields), else the
+ * human text, if any (none when an error said it already).
+ */
 static void report(struct merge_ctx *c, enum outcome o, size_t i,
 		   const git_oid *oid, const char *detail, const char *human)
 {
@@ -115,27 +144,13 @@ static void report(struct merge_ctx *c, enum outcome o, size_t i,
 
 	if (oid)
 		ws_oid_hex(oid, hex);
-	if (c->porcelain) {
-		strbuf_addf(&sb, "%s\t%s\t%s\t", outcome_name[o], id_of(c, i), hex);
-		strbuf_add_sanitized(&sb, detail ? detail : "");
-	} else {
-		const char *p = human, *nl;
-
-		if (!human || !*human)
-			goto out;
-		/* sanitize each line; the newlines are ours */
-		while ((nl = strchr(p, '\n'))) {
-			char *line = xstrndup(p, nl - p);
-
-			strbuf_add_sanitized(&sb, line);
-			strbuf_addch(&sb, '\n');
-			free(line);
-			p = nl + 1;
-		}
-		strbuf_add_sanitized(&sb, p);
-	}
+	if (c->porcelain)
+		porcelain_line(c, o, i, hex, detail, &sb);
+	else if (human && *human)
+		human_lines(human, &sb);
+	else
+		return;
 	printf("%s\n", sb.buf);
-out:
 	strbuf_release(&sb);
 }
 
@@ -1020,28 +1035,17 @@ static int compute(struct merge_ctx *c, struct ws_merge_job *j)
 }
 
 /*
- * Step 6: record ws[j->i] as merged at `oid` (its merge commit, or the
- * base tip when the base already had everything), archive its files,
- * unblock its dependents, and say so.
+ * Say that ws[j->i] merged at `oid` (already: the base had everything),
+ * what was resolved for the owner and what it unblocks.
  */
-static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
-			  const git_oid *oid, int already)
+static void say_merged(struct merge_ctx *c, struct ws_merge_job *j,
+		       const git_oid *oid, int already)
 {
 	const char *id = id_of(c, j->i);
 	char hex[GIT_OID_HEXSZ + 1];
 	struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
 
 	ws_oid_hex(oid, hex);
-	state_lock(c);
-	clear_follow(c, id);
-	ws_state_set_status(&c->st, id, WS_STATUS_MERGED, NULL);
-	ws_state_set(&c->st, id, WS_KEY_MERGE_OID, hex);
-	ws_queue_remove(&c->st, id);
-	archive(c, j->i);
-	ws_update_blocked(&c->plan, &c->st);
-	state_commit(c);
-	c->done_in_run[j->i] = 1;
-
 	if (already)
 		strbuf_addf(&sb, "%s: already in %s at %.7s, nothing to merge (",
 			    id, c->base, hex);
@@ -1062,6 +1066,30 @@ static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
 	report(c, MERGED, j->i, oid, detail.buf, sb.buf);
 	strbuf_release(&sb);
 	strbuf_release(&detail);
+}
+
+/*
+ * Record ws[j->i] as merged at `oid` (its merge commit, or the base tip
+ * when the base already had everything), archive its files, unblock its
+ * dependents, and say so.
+ */
+static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
+			  const git_oid *oid, int already)
+{
+	const char *id = id_of(c, j->i);
+	char hex[GIT_OID_HEXSZ + 1];
+
+	ws_oid_hex(oid, hex);
+	state_lock(c);
+	clear_follow(c, id);
+	ws_state_set_status(&c->st, id, WS_STATUS_MERGED, NULL);
+	ws_state_set(&c->st, id, WS_KEY_MERGE_OID, hex);
+	ws_queue_remove(&c->st, id);
+	archive(c, j->i);
+	ws_update_blocked(&c->plan, &c->st);
+	state_commit(c);
+	c->done_in_run[j->i] = 1;
+	say_merged(c, j, oid, already);
 }
 
 /*
