@@ -106,7 +106,36 @@ static void state_read(struct merge_ctx *c)
 	strbuf_release(&err);
 }
 
-/* One line of output: human or porcelain. */
+/* The porcelain line of an outcome: "<outcome>\t<id>\t<oid>\t<detail>". */
+static void porcelain_line(struct merge_ctx *c, enum outcome o, size_t i,
+			   const char *hex, const char *detail,
+			   struct strbuf *sb)
+{
+	strbuf_addf(sb, "%s\t%s\t%s\t", outcome_name[o], id_of(c, i), hex);
+	strbuf_add_sanitized(sb, detail ? detail : "");
+}
+
+/* The human lines of an outcome, each sanitized; the newlines are ours. */
+static void human_lines(const char *human, struct strbuf *sb)
+{
+	const char *p = human, *nl;
+
+	while ((nl = strchr(p, '\n'))) {
+		char *line = xstrndup(p, nl - p);
+
+		strbuf_add_sanitized(sb, line);
+		strbuf_addch(sb, '\n');
+		free(line);
+		p = nl + 1;
+	}
+	strbuf_add_sanitized(sb, p);
+}
+
+/*
+ * Print what came of ws[i], on stdout as it happens: with --porcelain
+ * its line (oid, when not NULL, and detail as the last fields), else the
+ * human text, if any (none when an error said it already).
+ */
 static void report(struct merge_ctx *c, enum outcome o, size_t i,
 		   const git_oid *oid, const char *detail, const char *human)
 {
@@ -115,43 +144,25 @@ static void report(struct merge_ctx *c, enum outcome o, size_t i,
 
 	if (oid)
 		ws_oid_hex(oid, hex);
-	if (c->porcelain) {
-		strbuf_addf(&sb, "%s\t%s\t%s\t", outcome_name[o], id_of(c, i), hex);
-		strbuf_add_sanitized(&sb, detail ? detail : "");
-	} else {
-		const char *p = human, *nl;
-
-		if (!human || !*human)
-			goto out;
-		/* sanitize each line; the newlines are ours */
-		while ((nl = strchr(p, '\n'))) {
-			char *line = xstrndup(p, nl - p);
-
-			strbuf_add_sanitized(&sb, line);
-			strbuf_addch(&sb, '\n');
-			free(line);
-			p = nl + 1;
-		}
-		strbuf_add_sanitized(&sb, p);
-	}
+	if (c->porcelain)
+		porcelain_line(c, o, i, hex, detail, &sb);
+	else if (human && *human)
+		human_lines(human, &sb);
+	else
+		return;
 	printf("%s\n", sb.buf);
-out:
 	strbuf_release(&sb);
 }
 
 /*
- * The workstreams to merge, in merge order: the queue (or the ids given,
- * which must be queued), dependencies first, then queue order.
+ * Mark in chosen[] the workstreams named on the command line; each must
+ * be queued. Says why of each that is not, and sets *bad.
  */
-static void merge_order(struct merge_ctx *c, int argc, const char **argv,
-			size_t **order, size_t *nr, int *bad)
+static void check_named(struct merge_ctx *c, int argc, const char **argv,
+			char *chosen, int *bad)
 {
-	size_t *sel = xcalloc(c->plan.nr + 1, sizeof(*sel));
-	char *emitted = xcalloc(c->plan.nr + 1, 1), *chosen;
-	size_t n = 0, q, k, j, out = 0;
 	int i;
 
-	chosen = xcalloc(c->plan.nr + 1, 1);
 	for (i = 0; i < argc; i++) {
 		ssize_t x = plan_find(&c->plan, argv[i]);
 		enum ws_status status;
@@ -171,6 +182,18 @@ static void merge_order(struct merge_ctx *c, int argc, const char **argv,
 			       argv[i]);
 		*bad = 1;
 	}
+}
+
+/*
+ * The plan indices of the queued workstreams (only those in chosen[]
+ * when it is not NULL), in queue order, each once, into sel[]. Returns
+ * how many.
+ */
+static size_t queued(struct merge_ctx *c, const char *chosen, size_t *sel)
+{
+	char *seen = xcalloc(c->plan.nr + 1, 1);
+	size_t q, n = 0;
+
 	for (q = 0; q < ws_queue_nr(&c->st); q++) {
 		const char *id = ws_queue_item(&c->st, q);
 		ssize_t x = plan_find(&c->plan, id);
@@ -180,40 +203,32 @@ static void merge_order(struct merge_ctx *c, int argc, const char **argv,
 				id, c->plan.name);
 			continue;
 		}
-		if (argc && !chosen[x])
+		if ((chosen && !chosen[x]) || seen[x])
 			continue;
-		for (k = 0; k < n; k++)
-			if (sel[k] == (size_t)x)
-				break;
-		if (k == n)
-			sel[n++] = x;
+		seen[x] = 1;
+		sel[n++] = x;
 	}
-	*order = xcalloc(n + 1, sizeof(**order));
-	while (out < n) {
-		for (k = 0; k < n; k++) {
-			const struct plan_workstream *w = &c->plan.ws[sel[k]];
-			int ready = 1;
+	free(seen);
+	return n;
+}
 
-			if (emitted[sel[k]])
-				continue;
-			for (j = 0; j < w->dep_nr && ready; j++) {
-				size_t d = w->dep_idx[j], m;
+/*
+ * The workstreams to merge, in merge order: the queue (or the ids given,
+ * which must be queued), dependencies first, then queue order (first
+ * converged, first merged).
+ */
+static void merge_order(struct merge_ctx *c, int argc, const char **argv,
+			size_t **order, size_t *nr, int *bad)
+{
+	char *chosen = xcalloc(c->plan.nr + 1, 1);
+	size_t *sel = xcalloc(c->plan.nr + 1, sizeof(*sel));
 
-				for (m = 0; m < n; m++)
-					if (sel[m] == d && !emitted[d])
-						ready = 0;
-			}
-			if (ready)
-				break;
-		}
-		if (k == n)
-			BUG("the plan's graph has a cycle");
-		emitted[sel[k]] = 1;
-		(*order)[out++] = sel[k];
-	}
-	*nr = n;
+	check_named(c, argc, argv, chosen, bad);
+	*nr = queued(c, argc ? chosen : NULL, sel);
+	*order = xcalloc(*nr + 1, sizeof(**order));
+	if (graph_topo_order_subset(&c->plan.graph, sel, *nr, *order, NULL, NULL))
+		BUG("the plan's graph has a cycle");
 	free(sel);
-	free(emitted);
 	free(chosen);
 }
 
@@ -1020,28 +1035,17 @@ static int compute(struct merge_ctx *c, struct ws_merge_job *j)
 }
 
 /*
- * Step 6: record ws[j->i] as merged at `oid` (its merge commit, or the
- * base tip when the base already had everything), archive its files,
- * unblock its dependents, and say so.
+ * Say that ws[j->i] merged at `oid` (already: the base had everything),
+ * what was resolved for the owner and what it unblocks.
  */
-static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
-			  const git_oid *oid, int already)
+static void say_merged(struct merge_ctx *c, struct ws_merge_job *j,
+		       const git_oid *oid, int already)
 {
 	const char *id = id_of(c, j->i);
 	char hex[GIT_OID_HEXSZ + 1];
 	struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
 
 	ws_oid_hex(oid, hex);
-	state_lock(c);
-	clear_follow(c, id);
-	ws_state_set_status(&c->st, id, WS_STATUS_MERGED, NULL);
-	ws_state_set(&c->st, id, WS_KEY_MERGE_OID, hex);
-	ws_queue_remove(&c->st, id);
-	archive(c, j->i);
-	ws_update_blocked(&c->plan, &c->st);
-	state_commit(c);
-	c->done_in_run[j->i] = 1;
-
 	if (already)
 		strbuf_addf(&sb, "%s: already in %s at %.7s, nothing to merge (",
 			    id, c->base, hex);
@@ -1064,141 +1068,238 @@ static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
 	strbuf_release(&detail);
 }
 
-/* Merge one workstream, steps 1 to 6 of the issue. */
+/*
+ * Record ws[j->i] as merged at `oid` (its merge commit, or the base tip
+ * when the base already had everything), archive its files, unblock its
+ * dependents, and say so.
+ */
+static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
+			  const git_oid *oid, int already)
+{
+	const char *id = id_of(c, j->i);
+	char hex[GIT_OID_HEXSZ + 1];
+
+	ws_oid_hex(oid, hex);
+	state_lock(c);
+	clear_follow(c, id);
+	ws_state_set_status(&c->st, id, WS_STATUS_MERGED, NULL);
+	ws_state_set(&c->st, id, WS_KEY_MERGE_OID, hex);
+	ws_queue_remove(&c->st, id);
+	archive(c, j->i);
+	ws_update_blocked(&c->plan, &c->st);
+	state_commit(c);
+	c->done_in_run[j->i] = 1;
+	say_merged(c, j, oid, already);
+}
+
+/*
+ * Say that ws[j->i] went back to done because of `reason` (the conflict,
+ * or the failed tests: then oid is the merge commit and log their log).
+ */
+static void say_sent_back(struct merge_ctx *c, struct ws_merge_job *j,
+			  enum outcome o, const git_oid *oid,
+			  const char *reason, const char *detail)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%s: %s; back to done, it must converge again",
+		    id_of(c, j->i), reason);
+	report(c, o, j->i, oid, detail, sb.buf);
+	strbuf_release(&sb);
+}
+
+/* The merge of ws[j->i] conflicts: back to done. */
+static enum outcome send_back_conflict(struct merge_ctx *c,
+				       struct ws_merge_job *j)
+{
+	struct strbuf reason = STRBUF_INIT;
+
+	conflict_reason(c, j, &reason);
+	send_back(c, j->i, reason.buf, NULL);
+	say_sent_back(c, j, CONFLICT, NULL, reason.buf, reason.buf);
+	strbuf_release(&reason);
+	return CONFLICT;
+}
+
+/* The tests fail on the merge of ws[j->i] (their output in log): back to done. */
+static enum outcome send_back_failed_tests(struct merge_ctx *c,
+					   struct ws_merge_job *j,
+					   const char *log)
+{
+	struct strbuf reason = STRBUF_INIT;
+
+	strbuf_addf(&reason, "tests failed on the merge result: see %s", log);
+	send_back(c, j->i, reason.buf, log);
+	say_sent_back(c, j, TESTS_FAILED, &j->commit, reason.buf, log);
+	strbuf_release(&reason);
+	return TESTS_FAILED;
+}
+
+/*
+ * Before the base moves: the worktrees in wts that have it checked out
+ * must not lose changes, and the merge commit must pass the tests (unless
+ * --no-verify). Returns 0 when the merge may go on, else -1 with *o set.
+ */
+static int vet_merge(struct merge_ctx *c, struct ws_merge_job *j,
+		     const struct strvec *wts, const char *log,
+		     enum outcome *o)
+{
+	if (check_base_worktrees(c, j, wts) < 0) {
+		*o = REFUSED;
+		return -1;
+	}
+	if (!c->no_verify) {
+		int t = test_merge(c, j, log);
+
+		if (t < 0) {
+			*o = FAILED;
+			return -1;
+		}
+		if (t > 0) {
+			*o = send_back_failed_tests(c, j, log);
+			return -1;
+		}
+	}
+	/* the worktree may have changed while the tests ran */
+	if (check_base_worktrees(c, j, wts) < 0) {
+		*o = REFUSED;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Move the base from j->base_tip to j->commit by compare-and-swap, and
+ * the worktrees in wts, which have it checked out, along. Returns 0 when
+ * it moved, 1 when the base moved under the merge (it must start over),
+ * -1 after an error.
+ */
+static int move_base(struct merge_ctx *c, struct ws_merge_job *j,
+		     const struct strvec *wts)
+{
+	const char *id = id_of(c, j->i);
+	char *ref = xstrfmt("refs/heads/%s", c->base);
+	char *reflog = xstrfmt("ws-merge: merge %s", id);
+	git_reference *new_ref = NULL;
+	size_t k;
+	int err, ret = 0;
+
+	if (wts->nr)
+		record_follow(c, j, wts);
+	err = git_reference_create_matching(&new_ref, c->repo.repo, ref,
+					    &j->commit, 1, &j->base_tip, reflog);
+	git_reference_free(new_ref);
+	if (err < 0 && wts->nr && !base_is(c, &j->commit))
+		drop_follow(c, id);
+	if (err == GIT_EMODIFIED) {
+		fprintf(stderr, "'%s' moved while '%s' was being merged; starting over\n",
+			c->base, id);
+		ret = 1;
+	} else if (err < 0) {
+		ret = error_git("cannot update '%s'", c->base);
+	} else {
+		for (k = 0; k < wts->nr; k++)
+			follow(c, wts->v[k], &j->base_tip, &j->commit);
+	}
+	free(reflog);
+	free(ref);
+	return ret;
+}
+
+/*
+ * One try at merging ws[j->i] against the base's tip of now: check it
+ * may still merge, compute the merge, make the commit, vet it, move the
+ * base. *o is what came of it. Returns 1 when the base moved meanwhile
+ * and the merge must start over, else 0.
+ */
+static int try_merge(struct merge_ctx *c, struct ws_merge_job *j,
+		     const char *log, enum outcome *o)
+{
+	struct strvec wts = STRVEC_INIT;
+	int again = 0;
+
+	*o = FAILED;
+	if (!still_mergeable(c, j)) {
+		*o = SKIPPED;
+		return 0;
+	}
+	if (read_tips(c, j) < 0)
+		return 0;
+	if (git_oid_equal(&j->branch_tip, &j->base_tip) ||
+	    git_graph_descendant_of(c->repo.repo, &j->base_tip,
+				    &j->branch_tip) == 1) {
+		/* git merge: "Already up to date"; no empty merge commit */
+		record_merged(c, j, &j->base_tip, 1);
+		*o = MERGED;
+		return 0;
+	}
+	if (compute(c, j) < 0)
+		return 0;
+	if (!j->res.clean) {
+		*o = send_back_conflict(c, j);
+		return 0;
+	}
+
+	create_merge_commit(c, j);
+	ws_branch_worktrees(&c->repo, c->base, &wts);
+	if (!vet_merge(c, j, &wts, log, o)) {
+		switch (move_base(c, j, &wts)) {
+		case 0:
+			record_merged(c, j, &j->commit, 0);
+			*o = MERGED;
+			break;
+		case 1:
+			again = 1;
+			break;
+		}
+	}
+	strvec_clear(&wts);
+	return again;
+}
+
+/*
+ * Merge ws[i] into the base, starting over while the base moves under
+ * the merge (at most MAX_TRIES times), and say what came of it.
+ */
 static enum outcome merge_one(struct merge_ctx *c, size_t i)
 {
 	struct ws_merge_job j = JOB_INIT(i);
 	const char *id = id_of(c, i);
 	char *log = ws_path(&c->repo, "logs/%s.merge.log", id);
-	char *ref = xstrfmt("refs/heads/%s", c->base);
-	char *reflog = xstrfmt("ws-merge: merge %s", id);
-	struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
-	struct strvec wts = STRVEC_INIT;
 	enum outcome o = FAILED;
-	int tries, err;
+	int tries;
 
-	for (tries = 0; tries < MAX_TRIES; tries++) {
-		git_reference *new_ref = NULL;
-		size_t k;
-
-		strbuf_reset(&sb);
-		strbuf_reset(&detail);
-		strvec_clear(&wts);
-		if (!still_mergeable(c, &j)) {
-			o = SKIPPED;
-			goto out;
-		}
-		if (read_tips(c, &j) < 0)
-			goto out;
-		if (git_oid_equal(&j.branch_tip, &j.base_tip) ||
-		    git_graph_descendant_of(c->repo.repo, &j.base_tip,
-					    &j.branch_tip) == 1) {
-			/* git merge: "Already up to date"; no empty merge commit */
-			record_merged(c, &j, &j.base_tip, 1);
-			o = MERGED;
-			goto out;
-		}
-		if (compute(c, &j) < 0)
-			goto out;
-
-		if (!j.res.clean) {
-			conflict_reason(c, &j, &sb);
-			send_back(c, i, sb.buf, NULL);
-			strbuf_addf(&detail, "%s: %s; back to done, it must converge again",
-				    id, sb.buf);
-			report(c, CONFLICT, i, NULL, sb.buf, detail.buf);
-			o = CONFLICT;
-			goto out;
-		}
-
-		create_merge_commit(c, &j);
-		ws_branch_worktrees(&c->repo, c->base, &wts);
-		if (check_base_worktrees(c, &j, &wts) < 0) {
-			o = REFUSED;
-			goto out;
-		}
-
-		if (!c->no_verify) {
-			int t = test_merge(c, &j, log);
-
-			if (t < 0)
-				goto out;
-			if (t > 0) {
-				strbuf_addf(&sb, "tests failed on the merge result: see %s", log);
-				send_back(c, i, sb.buf, log);
-				strbuf_reset(&detail);
-				strbuf_addf(&detail, "%s: %s; back to done, it must converge again",
-					    id, sb.buf);
-				report(c, TESTS_FAILED, i, &j.commit, log, detail.buf);
-				o = TESTS_FAILED;
-				goto out;
-			}
-		}
-
-		/* the worktree may have changed while the tests ran */
-		if (check_base_worktrees(c, &j, &wts) < 0) {
-			o = REFUSED;
-			goto out;
-		}
-		if (wts.nr)
-			record_follow(c, &j, &wts);
-		err = git_reference_create_matching(&new_ref, c->repo.repo, ref,
-						    &j.commit, 1, &j.base_tip,
-						    reflog);
-		git_reference_free(new_ref);
-		if (err < 0 && wts.nr && !base_is(c, &j.commit))
-			drop_follow(c, id);
-		if (err == GIT_EMODIFIED) {
-			fprintf(stderr, "'%s' moved while '%s' was being merged; starting over\n",
-				c->base, id);
-			continue;
-		}
-		if (err < 0) {
-			error_git("cannot update '%s'", c->base);
-			goto out;
-		}
-		for (k = 0; k < wts.nr; k++)
-			follow(c, wts.v[k], &j.base_tip, &j.commit);
-
-		record_merged(c, &j, &j.commit, 0);
-		o = MERGED;
-		goto out;
+	for (tries = 0; tries < MAX_TRIES; tries++)
+		if (!try_merge(c, &j, log, &o))
+			break;
+	if (tries == MAX_TRIES) {
+		error("'%s' kept moving; gave up merging '%s' after %d tries",
+		      c->base, id, MAX_TRIES);
+		advise("run 'git ws-merge' again when nobody is committing to it");
 	}
-	error("'%s' kept moving; gave up merging '%s' after %d tries", c->base,
-	      id, MAX_TRIES);
-	advise("run 'git ws-merge' again when nobody is committing to it");
-out:
 	if (o == FAILED)
 		report(c, FAILED, i, NULL, "see the error above", "");
-	strvec_clear(&wts);
-	strbuf_release(&sb);
-	strbuf_release(&detail);
 	job_release(&j);
-	free(reflog);
-	free(ref);
 	free(log);
 	return o;
 }
 
 /*
- * -n: whether each workstream would merge into the current base tip, and
- * what would conflict with whom; nothing is written (git merge-tree only
- * adds the merged objects to the object store, as git merge-tree does).
- * Returns 1 when any would not merge.
+ * -n: read the job of each of order[0..nr-1] into jobs[] and compute its
+ * merge into the current base tip, all in one merge-tree run (or one by
+ * one, naming the culprit, when that fails). ok[n] is 1 when the merge
+ * of jobs[n] was computed.
  */
-static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
+static void compute_all(struct merge_ctx *c, const size_t *order, size_t nr,
+			struct ws_merge_job *jobs, int *ok)
 {
-	struct ws_merge_job *jobs = xcalloc(nr + 1, sizeof(*jobs));
 	git_oid *ours = xcalloc(nr + 1, sizeof(*ours));
 	git_oid *theirs = xcalloc(nr + 1, sizeof(*theirs));
 	const struct strvec **t_owns = xcalloc(nr + 1, sizeof(*t_owns));
 	const struct strvec **o_owns = xcalloc(nr + 1, sizeof(*o_owns));
 	struct ws_merge_result *res = xcalloc(nr + 1, sizeof(*res));
-	int *ok = xcalloc(nr + 1, sizeof(*ok));
 	size_t n, k, batch = 0;
-	int ret = 0;
 
-	/* every merge against the current base tip, in one merge-tree run */
 	for (n = 0; n < nr; n++) {
 		struct ws_merge_job init = JOB_INIT(order[n]);
 		struct ws_merge_result rinit = WS_MERGE_RESULT_INIT;
@@ -1226,69 +1327,116 @@ static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
 			ok[n] = 0;
 		}
 	}
-
-	for (n = 0; n < nr; n++) {
-		size_t i = order[n];
-		struct ws_merge_job *j = &jobs[n];
-		const struct plan_workstream *w = &c->plan.ws[i];
-		struct strbuf sb = STRBUF_INIT, detail = STRBUF_INIT;
-
-		/* a dependency queued before it counts as merged if it would merge */
-		for (k = 0; k < w->dep_nr; k++) {
-			size_t d = w->dep_idx[k];
-			enum ws_status ds = ws_state_status(&c->st, id_of(c, d));
-
-			if (ws_is_merged(&c->st, id_of(c, d)) || c->done_in_run[d] > 0)
-				continue;
-			strbuf_addf(&detail, "%s%s (%s)", detail.len ? ", " : "",
-				    id_of(c, d), c->done_in_run[d] < 0 ?
-				    "would not merge" : ws_status_name(ds) ?: "not started");
-		}
-		if (detail.len) {
-			strbuf_addf(&sb, "%s: would wait for %s", w->id, detail.buf);
-			report(c, SKIPPED, i, NULL, detail.buf, sb.buf);
-			c->done_in_run[i] = -1;
-			ret = 1;
-			goto next;
-		}
-		if (!ok[n]) {
-			report(c, FAILED, i, NULL, "see the error above", "");
-			c->done_in_run[i] = -1;
-			ret = 1;
-			goto next;
-		}
-		if (!j->res.clean) {
-			conflict_reason(c, j, &detail);
-			strbuf_addf(&sb, "%s: would not merge: %s", w->id, detail.buf);
-			if (!c->porcelain) {
-				strbuf_addstr(&sb, "\n");
-				strbuf_addbuf(&sb, &j->res.messages);
-				strbuf_rtrim(&sb);
-			}
-			report(c, CONFLICT, i, NULL, detail.buf, sb.buf);
-			c->done_in_run[i] = -1;
-			ret = 1;
-			goto next;
-		}
-		note_owners(c, j);
-		ws_strvec_join(&detail, &j->owners_note, ", ");
-		strbuf_addf(&sb, "%s: would merge cleanly into %s", w->id, c->base);
-		if (detail.len)
-			strbuf_addf(&sb, " (resolved for the owner: %s)", detail.buf);
-		report(c, MERGED, i, &j->res.tree, detail.buf, sb.buf);
-		c->done_in_run[i] = 1;
-next:
-		strbuf_release(&sb);
-		strbuf_release(&detail);
-	}
-	for (n = 0; n < nr; n++)
-		job_release(&jobs[n]);
-	free(jobs);
 	free(ours);
 	free(theirs);
 	free(t_owns);
 	free(o_owns);
 	free(res);
+}
+
+/*
+ * -n: the dependencies of ws[i] that would not be merged before it, as
+ * "ws-1 (done), ws-2 (would not merge)", into out. A dependency queued
+ * before it counts as merged if it would merge.
+ */
+static void would_wait_for(struct merge_ctx *c, size_t i, struct strbuf *out)
+{
+	const struct plan_workstream *w = &c->plan.ws[i];
+	size_t k;
+
+	for (k = 0; k < w->dep_nr; k++) {
+		size_t d = w->dep_idx[k];
+		enum ws_status ds = ws_state_status(&c->st, id_of(c, d));
+
+		if (ws_is_merged(&c->st, id_of(c, d)) || c->done_in_run[d] > 0)
+			continue;
+		strbuf_addf(out, "%s%s (%s)", out->len ? ", " : "",
+			    id_of(c, d), c->done_in_run[d] < 0 ?
+			    "would not merge" : ws_status_name(ds) ?: "not started");
+	}
+}
+
+/*
+ * -n: what would come of merging j (ok: its merge was computed), with
+ * why into detail: what it waits for, the conflict, or what it would
+ * resolve for the owner.
+ */
+static enum outcome would_merge(struct merge_ctx *c, struct ws_merge_job *j,
+				int ok, struct strbuf *detail)
+{
+	would_wait_for(c, j->i, detail);
+	if (detail->len)
+		return SKIPPED;
+	if (!ok)
+		return FAILED;
+	if (!j->res.clean) {
+		conflict_reason(c, j, detail);
+		return CONFLICT;
+	}
+	note_owners(c, j);
+	ws_strvec_join(detail, &j->owners_note, ", ");
+	return MERGED;
+}
+
+/* -n: say what would come of merging j, as would_merge() found it. */
+static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
+		      enum outcome o, const char *detail)
+{
+	const char *id = id_of(c, j->i);
+	struct strbuf sb = STRBUF_INIT;
+
+	switch (o) {
+	case SKIPPED:
+		strbuf_addf(&sb, "%s: would wait for %s", id, detail);
+		report(c, SKIPPED, j->i, NULL, detail, sb.buf);
+		break;
+	case CONFLICT:
+		/* the merge's own messages only for humans */
+		strbuf_addf(&sb, "%s: would not merge: %s\n", id, detail);
+		strbuf_addbuf(&sb, &j->res.messages);
+		strbuf_rtrim(&sb);
+		report(c, CONFLICT, j->i, NULL, detail, sb.buf);
+		break;
+	case MERGED:
+		strbuf_addf(&sb, "%s: would merge cleanly into %s", id, c->base);
+		if (*detail)
+			strbuf_addf(&sb, " (resolved for the owner: %s)", detail);
+		report(c, MERGED, j->i, &j->res.tree, detail, sb.buf);
+		break;
+	default:
+		report(c, FAILED, j->i, NULL, "see the error above", "");
+		break;
+	}
+	strbuf_release(&sb);
+}
+
+/*
+ * -n: whether each workstream would merge into the current base tip, and
+ * what would conflict with whom; nothing is written (git merge-tree only
+ * adds the merged objects to the object store, as git merge-tree does).
+ * Returns 1 when any would not merge.
+ */
+static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
+{
+	struct ws_merge_job *jobs = xcalloc(nr + 1, sizeof(*jobs));
+	int *ok = xcalloc(nr + 1, sizeof(*ok));
+	size_t n;
+	int ret = 0;
+
+	compute_all(c, order, nr, jobs, ok);
+	for (n = 0; n < nr; n++) {
+		struct strbuf detail = STRBUF_INIT;
+		enum outcome o = would_merge(c, &jobs[n], ok[n], &detail);
+
+		say_would(c, &jobs[n], o, detail.buf);
+		c->done_in_run[order[n]] = o == MERGED ? 1 : -1;
+		if (o != MERGED)
+			ret = 1;
+		strbuf_release(&detail);
+	}
+	for (n = 0; n < nr; n++)
+		job_release(&jobs[n]);
+	free(jobs);
 	free(ok);
 	return ret;
 }
@@ -1354,6 +1502,65 @@ static int merge_lock(struct merge_ctx *c)
 	return fd;
 }
 
+/*
+ * Open the repository and the plan, and read the state: under merge.lock,
+ * after finishing what a killed run left, unless -n. Note the base-oids
+ * the plan was allocated on, where the base's own changes start.
+ */
+static void start_run(struct merge_ctx *c)
+{
+	size_t i;
+
+	ws_repo_open(&c->repo);
+	ws_load_plan(&c->repo, &c->plan);
+	c->base = c->plan.base;
+	if (!c->base)
+		die("plan '%s' names no base branch", c->plan.name);
+	c->done_in_run = xcalloc(c->plan.nr + 1, sizeof(*c->done_in_run));
+	if (!c->dry_run) {
+		ws_repo_ensure_dirs(&c->repo);
+		c->lock_fd = merge_lock(c);
+		finish_follows(c);
+	} else {
+		state_read(c);
+	}
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *b = ws_state_get(&c->st, id_of(c, i), WS_KEY_BASE_OID);
+
+		if (b && strvec_find(&c->stop, b) < 0)
+			strvec_push(&c->stop, b);
+	}
+}
+
+/* Merge order[0..nr-1], one after the other. Returns 1 when any did not merge. */
+static int merge_all(struct merge_ctx *c, const size_t *order, size_t nr)
+{
+	size_t n;
+	int bad = 0;
+
+	for (n = 0; n < nr; n++) {
+		size_t k = order[n];
+
+		if (merge_one(c, k) != MERGED) {
+			c->done_in_run[k] = -1;
+			bad = 1;
+		}
+	}
+	return bad;
+}
+
+/* Release merge.lock and what start_run() read. */
+static void end_run(struct merge_ctx *c)
+{
+	if (c->lock_fd >= 0)
+		release_flock(c->lock_fd);
+	ws_state_release(&c->st);
+	strvec_clear(&c->stop);
+	free(c->done_in_run);
+	plan_release(&c->plan);
+	ws_repo_close(&c->repo);
+}
+
 int cmd_main(int argc, const char **argv)
 {
 	struct merge_ctx c;
@@ -1367,32 +1574,14 @@ int cmd_main(int argc, const char **argv)
 		OPT__PORCELAIN(&c.porcelain),
 		OPT_END()
 	};
-	size_t *order = NULL, nr = 0, n, i;
+	size_t *order = NULL, nr = 0;
 	int bad = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.lock_fd = -1;
 	argc = parse_options(argc, argv, options, merge_usage);
 
-	ws_repo_open(&c.repo);
-	ws_load_plan(&c.repo, &c.plan);
-	c.base = c.plan.base;
-	if (!c.base)
-		die("plan '%s' names no base branch", c.plan.name);
-	c.done_in_run = xcalloc(c.plan.nr + 1, sizeof(*c.done_in_run));
-	if (!c.dry_run) {
-		ws_repo_ensure_dirs(&c.repo);
-		c.lock_fd = merge_lock(&c);
-		finish_follows(&c);
-	} else {
-		state_read(&c);
-	}
-	for (i = 0; i < c.plan.nr; i++) {
-		const char *b = ws_state_get(&c.st, id_of(&c, i), WS_KEY_BASE_OID);
-
-		if (b && strvec_find(&c.stop, b) < 0)
-			strvec_push(&c.stop, b);
-	}
+	start_run(&c);
 	merge_order(&c, argc, argv, &order, &nr, &bad);
 	if (!nr && !bad && !c.porcelain)
 		printf("Nothing to merge: the merge queue is empty.\n");
@@ -1402,25 +1591,12 @@ int cmd_main(int argc, const char **argv)
 		if (c.push && !c.porcelain)
 			printf("Would push '%s' afterwards.\n", c.base);
 	} else {
-		for (n = 0; n < nr; n++) {
-			size_t k = order[n];
-
-			if (merge_one(&c, k) != MERGED) {
-				c.done_in_run[k] = -1;
-				bad = 1;
-			}
-		}
+		bad |= merge_all(&c, order, nr);
 		if (c.push && push(&c) < 0)
 			bad = 1;
 	}
 
-	if (c.lock_fd >= 0)
-		release_flock(c.lock_fd);
-	ws_state_release(&c.st);
-	strvec_clear(&c.stop);
 	free(order);
-	free(c.done_in_run);
-	plan_release(&c.plan);
-	ws_repo_close(&c.repo);
+	end_run(&c);
 	return bad ? WS_EXIT_NO : WS_EXIT_OK;
 }

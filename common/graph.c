@@ -35,7 +35,7 @@ void graph_clear(struct graph *g)
 	g->nr = 0;
 }
 
-/* A binary min-heap of node indices. */
+/* A binary min-heap of node indices (or of positions in a list of nodes). */
 struct heap {
 	size_t *v;
 	size_t nr;
@@ -109,55 +109,100 @@ static void find_cycle(const struct graph *g, const char *placed,
 	free(path);
 }
 
-int graph_topo_order(const struct graph *g, size_t *order,
-		     size_t **cycle, size_t *cycle_nr)
+int graph_topo_order_subset(const struct graph *g, const size_t *nodes,
+			    size_t nr, size_t *order,
+			    size_t **cycle, size_t *cycle_nr)
 {
-	size_t *missing = xcalloc(g->nr, sizeof(*missing));
-	size_t *rdep_nr = xcalloc(g->nr + 1, sizeof(*rdep_nr));
+	/* pos[x]: where node x is in nodes[], or SIZE_MAX outside the subset */
+	size_t *pos = xmalloc((g->nr + 1) * sizeof(*pos));
+	size_t *missing = xcalloc(nr + 1, sizeof(*missing));
+	size_t *rdep_nr = xcalloc(nr + 2, sizeof(*rdep_nr));
 	size_t *rdeps, *fill;
-	char *placed = xcalloc(g->nr, 1);
-	struct heap h = { xmalloc((g->nr + 1) * sizeof(size_t)), 0 };
+	char *placed = xmalloc(g->nr + 1);
+	struct heap h = { xmalloc((nr + 1) * sizeof(size_t)), 0 };
 	size_t i, j, n = 0;
 	int ret = 0;
 
-	/* reverse edges in CSR form: rdeps[rdep_nr[d]..] are d's dependents */
-	for (i = 0; i < g->nr; i++) {
-		missing[i] = g->dep_nr[i];
-		for (j = 0; j < g->dep_nr[i]; j++)
-			rdep_nr[g->deps[i][j] + 1]++;
+	/* nodes outside the subset count as placed (for find_cycle()) */
+	memset(placed, 1, g->nr + 1);
+	for (i = 0; i < g->nr; i++)
+		pos[i] = SIZE_MAX;
+	for (i = 0; i < nr; i++) {
+		pos[nodes[i]] = i;
+		placed[nodes[i]] = 0;
 	}
-	for (i = 0; i < g->nr; i++)
-		rdep_nr[i + 1] += rdep_nr[i];
-	rdeps = xmalloc((rdep_nr[g->nr] + 1) * sizeof(*rdeps));
-	fill = xmalloc((g->nr + 1) * sizeof(*fill));
-	memcpy(fill, rdep_nr, g->nr * sizeof(*fill));
-	for (i = 0; i < g->nr; i++)
-		for (j = 0; j < g->dep_nr[i]; j++)
-			rdeps[fill[g->deps[i][j]]++] = i;
 
-	for (i = 0; i < g->nr; i++)
+	/*
+	 * Everything below is over positions in nodes[], so that the heap
+	 * pops the first listed of the ready nodes. Reverse edges in CSR
+	 * form: rdeps[rdep_nr[p]..rdep_nr[p + 1]] are the dependents of
+	 * nodes[p] in the subset.
+	 */
+	for (i = 0; i < nr; i++) {
+		size_t x = nodes[i];
+
+		for (j = 0; j < g->dep_nr[x]; j++) {
+			size_t d = pos[g->deps[x][j]];
+
+			if (d == SIZE_MAX)
+				continue;
+			missing[i]++;
+			rdep_nr[d + 1]++;
+		}
+	}
+	for (i = 0; i < nr; i++)
+		rdep_nr[i + 1] += rdep_nr[i];
+	rdeps = xmalloc((rdep_nr[nr] + 1) * sizeof(*rdeps));
+	fill = xmalloc((nr + 1) * sizeof(*fill));
+	memcpy(fill, rdep_nr, nr * sizeof(*fill));
+	for (i = 0; i < nr; i++) {
+		size_t x = nodes[i];
+
+		for (j = 0; j < g->dep_nr[x]; j++) {
+			size_t d = pos[g->deps[x][j]];
+
+			if (d != SIZE_MAX)
+				rdeps[fill[d]++] = i;
+		}
+	}
+
+	for (i = 0; i < nr; i++)
 		if (!missing[i])
 			heap_push(&h, i);
 	while (h.nr) {
-		size_t x = heap_pop(&h);
+		size_t p = heap_pop(&h);
 
-		placed[x] = 1;
-		order[n++] = x;
-		for (j = rdep_nr[x]; j < rdep_nr[x + 1]; j++)
+		placed[nodes[p]] = 1;
+		order[n++] = nodes[p];
+		for (j = rdep_nr[p]; j < rdep_nr[p + 1]; j++)
 			if (!--missing[rdeps[j]])
 				heap_push(&h, rdeps[j]);
 	}
-	if (n < g->nr) {
+	if (n < nr) {
 		ret = 1;
 		if (cycle)
 			find_cycle(g, placed, cycle, cycle_nr);
 	}
+	free(pos);
 	free(missing);
 	free(rdep_nr);
 	free(rdeps);
 	free(fill);
 	free(placed);
 	free(h.v);
+	return ret;
+}
+
+int graph_topo_order(const struct graph *g, size_t *order,
+		     size_t **cycle, size_t *cycle_nr)
+{
+	size_t *all = xmalloc((g->nr + 1) * sizeof(*all)), i;
+	int ret;
+
+	for (i = 0; i < g->nr; i++)
+		all[i] = i;
+	ret = graph_topo_order_subset(g, all, g->nr, order, cycle, cycle_nr);
+	free(all);
 	return ret;
 }
 

@@ -38,6 +38,31 @@ int graph_topo_order(const struct graph *g, size_t *order,
 		     size_t **cycle, size_t *cycle_nr);
 
 /*
+ * Topological order of a subset of the graph's nodes: nodes[0..nr-1],
+ * distinct, listed in order of priority. Dependencies come first; among
+ * the listed nodes whose listed dependencies are all placed, the one
+ * listed first comes first. So the listing order decides only where the
+ * dependencies leave a choice: a node listed before one of its
+ * dependencies still comes after it. Dependencies on nodes that are not
+ * listed are ignored, and are not followed through: when a depends on b
+ * and b on c, and only a and c are listed, a need not come after c.
+ * graph_topo_order() is this function with every node listed by index.
+ *
+ * Returns 0 and fills order[0..nr-1] with the listed nodes (the caller
+ * owns order; nodes is not changed). When the listed nodes have a cycle
+ * among them returns 1, order holds the nodes placed before it, and
+ * *cycle and *cycle_nr (when cycle is not NULL) are set as by
+ * graph_topo_order(), to a cycle of listed nodes.
+ *
+ * O(V + E_S + nr log nr), E_S the number of dependencies of the listed
+ * nodes, V the nodes of the graph (for an index from node to listing);
+ * iterative, so a chain of 10 000 nodes does not overflow the stack.
+ */
+int graph_topo_order_subset(const struct graph *g, const size_t *nodes,
+			    size_t nr, size_t *order,
+			    size_t **cycle, size_t *cycle_nr);
+
+/*
  * 1 when `node` depends on `ancestor`, directly or through others
  * (iterative search), 0 otherwise; 0 when node == ancestor.
  */

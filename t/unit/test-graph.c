@@ -99,6 +99,113 @@ static void test_long_chain_does_not_recurse(void **unused)
 	graph_clear(&g);
 }
 
+static void test_subset_ties_follow_the_listing(void **unused)
+{
+	struct graph g = GRAPH_INIT;
+	size_t nodes[] = { 3, 0, 2, 1 }, order[4];
+
+	/* no edges: the listing is the order */
+	graph_init(&g, 4);
+	assert_int_equal(graph_topo_order_subset(&g, nodes, 4, order, NULL, NULL), 0);
+	assert_int_equal(order[0], 3);
+	assert_int_equal(order[1], 0);
+	assert_int_equal(order[2], 2);
+	assert_int_equal(order[3], 1);
+	graph_clear(&g);
+}
+
+static void test_subset_dependencies_first(void **unused)
+{
+	struct graph g = GRAPH_INIT;
+	size_t nodes[] = { 0, 1, 3, 2 }, order[4];
+
+	/* 0 depends on 2, 3 depends on 0: listed first, 0 waits for 2 */
+	graph_init(&g, 4);
+	graph_add_dep(&g, 0, 2);
+	graph_add_dep(&g, 3, 0);
+	assert_int_equal(graph_topo_order_subset(&g, nodes, 4, order, NULL, NULL), 0);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(order[2], 0);
+	assert_int_equal(order[3], 3);
+	graph_clear(&g);
+}
+
+static void test_subset_ignores_unlisted_nodes(void **unused)
+{
+	struct graph g = GRAPH_INIT;
+	size_t nodes[] = { 0, 2, 4 }, order[3] = { 9, 9, 9 };
+
+	/* 0 -> 1 -> 2 and 4 -> 3: 1 and 3 are not listed */
+	graph_init(&g, 5);
+	graph_add_dep(&g, 0, 1);
+	graph_add_dep(&g, 1, 2);
+	graph_add_dep(&g, 4, 3);
+	assert_int_equal(graph_topo_order_subset(&g, nodes, 3, order, NULL, NULL), 0);
+	assert_int_equal(order[0], 0); /* not held back through 1 */
+	assert_int_equal(order[1], 2);
+	assert_int_equal(order[2], 4);
+
+	/* a cycle through an unlisted node is no cycle of the subset */
+	graph_add_dep(&g, 2, 0);
+	assert_int_equal(graph_topo_order_subset(&g, nodes, 3, order, NULL, NULL), 0);
+	assert_int_equal(order[0], 0);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(order[2], 4);
+	graph_add_dep(&g, 3, 4);
+	nodes[1] = 3;
+	assert_int_equal(graph_topo_order_subset(&g, nodes + 1, 1, order, NULL, NULL), 0);
+	assert_int_equal(order[0], 3);
+	assert_int_equal(graph_topo_order_subset(&g, nodes, 0, order, NULL, NULL), 0);
+	graph_clear(&g);
+}
+
+static void test_subset_cycle(void **unused)
+{
+	struct graph g = GRAPH_INIT;
+	size_t nodes[] = { 4, 1, 2 }, order[3], *cycle = NULL, n = 0, i;
+
+	/* 1 <-> 2 among the listed; 0 and 3 are not listed */
+	graph_init(&g, 5);
+	graph_add_dep(&g, 0, 3);
+	graph_add_dep(&g, 3, 0);
+	graph_add_dep(&g, 1, 2);
+	graph_add_dep(&g, 2, 1);
+	graph_add_dep(&g, 1, 0);
+	assert_int_equal(graph_topo_order_subset(&g, nodes, 3, order, &cycle, &n), 1);
+	assert_int_equal(order[0], 4);
+	assert_int_equal(n, 3);
+	assert_int_equal(cycle[0], cycle[2]);
+	for (i = 0; i + 1 < n; i++) {
+		assert_true(cycle[i] == 1 || cycle[i] == 2);
+		assert_true(graph_depends_on(&g, cycle[i], cycle[i + 1]));
+	}
+	free(cycle);
+	graph_clear(&g);
+}
+
+static void test_subset_long_chain(void **unused)
+{
+	enum { N = 10000 };
+	struct graph g = GRAPH_INIT;
+	size_t *nodes = malloc(N * sizeof(*nodes));
+	size_t *order = malloc(N * sizeof(*order)), i;
+
+	/* i depends on i + 1, listed 0 first: the order is the reverse */
+	graph_init(&g, N + 1);
+	for (i = 0; i + 1 < N; i++)
+		graph_add_dep(&g, i, i + 1);
+	graph_add_dep(&g, N - 1, N); /* not listed */
+	for (i = 0; i < N; i++)
+		nodes[i] = i;
+	assert_int_equal(graph_topo_order_subset(&g, nodes, N, order, NULL, NULL), 0);
+	for (i = 0; i < N; i++)
+		assert_int_equal(order[i], N - 1 - i);
+	free(nodes);
+	free(order);
+	graph_clear(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +214,11 @@ int main(void)
 		cmocka_unit_test(test_cycle_is_reported_as_a_path),
 		cmocka_unit_test(test_self_cycle),
 		cmocka_unit_test(test_long_chain_does_not_recurse),
+		cmocka_unit_test(test_subset_ties_follow_the_listing),
+		cmocka_unit_test(test_subset_dependencies_first),
+		cmocka_unit_test(test_subset_ignores_unlisted_nodes),
+		cmocka_unit_test(test_subset_cycle),
+		cmocka_unit_test(test_subset_long_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
