@@ -314,26 +314,6 @@ static int run_git(struct ws_job *job, const char *dir, struct strbuf *out,
 	return run_command(&cp);
 }
 
-/* The branch checked out in the worktree at `path` (caller frees), or NULL. */
-static char *worktree_branch(const char *path)
-{
-	git_repository *wt = NULL;
-	git_reference *head = NULL;
-	char *ret = NULL;
-	const char *target;
-
-	if (git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return NULL;
-	if (!git_reference_lookup(&head, wt, "HEAD") &&
-	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
-	    (target = git_reference_symbolic_target(head)) &&
-	    !strncmp(target, "refs/heads/", 11))
-		ret = xstrdup(target + 11);
-	git_reference_free(head);
-	git_repository_free(wt);
-	return ret;
-}
-
 /* Write reports/<id> for the command to read as $WS_REPORT. */
 static void write_report(struct ws_dispatch *d, struct ws_job *job,
 			 const char *text)
@@ -378,7 +358,7 @@ static void bring_up_to_base(struct ws_dispatch *d, struct ws_job *job)
 
 	ws_oid_hex(&base_oid, hex);
 	base_ref = xstrfmt("refs/heads/%s", base);
-	head = worktree_branch(job->worktree);
+	head = ws_worktree_branch_at(job->worktree);
 	dirty = ws_worktree_is_dirty(job->worktree);
 	ahead = ws_commits_ahead(d->repo, &tip, &base_oid);
 	if (!head || strcmp(head, job->branch)) {
