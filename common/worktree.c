@@ -450,3 +450,421 @@ char *ws_unfinished_worktree_admin(const struct ws_repo *r, const char *path)
 		FREE_AND_NULL(admin);
 	return admin;
 }
+
+int ws_worktree_holds_only_git_file(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int only = !!d;
+
+	while (only && (e = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		path = xstrfmt("%s/%s", dir, e->d_name);
+		only = !strcmp(e->d_name, ".git") && !lstat(path, &st) &&
+		       S_ISREG(st.st_mode);
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	return only;
+}
+
+/*
+ * The first `.git` below the top of the directory tree at `path` (a
+ * repository or a submodule of its own, which is never ours to delete):
+ * returns 1 with `path` naming it, 0 when there is none, -1 with `path`
+ * naming a directory that cannot be read. The top's own .git is skipped.
+ */
+static int find_nested_git(struct strbuf *path, int top)
+{
+	DIR *dh = opendir(path->buf);
+	struct dirent *de;
+	size_t len = path->len;
+	int ret = 0;
+
+	if (!dh)
+		return errno == ENOENT ? 0 : -1;
+	while (!ret && (de = readdir(dh))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		strbuf_setlen(path, len);
+		strbuf_addf(path, "/%s", de->d_name);
+		if (!strcmp(de->d_name, ".git")) {
+			if (!top)
+				ret = 1;
+			continue;
+		}
+		if (!lstat(path->buf, &st) && S_ISDIR(st.st_mode))
+			ret = find_nested_git(path, 0);
+	}
+	closedir(dh);
+	if (!ret)
+		strbuf_setlen(path, len);
+	return ret;
+}
+
+/* A repository inside the half-removed worktree at `wt`: 1 (why in msg), or 0. */
+static int has_nested_repository(const char *wt, struct strbuf *msg)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int nested;
+
+	strbuf_addf(&path, "%s/.git", wt);
+	if (!lstat(path.buf, &st) && !S_ISREG(st.st_mode)) {
+		nested = 1;
+	} else {
+		strbuf_reset(&path);
+		strbuf_addstr(&path, wt);
+		nested = find_nested_git(&path, 1);
+	}
+	if (nested)
+		strbuf_addf(msg, nested > 0 ?
+			    "worktree '%s', which git ws-clean was removing, has a repository of its own at '%s'" :
+			    "worktree '%s', which git ws-clean was removing, has '%s', which cannot be read",
+			    wt, path.buf);
+	strbuf_release(&path);
+	return !!nested;
+}
+
+/* The first status entry that is not a deletion, described in msg. */
+static int changed_since(const char *wt, git_status_list *list,
+			 const char *head, struct strbuf *msg)
+{
+	size_t i, n = git_status_list_entrycount(list);
+
+	for (i = 0; i < n; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+		const git_diff_delta *d = e->index_to_workdir ?
+			e->index_to_workdir : e->head_to_index;
+		const char *file = d && d->new_file.path ? d->new_file.path : "?";
+
+		/* deleted: what git worktree remove was doing */
+		if (!(e->status & ~(GIT_STATUS_WT_DELETED | GIT_STATUS_INDEX_DELETED)))
+			continue;
+		if (e->status & GIT_STATUS_WT_NEW)
+			strbuf_addf(msg, "worktree '%s', which git ws-clean was removing, has an untracked file '%s'",
+				    wt, file);
+		else
+			strbuf_addf(msg, "worktree '%s', which git ws-clean was removing, has '%s' changed since %.7s",
+				    wt, file, head);
+		return 1;
+	}
+	return 0;
+}
+
+enum ws_half_removed ws_worktree_check_half_removed(const char *path,
+						    const char *admin_dir,
+						    const char *head,
+						    struct strbuf *msg)
+{
+	git_repository *wt = NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_status_list *list = NULL;
+	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+	enum ws_half_removed ret = WS_HALF_REMOVED_NESTED;
+	git_oid oid;
+
+	if (has_nested_repository(path, msg))
+		goto cleanup;
+	ret = WS_HALF_REMOVED_DIRTY;
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
+		     GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	/* through the admin directory: the .git file may be gone */
+	if (!head || strlen(head) != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(&oid, head) < 0 ||
+	    git_repository_open_ext(&wt, admin_dir,
+				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+	    git_commit_lookup(&commit, wt, &oid) < 0 ||
+	    git_commit_tree(&tree, commit) < 0 ||
+	    (opts.baseline = tree, git_status_list_new(&list, wt, &opts) < 0)) {
+		strbuf_addf(msg, "cannot read the status of worktree '%s', which git ws-clean was removing",
+			    path);
+		goto cleanup;
+	}
+	if (!changed_since(path, list, head, msg))
+		ret = WS_HALF_REMOVED_OK;
+cleanup:
+	git_status_list_free(list);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	git_repository_free(wt);
+	return ret;
+}
+
+/* --- changing worktrees ----------------------------------------------- */
+
+int ws_run_to_the_end(struct child_process *cp, int hold_fd)
+{
+	cp->new_pgrp = 1;
+	cp->hold_fd = hold_fd;
+	return run_command(cp);
+}
+
+/* cp set up for `git --git-dir=<common dir> worktree <sub>`. */
+static void worktree_cmd(struct child_process *cp, const struct ws_repo *r,
+			 const char *sub)
+{
+	cp->git_cmd = 1;
+	cp->no_stdin = 1;
+	strvec_pushf(&cp->args, "--git-dir=%s", r->commondir);
+	strvec_pushv(&cp->args, (const char *[]){ "worktree", sub, NULL });
+}
+
+int ws_worktree_add(const struct ws_repo *r, const struct ws_worktree_add *add)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	worktree_cmd(&cp, r, "add");
+	strvec_push(&cp.args, "--quiet");
+	if (add->no_checkout)
+		strvec_push(&cp.args, "--no-checkout");
+	if (add->new_branch)
+		strvec_pushv(&cp.args, (const char *[]){ "--no-track", "-b",
+			     add->new_branch, NULL });
+	else if (!add->branch)
+		strvec_push(&cp.args, "--detach");
+	strvec_push(&cp.args, add->path);
+	if (add->branch)
+		strvec_push(&cp.args, add->branch);
+	else if (add->commit)
+		strvec_push(&cp.args, add->commit);
+	return ws_run_to_the_end(&cp, add->hold_fd);
+}
+
+int ws_worktrees_populate(const char *const *paths, size_t nr, int *failed)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t jobs = ncpu > 1 ? (size_t)ncpu : 2, running = 0, next = 0, i;
+	struct child_process *cps = xcalloc(nr + 1, sizeof(*cps));
+	int ret = 0;
+
+	for (;;) {
+		int status;
+		pid_t pid;
+
+		for (; running < jobs && next < nr; next++) {
+			struct child_process *cp = &cps[next];
+
+			*cp = (struct child_process)CHILD_PROCESS_INIT;
+			cp->git_cmd = 1;
+			cp->no_stdin = 1;
+			cp->dir = paths[next];
+			strvec_pushv(&cp->args, (const char *[]){
+				"reset", "--quiet", "--hard", NULL });
+			if (start_command(cp) < 0) {
+				cp->pid = 0;
+				ret = -1;
+				if (failed)
+					failed[next] = 1;
+			} else {
+				running++;
+			}
+		}
+		if (!running)
+			break;
+		pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("waitpid");
+		}
+		for (i = 0; i < next; i++) {
+			if (!cps[i].pid || cps[i].pid != pid)
+				continue;
+			cps[i].pid = 0;
+			running--;
+			child_process_clear(&cps[i]);
+			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+				ret = -1;
+				if (failed)
+					failed[i] = 1;
+			}
+		}
+	}
+	free(cps);
+	return ret;
+}
+
+void ws_worktree_post_checkout(const char *path, const char *new_hex)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	cp.dir = path;
+	strvec_pushv(&cp.args, (const char *[]){ "hook", "run",
+		     "--ignore-missing", "post-checkout", "--",
+		     "0000000000000000000000000000000000000000", new_hex, "1",
+		     NULL });
+	if (run_command(&cp))
+		warning("the post-checkout hook failed in '%s'", path);
+}
+
+enum ws_worktree_removed ws_worktree_remove(const struct ws_repo *r,
+					    const char *path, int force,
+					    int hold_fd, struct strbuf *err)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT, errbuf = STRBUF_INIT;
+	struct ws_worktree **list = ws_worktrees_get(r);
+	struct ws_worktree *wt = ws_worktree_find_path(list, path);
+	enum ws_worktree_removed ret = WS_WT_REMOVED;
+	int i;
+
+	worktree_cmd(&cp, r, "remove");
+	for (i = 0; i < force; i++)
+		strvec_push(&cp.args, "--force");
+	strvec_push(&cp.args, path);
+	/* a group of its own: git finishes deleting, whoever kills us */
+	cp.new_pgrp = 1;
+	cp.hold_fd = hold_fd;
+	if (capture_command(&cp, &out, &errbuf)) {
+		strbuf_trim(&errbuf);
+		if (err)
+			strbuf_addbuf(err, &errbuf);
+		ret = WS_WT_REMOVE_FAILED;
+	} else if (path_exists(path) || (wt && path_exists(wt->admin_dir))) {
+		ret = WS_WT_STILL_THERE;
+	}
+	ws_worktrees_free(list);
+	strbuf_release(&out);
+	strbuf_release(&errbuf);
+	return ret;
+}
+
+int ws_worktree_prune(const struct ws_repo *r, int hold_fd)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	worktree_cmd(&cp, r, "prune");
+	return ws_run_to_the_end(&cp, hold_fd);
+}
+
+int ws_worktree_repair(const struct ws_repo *r, const char *path, int hold_fd)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	worktree_cmd(&cp, r, "repair");
+	strvec_push(&cp.args, path);
+	return ws_run_to_the_end(&cp, hold_fd);
+}
+
+int ws_worktree_recreate(const struct ws_repo *r, const char *path,
+			 const char *branch, int hold_fd)
+{
+	struct ws_worktree_add add = WS_WORKTREE_ADD_INIT;
+
+	if (path_exists(path))
+		return error("cannot make worktree '%s' again: it exists", path);
+	if (ws_worktree_prune(r, hold_fd))
+		return error("cannot prune the worktree '%s' that was removed by hand",
+			     path);
+	add.path = path;
+	add.branch = branch;
+	add.hold_fd = hold_fd;
+	if (ws_worktree_add(r, &add))
+		return error("cannot make worktree '%s' again on branch '%s'",
+			     path, branch);
+	return 0;
+}
+
+int ws_worktree_remove_files(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	char *path;
+	int ret = 0;
+
+	if (!dh)
+		return errno == ENOENT ? 0 : error_errno("cannot open '%s'", dir);
+	while (!ret && (de = readdir(dh))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, ".git"))
+			continue;
+		path = xstrfmt("%s/%s", dir, de->d_name);
+		if (remove_dir_recursively(path) < 0)
+			ret = error_errno("cannot remove '%s'", path);
+		free(path);
+	}
+	closedir(dh);
+	path = xstrfmt("%s/.git", dir);
+	if (!ret && unlink(path) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", path);
+	free(path);
+	if (!ret && rmdir(dir) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", dir);
+	return ret;
+}
+
+int ws_worktree_remove_admin(const struct ws_repo *r, const char *admin_dir)
+{
+	char *top;
+
+	if (remove_dir_recursively(admin_dir) < 0)
+		return -1;
+	/* and <common dir>/worktrees, once empty, as git does */
+	top = xstrfmt("%s/worktrees", r->commondir);
+	rmdir(top);
+	free(top);
+	return 0;
+}
+
+int ws_branch_delete_if_at(const struct ws_repo *r, const char *branch,
+			   const char *expect_hex)
+{
+	git_reference *ref = NULL;
+	char *name = xstrfmt("refs/heads/%s", branch);
+	char hex[GIT_OID_HEXSZ + 1];
+	int ret = 0;
+
+	if (git_reference_lookup(&ref, r->repo, name) < 0)
+		goto cleanup; /* absent */
+	if (!git_reference_target(ref) ||
+	    strcmp(ws_oid_hex(git_reference_target(ref), hex), expect_hex))
+		ret = error("branch '%s' has moved since git ws-alloc made it; leaving it alone",
+			    branch);
+	else if (git_reference_delete(ref) < 0)
+		ret = error_git("cannot delete branch '%s'", branch);
+cleanup:
+	git_reference_free(ref);
+	free(name);
+	return ret;
+}
+
+int ws_worktree_drop_unfinished(const struct ws_repo *r, const char *path,
+				char **admin)
+{
+	*admin = ws_unfinished_worktree_admin(r, path);
+	if (!*admin)
+		return 0;
+	if (remove_dir_recursively(*admin) < 0)
+		return -1;
+	FREE_AND_NULL(*admin);
+	return 0;
+}
+
+int ws_worktree_undo_add(const struct ws_repo *r, const char *path,
+			 const char *branch, const char *base_hex, int hold_fd)
+{
+	if (path && path_exists(path)) {
+		/* --force twice: also one a killed add left locked */
+		ws_worktree_remove(r, path, 2, hold_fd, NULL);
+		if (!path_exists(path))
+			ws_worktree_prune(r, hold_fd);
+		else if (!ws_worktree_holds_only_git_file(path) ||
+			 remove_dir_recursively(path) < 0)
+			return -1;
+	}
+	if (branch && base_hex && ws_branch_delete_if_at(r, branch, base_hex) < 0)
+		return -2;
+	return 0;
+}
