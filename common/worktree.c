@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "worktree.h"
+#include "recover.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <dirent.h>
@@ -867,4 +868,90 @@ int ws_worktree_undo_add(const struct ws_repo *r, const char *path,
 	if (branch && base_hex && ws_branch_delete_if_at(r, branch, base_hex) < 0)
 		return -2;
 	return 0;
+}
+
+/* --- repairs for recover.h -------------------------------------------- */
+
+int ws_worktree_recover_allocate(struct ws_recover *rc,
+				 const struct ws_intent *in)
+{
+	int r;
+
+	if (rc->dry_run) {
+		warning("would undo the interrupted allocation of '%s'", in->id);
+		ws_state_remove(rc->st, in->id);
+		return 1;
+	}
+	if (in->role && !strcmp(in->role, WS_ALLOCATING_OWNER)) {
+		r = ws_worktree_undo_add(rc->repo, in->worktree, in->branch,
+					 in->base_oid, rc->hold_fd);
+		if (r == -1)
+			return error("'%s' was left half-made by an interrupted git ws-alloc and is not a worktree git knows; remove it by hand",
+				     in->worktree);
+		if (r < 0)
+			return error("cannot undo the interrupted allocation of '%s'",
+				     in->id);
+	}
+	warning("undid the interrupted allocation of '%s'", in->id);
+	ws_state_remove(rc->st, in->id);
+	return 1;
+}
+
+/* `git worktree remove` of what a recorded removal left; 1 when gone. */
+static int finish_removal(struct ws_recover *rc, const struct ws_intent *in,
+			  const struct ws_worktree *wt)
+{
+	struct strbuf err = STRBUF_INIT;
+	int ret = 1;
+
+	fprintf(stderr, "%s: %s what is left of worktree '%s' (an interrupted git ws-clean was removing it)\n",
+		in->id, rc->dry_run ? "would remove" : "removing", in->worktree);
+	if (rc->dry_run)
+		return 0;
+	if (ws_worktree_remove_files(in->worktree) < 0)
+		return error("cannot remove worktree '%s'", in->worktree);
+	if (!wt->path)
+		ret = ws_worktree_remove_admin(rc->repo, wt->admin_dir) < 0 ?
+			error_errno("cannot prune worktree '%s': cannot remove '%s'",
+				    in->worktree, wt->admin_dir) : 1;
+	else if (ws_worktree_remove(rc->repo, wt->path, 0, rc->hold_fd, &err))
+		ret = error("cannot prune worktree '%s': %s", in->worktree,
+			    err.len ? err.buf : "it is still there");
+	strbuf_release(&err);
+	return ret;
+}
+
+int ws_worktree_recover_remove(struct ws_recover *rc,
+			       const struct ws_intent *in)
+{
+	struct ws_worktree_status_opts opts = WS_WORKTREE_STATUS_OPTS_INIT;
+	struct ws_worktree **list;
+	struct ws_worktree *wt;
+	struct strbuf msg = STRBUF_INIT;
+	int ret = 0;
+
+	if (!in->worktree || !in->admin)
+		return 0;
+	list = ws_worktrees_get(rc->repo);
+	wt = ws_worktree_find_id(list, in->admin);
+	if (!wt) {
+		/* git got to the end; a directory left is not known to git */
+		ret = !path_exists(in->worktree);
+		goto cleanup;
+	}
+	opts.removing_admin = in->admin;
+	if (path_exists(in->worktree) &&
+	    ws_worktree_status(rc->repo, in->worktree, &opts) != WS_WT_HALF_REMOVED)
+		goto cleanup; /* whole: git ws-clean checks it again */
+	if (path_exists(in->worktree) &&
+	    ws_worktree_check_half_removed(in->worktree, wt->admin_dir, in->head,
+					   &msg) != WS_HALF_REMOVED_OK) {
+		warning("%s; leaving it to 'git ws-clean'", msg.buf);
+		goto cleanup;
+	}
+	ret = finish_removal(rc, in, wt);
+cleanup:
+	strbuf_release(&msg);
+	ws_worktrees_free(list);
+	return ret;
 }

@@ -348,4 +348,35 @@ int ws_worktree_drop_unfinished(const struct ws_repo *r, const char *path,
 int ws_worktree_undo_add(const struct ws_repo *r, const char *path,
 			 const char *branch, const char *base_hex, int hold_fd);
 
+/* --- repairs for recover.h -------------------------------------------- */
+
+struct ws_recover;
+struct ws_intent;
+
+/*
+ * Undo an interrupted allocation (WS_INTENT_ALLOCATE, git ws-alloc's
+ * `allocating`): for an owner, ws_worktree_undo_add() of its worktree,
+ * branch and base-oid; then the workstream's whole state record goes
+ * (git ws-alloc allocates it again). Warns "undid the interrupted
+ * allocation of '<id>'" (with dry_run, "would undo ..." and the record
+ * goes in memory only). Returns 1, or -1 after an error naming what is
+ * left.
+ */
+int ws_worktree_recover_allocate(struct ws_recover *rc,
+				 const struct ws_intent *in);
+
+/*
+ * Finish a removal that git ws-clean recorded (WS_INTENT_REMOVE) where
+ * nothing can be lost: the remains of the admin directory once the
+ * worktree is gone (as `git worktree prune`), a worktree whose directory
+ * is gone, and a HALF_REMOVED worktree that
+ * ws_worktree_check_half_removed() allows (what is left is deleted, its
+ * .git file last, then `git worktree remove`). Says what it does on
+ * stderr. Returns 1 when the worktree and its admin directory are gone,
+ * 0 when it is left for git ws-clean to decide (a whole worktree, one
+ * with changes: a warning says which), -1 after an error.
+ */
+int ws_worktree_recover_remove(struct ws_recover *rc,
+			       const struct ws_intent *in);
+
 #endif
