@@ -88,9 +88,10 @@ enum ws_intent_kind {
 #define WS_INTENT_ALL ((1u << WS_INTENT_NR) - 1)
 
 /*
- * One recorded intent. Strings are borrowed (from the caller for
- * ws_intent_record(), from the state for ws_intents_get()); `worktrees`
- * is owned by the intent (ws_intents_free()).
+ * One recorded intent. For ws_intent_record() its strings are the
+ * caller's; ws_intents_get() makes copies that the intent owns, with
+ * `worktrees` (ws_intents_free()), so that a repair may change or
+ * remove the state record they came from.
  */
 struct ws_intent {
 	enum ws_intent_kind kind;
@@ -110,7 +111,7 @@ struct ws_intent {
 			 NULL, NULL, STRVEC_INIT, NULL, NULL, 0, STRVEC_INIT }
 
 /*
- * Record `in` (its strings borrowed) in the section of in->id (created when needed) of `st`,
+ * Record `in` in the section of in->id (created when needed) of `st`,
  * which the caller holds locked and writes (ws_state_write()) before it
  * acts. ALLOCATE writes `allocating` only (the caller sets `worktree`,
  * `branch` and `base-oid`, which outlive it); FOLLOW replaces any earlier
