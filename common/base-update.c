@@ -3,6 +3,7 @@
 #include "run.h"
 #include "strvec.h"
 #include "usage.h"
+#include "worktree.h"
 #include "wrapper.h"
 #include "ws.h"
 
@@ -42,26 +43,6 @@ static int run_git(struct ws_job *job, const char *dir, struct strbuf *out,
 		cp.no_stdout = cp.no_stderr = 1;
 	}
 	return run_command(&cp);
-}
-
-/* The branch checked out in the worktree at `path` (caller frees), or NULL. */
-static char *worktree_branch(const char *path)
-{
-	git_repository *wt = NULL;
-	git_reference *head = NULL;
-	char *ret = NULL;
-	const char *target;
-
-	if (git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return NULL;
-	if (!git_reference_lookup(&head, wt, "HEAD") &&
-	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
-	    (target = git_reference_symbolic_target(head)) &&
-	    !strncmp(target, "refs/heads/", 11))
-		ret = xstrdup(target + 11);
-	git_reference_free(head);
-	git_repository_free(wt);
-	return ret;
 }
 
 /*
@@ -135,7 +116,7 @@ char *ws_bring_up_to_base(const struct ws_repo *r, const char *base,
 
 	ws_oid_hex(&base_oid, hex);
 	base_ref = xstrfmt("refs/heads/%s", base);
-	head = worktree_branch(job->worktree);
+	head = ws_worktree_branch_at(job->worktree);
 	if (!head || strcmp(head, job->branch)) {
 		strbuf_addf(&report, "git ws-dispatch did not bring '%s' up to '%s' (%.7s): the worktree\n"
 			    "%s is not on that branch.\n",

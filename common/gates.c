@@ -5,43 +5,6 @@
 #include "wrapper.h"
 #include <fnmatch.h>
 
-/* --- the worktree ------------------------------------------------------ */
-
-long ws_worktree_changes(const char *path, struct strvec *paths, size_t max)
-{
-	git_repository *wt = NULL;
-	git_status_list *list = NULL;
-	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
-	long ret = -1;
-	size_t i, n;
-
-	if (git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
-				    NULL) < 0)
-		goto cleanup;
-	/* GIT_STATUS_OPTIONS_INIT has flags 0, which hides untracked files */
-	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
-		     GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-	if (git_status_list_new(&list, wt, &opts) < 0)
-		goto cleanup;
-	n = git_status_list_entrycount(list);
-	for (i = 0; paths && i < n && i < max; i++) {
-		const git_status_entry *e = git_status_byindex(list, i);
-		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir :
-					  e->head_to_index;
-
-		if (d && d->new_file.path)
-			strvec_push(paths, d->new_file.path);
-		else if (d && d->old_file.path)
-			strvec_push(paths, d->old_file.path);
-	}
-	ret = (long)n;
-cleanup:
-	git_status_list_free(list);
-	git_repository_free(wt);
-	return ret;
-}
-
 /* --- added lines ------------------------------------------------------- */
 
 int ws_is_conflict_marker(const char *line, size_t len)

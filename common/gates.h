@@ -14,13 +14,7 @@
  * the workstream) lives in the command.
  */
 
-/*
- * The uncommitted changes and untracked files of the worktree at
- * `path` (ignored files do not count, as ws_worktree_is_dirty()). Up to
- * `max` of their paths are appended to `paths` (may be NULL). Returns
- * how many there are, or -1 when the worktree cannot be opened or read.
- */
-long ws_worktree_changes(const char *path, struct strvec *paths, size_t max);
+/* ws_worktree_changes(), once here, is in worktree.h (included by repo.h). */
 
 /* Where an added line matched, and how many added lines matched in all. */
 struct ws_added_hit {

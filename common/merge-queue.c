@@ -2,16 +2,6 @@
 #include "merge-queue.h"
 #include "usage.h"
 #include "wrapper.h"
-#include <dirent.h>
-
-void ws_git_in(struct child_process *cp, const char *dir)
-{
-	cp->git_cmd = 1;
-	cp->dir = dir;
-	strvec_pushv(&cp->env, (const char *[]){ "GIT_DIR", "GIT_WORK_TREE",
-						"GIT_INDEX_FILE", "GIT_COMMON_DIR",
-						NULL });
-}
 
 void ws_strvec_join(struct strbuf *out, const struct strvec *sv,
 		    const char *sep)
@@ -42,102 +32,6 @@ void ws_merged_contracts(const struct plan *plan, const struct ws_state *st,
 				strvec_push(owners, o->id);
 		}
 	}
-}
-
-/* 1 when the HEAD file at `path` is "ref: refs/heads/<branch>". */
-static int head_is(const char *path, const char *branch)
-{
-	char *buf = NULL;
-	struct strbuf want = STRBUF_INIT;
-	int ret = 0;
-
-	if (read_file(path, &buf, NULL) < 0)
-		return 0;
-	strbuf_addf(&want, "ref: refs/heads/%s", branch);
-	if (!strncmp(buf, want.buf, want.len) &&
-	    (buf[want.len] == '\n' || buf[want.len] == '\0'))
-		ret = 1;
-	free(buf);
-	strbuf_release(&want);
-	return ret;
-}
-
-void ws_branch_worktrees(const struct ws_repo *r, const char *branch,
-			 struct strvec *out)
-{
-	char *path = xstrfmt("%s/HEAD", r->commondir);
-	char *dir;
-	DIR *d;
-	struct dirent *de;
-
-	if (r->main_worktree && head_is(path, branch))
-		strvec_push(out, r->main_worktree);
-	free(path);
-
-	dir = xstrfmt("%s/worktrees", r->commondir);
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		char *gitdir = NULL;
-		size_t n;
-
-		if (de->d_name[0] == '.')
-			continue;
-		path = xstrfmt("%s/%s/HEAD", dir, de->d_name);
-		if (head_is(path, branch)) {
-			char *gd = xstrfmt("%s/%s/gitdir", dir, de->d_name);
-
-			if (!read_file(gd, &gitdir, NULL)) {
-				n = strlen(gitdir);
-				while (n && (gitdir[n - 1] == '\n' || gitdir[n - 1] == '\r'))
-					gitdir[--n] = '\0';
-				if (n > 5 && !strcmp(gitdir + n - 5, "/.git"))
-					gitdir[n - 5] = '\0';
-				if (path_exists(gitdir))
-					strvec_push(out, gitdir);
-			}
-			free(gitdir);
-			free(gd);
-		}
-		free(path);
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-}
-
-int ws_worktree_changed_paths(const char *path, struct strvec *out)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
-	size_t pos = 0;
-	int code;
-
-	ws_git_in(&cp, path);
-	cp.no_stdin = 1;
-	strvec_pushv(&cp.args, (const char *[]){
-		"status", "--porcelain", "-z", "--untracked-files=all",
-		"--no-renames", "--ignore-submodules=none", NULL });
-	code = capture_command(&cp, &buf, &err);
-	if (code) {
-		strbuf_rtrim(&err);
-		strbuf_release(&buf);
-		error("cannot read the status of '%s'%s%s", path,
-		      err.len ? ": " : "", err.buf);
-		strbuf_release(&err);
-		return -1;
-	}
-	while (pos < buf.len) {
-		const char *rec = buf.buf + pos;
-		size_t n = strlen(rec);
-
-		if (n > 3)
-			strvec_push(out, rec + 3);
-		pos += n + 1;
-	}
-	strvec_sort_unique(out);
-	strbuf_release(&buf);
-	strbuf_release(&err);
-	return 0;
 }
 
 /* The tree of a commit or a tree id; NULL after printing an error. */

@@ -8,40 +8,18 @@
 #include "state.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "worktree.h"
 
 /*
  * The mechanics of `git ws-merge` that are not the merge itself
- * (mergetree.h): which worktrees have a branch checked out, what is
- * uncommitted in them, which paths a merge changes, and which merged
+ * (mergetree.h): which paths a merge changes, and which merged
  * workstreams last touched a path.
  */
 
 /*
- * Prepare cp to run git inside the worktree `dir`: git_cmd, dir, and
- * GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and GIT_COMMON_DIR unset so
- * that git finds that worktree's repository itself. `dir` is borrowed.
+ * ws_git_in(), ws_branch_worktrees() and ws_worktree_changed_paths(),
+ * once here, are in worktree.h.
  */
-void ws_git_in(struct child_process *cp, const char *dir);
-
-/*
- * The worktrees whose HEAD is refs/heads/<branch>, appended to `out` as
- * absolute paths: the main worktree (from <common dir>/HEAD) and every
- * linked one (<common dir>/worktrees/<name>/HEAD and gitdir), read
- * directly, because libgit2 1.5's git_branch_is_checked_out() answers
- * 1 for every branch when one .git/worktrees entry is broken
- * (research/libgit2.md §0). A linked worktree whose directory is gone is
- * left out.
- */
-void ws_branch_worktrees(const struct ws_repo *r, const char *branch,
-			 struct strvec *out);
-
-/*
- * The paths with uncommitted changes (staged or not) or untracked files
- * in the worktree at `path`, as `git status --porcelain` lists them
- * (renames as both paths; ignored files do not count), appended to out,
- * sorted. Returns 0, or -1 after printing an error.
- */
-int ws_worktree_changed_paths(const char *path, struct strvec *out);
 
 /*
  * The paths whose entry differs between tree `a` and tree `b` (no rename

@@ -276,66 +276,7 @@ long ws_commits_ahead(const struct ws_repo *r, const git_oid *branch_tip,
 	return (long)ahead;
 }
 
-int ws_worktree_is_dirty(const char *path)
-{
-	git_repository *wt = NULL;
-	git_status_list *list = NULL;
-	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
-	int ret;
-
-	if (git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
-		return -1;
-	/* GIT_STATUS_OPTIONS_INIT has flags 0, which hides untracked files */
-	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
-		     GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-	if (git_status_list_new(&list, wt, &opts) < 0)
-		ret = -1;
-	else
-		ret = git_status_list_entrycount(list) > 0;
-	git_status_list_free(list);
-	git_repository_free(wt);
-	return ret;
-}
-
 char *ws_oid_hex(const git_oid *oid, char *buf)
 {
 	return git_oid_tostr(buf, GIT_OID_HEXSZ + 1, oid);
-}
-
-char *ws_unfinished_worktree_admin(const struct ws_repo *r, const char *path)
-{
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	const char *name = base, *slash;
-	char *parent = base > path ? xstrndup(path, base - 1 - path) : xstrdup(".");
-	char *real = realpath(parent, NULL);
-	char *dotgit = xstrfmt("%s/.git", path);
-	char *line = read_file_trimmed(dotgit);
-	char *admin, *lock, *gitdir_file, *gitdir, *want = NULL;
-	int ours;
-
-	if (line && !strncmp(line, "gitdir: ", 8) &&
-	    (slash = strrchr(line, '/')) && slash[1] &&
-	    strcmp(slash + 1, ".") && strcmp(slash + 1, ".."))
-		name = slash + 1;
-	admin = xstrfmt("%s/worktrees/%s", r->commondir, name);
-	lock = xstrfmt("%s/locked", admin);
-	gitdir_file = xstrfmt("%s/gitdir", admin);
-	gitdir = read_file_trimmed(gitdir_file);
-	if (real)
-		want = xstrfmt("%s/%s/.git", real, base);
-	ours = path_exists(lock) &&
-	       (!gitdir || !*gitdir || !strcmp(gitdir, dotgit) ||
-		(want && !strcmp(gitdir, want)));
-	free(parent);
-	free(real);
-	free(dotgit);
-	free(line);
-	free(lock);
-	free(gitdir_file);
-	free(gitdir);
-	free(want);
-	if (!ours)
-		FREE_AND_NULL(admin);
-	return admin;
 }

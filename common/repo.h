@@ -72,29 +72,14 @@ char *ws_current_branch(const struct ws_repo *r);
 long ws_commits_ahead(const struct ws_repo *r, const git_oid *branch_tip,
 		      const git_oid *base_tip);
 
-/*
- * Whether the worktree at `path` has uncommitted changes or untracked
- * files (ignored files do not count), as `git status --porcelain` being
- * non-empty. Returns 1 dirty, 0 clean, -1 when it cannot be opened.
- */
-int ws_worktree_is_dirty(const char *path);
-
-/*
- * The admin directory (<common dir>/worktrees/<name>) of the worktree at
- * `path` when the `git worktree add` that made it never finished, or NULL;
- * the caller frees it. git locks the admin directory first (the reason,
- * "initializing", in the user's language) and unlocks it last
- * (builtin/worktree.c, add_worktree()), and git-ws never locks a worktree
- * it makes: so any lock there means git was stopped half way, perhaps
- * before it wrote the commondir file without which every `git worktree`
- * command dies. The admin directory is the one the worktree's .git file
- * names, else the one named after the worktree's last component; it
- * belongs to `path` when its gitdir, once git wrote it, names <path>/.git
- * (with the directory above resolved, as git writes it).
- */
-char *ws_unfinished_worktree_admin(const struct ws_repo *r, const char *path);
-
 /* oid as a 40-hex string into buf[GIT_OID_HEXSZ + 1]; returns buf. */
 char *ws_oid_hex(const git_oid *oid, char *buf);
+
+/*
+ * The functions on worktrees that were declared here
+ * (ws_worktree_is_dirty(), ws_unfinished_worktree_admin()) are in
+ * worktree.h, which needs struct ws_repo first.
+ */
+#include "worktree.h"
 
 #endif
