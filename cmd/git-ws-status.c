@@ -306,39 +306,113 @@ static void print_porcelain(const struct status_ctx *c)
 	strbuf_release(&line);
 }
 
+/* The columns of the human table, left to right. */
+enum status_column {
+	COL_ID,
+	COL_STATUS,
+	COL_BRANCH,
+	COL_WORKTREE,
+	COL_AHEAD,
+	COL_WT_STATE,
+	COL_REASON,
+	COL_NR
+};
+
+/*
+ * The width of sanitized text on a terminal, counted as one column per
+ * UTF-8 character (the bytes that do not continue a sequence): right for
+ * the paths and branch names seen in practice, not for double-width or
+ * combining characters.
+ */
+static size_t display_width(const struct strbuf *sb)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sb->len; i++)
+		n += ((unsigned char)sb->buf[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* The cells of one record's row, sanitized as they will be printed. */
+static void fill_row(struct strbuf *cell, const struct status_record *r)
+{
+	add_value(&cell[COL_ID], r->id, "");
+	add_value(&cell[COL_STATUS], status_text(r->status), "");
+	add_value(&cell[COL_BRANCH], r->branch, "-");
+	add_value(&cell[COL_WORKTREE], r->worktree, "-");
+	if (r->ahead >= 0)
+		strbuf_addf(&cell[COL_AHEAD], "+%ld", r->ahead);
+	strbuf_addstr(&cell[COL_WT_STATE], r->wt_state);
+	if (r->reason) {
+		strbuf_addch(&cell[COL_REASON], '(');
+		strbuf_add_sanitized(&cell[COL_REASON], r->reason);
+		strbuf_addch(&cell[COL_REASON], ')');
+	}
+}
+
+/*
+ * Print one row: each cell after its separator, padded to its column's
+ * width when another cell follows. A column empty in every row (no commit
+ * count when the base is missing) is left out, separator and all.
+ */
+static void print_row(const struct strbuf *cell, const size_t *width)
+{
+	static const char * const sep[COL_NR] = {
+		"  ", " ", " ", "  ", "  ", "  ", "  "
+	};
+	struct strbuf line = STRBUF_INIT;
+	int last = COL_NR - 1, col;
+
+	while (last > 0 && !cell[last].len)
+		last--;
+	for (col = 0; col <= last; col++) {
+		if (!width[col])
+			continue;
+		strbuf_addstr(&line, sep[col]);
+		strbuf_addbuf(&line, &cell[col]);
+		if (col < last)
+			strbuf_addf(&line, "%*s",
+				    (int)(width[col] - display_width(&cell[col])), "");
+	}
+	puts(line.buf);
+	strbuf_release(&line);
+}
+
+/*
+ * The plan line, one row per shown record and the progress line. Each
+ * column is as wide as its widest cell, so that a long id, branch or path
+ * moves the columns after it in every row alike; ids and statuses take at
+ * least 10 and 12 characters, which lines the usual ones up as before.
+ */
 static void print_human(const struct status_ctx *c)
 {
-	struct strbuf line = STRBUF_INIT;
-	size_t i;
+	static const size_t min_width[COL_NR] = { 10, 12 };
+	size_t width[COL_NR], rows = 0, i, j;
+	struct strbuf *cell = xcalloc(c->plan.nr * COL_NR + 1, sizeof(*cell));
+
+	memcpy(width, min_width, sizeof(width));
+	for (i = 0; i < c->plan.nr; i++) {
+		struct strbuf *row = &cell[rows * COL_NR];
+
+		if (!c->rec[i].shown)
+			continue;
+		for (j = 0; j < COL_NR; j++)
+			strbuf_init(&row[j], 0);
+		fill_row(row, &c->rec[i]);
+		for (j = 0; j < COL_NR; j++)
+			if (display_width(&row[j]) > width[j])
+				width[j] = display_width(&row[j]);
+		rows++;
+	}
 
 	printf("Plan '%s' on '%s'\n", c->plan.name, c->plan.base);
-	for (i = 0; i < c->plan.nr; i++) {
-		const struct status_record *r = &c->rec[i];
-		const char *text = status_text(r->status);
-
-		if (!r->shown)
-			continue;
-		strbuf_reset(&line);
-		strbuf_addf(&line, "  %-10s ", r->id);
-		strbuf_add_sanitized(&line, text);
-		strbuf_addf(&line, "%*s", (int)(strlen(text) < 12 ?
-						12 - strlen(text) : 0), "");
-		strbuf_addch(&line, ' ');
-		add_value(&line, r->branch, "-");
-		strbuf_addstr(&line, "  ");
-		add_value(&line, r->worktree, "-");
-		if (r->ahead >= 0)
-			strbuf_addf(&line, "  +%ld", r->ahead);
-		strbuf_addf(&line, "  %s", r->wt_state);
-		if (r->reason) {
-			strbuf_addstr(&line, "  (");
-			strbuf_add_sanitized(&line, r->reason);
-			strbuf_addch(&line, ')');
-		}
-		puts(line.buf);
-	}
+	for (i = 0; i < rows; i++)
+		print_row(&cell[i * COL_NR], width);
 	printf("%zu/%zu merged\n", c->merged, c->plan.nr);
-	strbuf_release(&line);
+
+	for (i = 0; i < rows * COL_NR; i++)
+		strbuf_release(&cell[i]);
+	free(cell);
 }
 
 /* Depth of each workstream: 0 for roots, else 1 + its deepest dependency. */
