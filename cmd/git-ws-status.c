@@ -102,6 +102,16 @@ static const char *worktree_state(struct wt_cache *c, const char *path)
 	return "missing";
 }
 
+static void cache_release(struct wt_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		free(c->path[i]);
+	free(c->path);
+	free(c->result);
+}
+
 static long ahead_of_base(const struct ws_repo *r, const char *branch,
 			  const git_oid *base_tip)
 {
@@ -458,12 +468,7 @@ static void print_graph(const struct status_ctx *c)
 
 static void status_release(struct status_ctx *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->cache.nr; i++)
-		free(c->cache.path[i]);
-	free(c->cache.path);
-	free(c->cache.result);
+	cache_release(&c->cache);
 	free(c->rec);
 	ws_state_release(&c->st);
 	plan_release(&c->plan);
