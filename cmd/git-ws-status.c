@@ -20,12 +20,6 @@ static const char * const status_usage[] = {
 	NULL
 };
 
-struct status_opts {
-	int porcelain;
-	int nul;
-	int graph;
-};
-
 /*
  * Worktree cleanliness, computed once per worktree (shared ones repeat),
  * for all of them up front and several at once: each check opens its own
@@ -109,6 +103,16 @@ static const char *worktree_state(struct wt_cache *c, const char *path)
 	return "missing";
 }
 
+static void cache_release(struct wt_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		free(c->path[i]);
+	free(c->path);
+	free(c->result);
+}
+
 static long ahead_of_base(const struct ws_repo *r, const char *branch,
 			  const git_oid *base_tip)
 {
@@ -120,19 +124,38 @@ static long ahead_of_base(const struct ws_repo *r, const char *branch,
 }
 
 /*
- * Append a state value (or `missing` when NULL) for display, with control
- * characters (tabs too) made harmless, then a tab: values come from a file
- * anyone can edit.
+ * One workstream as shown: what the state records for it and what was
+ * found in its worktree and branch. The strings are borrowed from the
+ * plan and the state.
  */
-static void add_field(struct strbuf *sb, const char *value, const char *missing)
-{
-	size_t start = sb->len, i;
+struct status_record {
+	const char *id;
+	enum ws_status status;
+	const char *branch;	/* NULL when not recorded */
+	const char *worktree;	/* NULL when not recorded */
+	const char *reason;	/* NULL when there is none */
+	const char *wt_state;	/* clean, dirty, missing, broken or removed */
+	long ahead;		/* -1 when it cannot be counted */
+	int shown;		/* chosen by the <id> arguments, or all */
+};
 
-	strbuf_add_sanitized(sb, value ? value : missing);
-	for (i = start; i < sb->len; i++)
-		if (sb->buf[i] == '\t')
-			sb->buf[i] = ' ';
-	strbuf_addch(sb, '\t');
+struct status_ctx {
+	int porcelain;
+	int nul;
+	int graph;
+	struct ws_repo repo;
+	struct plan plan;
+	struct ws_state st;
+	git_oid base_tip;
+	int has_base;		/* base_tip is the base branch's tip */
+	struct status_record *rec;	/* one per workstream, in plan order */
+	size_t merged;		/* merged workstreams, of the whole plan */
+	struct wt_cache cache;
+};
+
+static const char *status_text(enum ws_status status)
+{
+	return ws_status_name(status) ?: "unallocated";
 }
 
 /*
@@ -153,6 +176,256 @@ static int has_vanished(const struct plan *plan, const struct ws_state *st)
 	return 0;
 }
 
+static void read_state(struct status_ctx *c)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (ws_state_read(&c->st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	strbuf_release(&err);
+}
+
+/*
+ * Open the repository, its plan and state. A dispatched command that is
+ * gone is recorded as such first, as git ws-dispatch would, so that it is
+ * not shown running.
+ */
+static void open_status(struct status_ctx *c)
+{
+	ws_repo_open(&c->repo);
+	ws_load_plan(&c->repo, &c->plan);
+	read_state(c);
+	if (!has_vanished(&c->plan, &c->st))
+		return;
+	ws_state_release(&c->st);
+	ws_state_lock_repo(&c->st, &c->repo);
+	if (ws_reap_vanished(&c->repo, &c->st))
+		ws_state_commit_or_die(&c->st);
+	ws_state_release(&c->st);
+	read_state(c);
+}
+
+/* What the state says of each workstream; all are shown without <id>s. */
+static void read_records(struct status_ctx *c, int argc, const char **argv)
+{
+	size_t i;
+	int k;
+
+	c->rec = xcalloc(c->plan.nr + 1, sizeof(*c->rec));
+	for (i = 0; i < c->plan.nr; i++) {
+		struct status_record *r = &c->rec[i];
+
+		r->id = c->plan.ws[i].id;
+		r->status = ws_state_status(&c->st, r->id);
+		r->branch = ws_state_get(&c->st, r->id, WS_KEY_BRANCH);
+		r->worktree = ws_state_get(&c->st, r->id, WS_KEY_WORKTREE);
+		r->reason = ws_state_get(&c->st, r->id, WS_KEY_REASON);
+		r->ahead = -1;
+		r->shown = !argc;
+		c->merged += ws_is_merged(&c->st, r->id);
+	}
+	for (k = 0; k < argc; k++) {
+		ssize_t idx = plan_find(&c->plan, argv[k]);
+
+		if (idx < 0)
+			die("no workstream '%s' in plan '%s'", argv[k], c->plan.name);
+		c->rec[idx].shown = 1;
+	}
+}
+
+static void read_base(struct status_ctx *c)
+{
+	if (!c->plan.base)
+		die("%s/plan names no base branch", c->repo.ws_dir);
+	if (!ws_branch_tip(&c->repo, c->plan.base, &c->base_tip))
+		c->has_base = 1;
+	else if (!c->porcelain)
+		warning("base branch '%s' does not exist", c->plan.base);
+}
+
+/*
+ * The state of each shown workstream's worktree (all checked at once, see
+ * struct wt_cache) and how far its branch is ahead of the base.
+ */
+static void examine_records(struct status_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		struct status_record *r = &c->rec[i];
+
+		if (r->shown && r->worktree && r->status != WS_STATUS_CLEANED)
+			cache_add(&c->cache, r->worktree);
+	}
+	check_all(&c->cache);
+	for (i = 0; i < c->plan.nr; i++) {
+		struct status_record *r = &c->rec[i];
+
+		if (!r->shown)
+			continue;
+		r->wt_state = r->status != WS_STATUS_CLEANED ?
+			worktree_state(&c->cache, r->worktree) : "removed";
+		r->ahead = ahead_of_base(&c->repo, r->branch,
+					 c->has_base ? &c->base_tip : NULL);
+	}
+}
+
+/*
+ * Append a state value (or `missing` when NULL) for display, with control
+ * characters (tabs too) made harmless: values come from a file anyone can
+ * edit.
+ */
+static void add_value(struct strbuf *sb, const char *value, const char *missing)
+{
+	size_t start = sb->len, i;
+
+	strbuf_add_sanitized(sb, value ? value : missing);
+	for (i = start; i < sb->len; i++)
+		if (sb->buf[i] == '\t')
+			sb->buf[i] = ' ';
+}
+
+/* The same, then a tab: one field of a porcelain record. */
+static void add_field(struct strbuf *sb, const char *value, const char *missing)
+{
+	add_value(sb, value, missing);
+	strbuf_addch(sb, '\t');
+}
+
+/* The PORCELAIN FORMAT of git-ws-status(1); scripts rely on it. */
+static void print_porcelain(const struct status_ctx *c)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		const struct status_record *r = &c->rec[i];
+
+		if (!r->shown)
+			continue;
+		strbuf_reset(&line);
+		strbuf_addf(&line, "%s\t", r->id);
+		add_field(&line, status_text(r->status), "");
+		add_field(&line, r->branch, "");
+		add_field(&line, r->worktree, "");
+		strbuf_addf(&line, "%ld\t%s\t", r->ahead, r->wt_state);
+		if (r->reason)
+			strbuf_add_sanitized(&line, r->reason);
+		fwrite(line.buf, 1, line.len, stdout);
+		putchar(c->nul ? '\0' : '\n');
+	}
+	strbuf_release(&line);
+}
+
+/* The columns of the human table, left to right. */
+enum status_column {
+	COL_ID,
+	COL_STATUS,
+	COL_BRANCH,
+	COL_WORKTREE,
+	COL_AHEAD,
+	COL_WT_STATE,
+	COL_REASON,
+	COL_NR
+};
+
+/*
+ * The width of sanitized text on a terminal, counted as one column per
+ * UTF-8 character (the bytes that do not continue a sequence): right for
+ * the paths and branch names seen in practice, not for double-width or
+ * combining characters.
+ */
+static size_t display_width(const struct strbuf *sb)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sb->len; i++)
+		n += ((unsigned char)sb->buf[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* The cells of one record's row, sanitized as they will be printed. */
+static void fill_row(struct strbuf *cell, const struct status_record *r)
+{
+	add_value(&cell[COL_ID], r->id, "");
+	add_value(&cell[COL_STATUS], status_text(r->status), "");
+	add_value(&cell[COL_BRANCH], r->branch, "-");
+	add_value(&cell[COL_WORKTREE], r->worktree, "-");
+	if (r->ahead >= 0)
+		strbuf_addf(&cell[COL_AHEAD], "+%ld", r->ahead);
+	strbuf_addstr(&cell[COL_WT_STATE], r->wt_state);
+	if (r->reason) {
+		strbuf_addch(&cell[COL_REASON], '(');
+		strbuf_add_sanitized(&cell[COL_REASON], r->reason);
+		strbuf_addch(&cell[COL_REASON], ')');
+	}
+}
+
+/*
+ * Print one row: each cell after its separator, padded to its column's
+ * width when another cell follows. A column empty in every row (no commit
+ * count when the base is missing) is left out, separator and all.
+ */
+static void print_row(const struct strbuf *cell, const size_t *width)
+{
+	static const char * const sep[COL_NR] = {
+		"  ", " ", " ", "  ", "  ", "  ", "  "
+	};
+	struct strbuf line = STRBUF_INIT;
+	int last = COL_NR - 1, col;
+
+	while (last > 0 && !cell[last].len)
+		last--;
+	for (col = 0; col <= last; col++) {
+		if (!width[col])
+			continue;
+		strbuf_addstr(&line, sep[col]);
+		strbuf_addbuf(&line, &cell[col]);
+		if (col < last)
+			strbuf_addf(&line, "%*s",
+				    (int)(width[col] - display_width(&cell[col])), "");
+	}
+	puts(line.buf);
+	strbuf_release(&line);
+}
+
+/*
+ * The plan line, one row per shown record and the progress line. Each
+ * column is as wide as its widest cell, so that a long id, branch or path
+ * moves the columns after it in every row alike; ids and statuses take at
+ * least 10 and 12 characters, which lines the usual ones up as before.
+ */
+static void print_human(const struct status_ctx *c)
+{
+	static const size_t min_width[COL_NR] = { 10, 12 };
+	size_t width[COL_NR], rows = 0, i, j;
+	struct strbuf *cell = xcalloc(c->plan.nr * COL_NR + 1, sizeof(*cell));
+
+	memcpy(width, min_width, sizeof(width));
+	for (i = 0; i < c->plan.nr; i++) {
+		struct strbuf *row = &cell[rows * COL_NR];
+
+		if (!c->rec[i].shown)
+			continue;
+		for (j = 0; j < COL_NR; j++)
+			strbuf_init(&row[j], 0);
+		fill_row(row, &c->rec[i]);
+		for (j = 0; j < COL_NR; j++)
+			if (display_width(&row[j]) > width[j])
+				width[j] = display_width(&row[j]);
+		rows++;
+	}
+
+	printf("Plan '%s' on '%s'\n", c->plan.name, c->plan.base);
+	for (i = 0; i < rows; i++)
+		print_row(&cell[i * COL_NR], width);
+	printf("%zu/%zu merged\n", c->merged, c->plan.nr);
+
+	for (i = 0; i < rows * COL_NR; i++)
+		strbuf_release(&cell[i]);
+	free(cell);
+}
+
 /* Depth of each workstream: 0 for roots, else 1 + its deepest dependency. */
 static size_t *depths(const struct plan *plan)
 {
@@ -169,21 +442,21 @@ static size_t *depths(const struct plan *plan)
 	return d;
 }
 
-static void print_graph(const struct plan *plan, const struct ws_state *st)
+/* The whole plan, in dependency order; <id> arguments do not narrow it. */
+static void print_graph(const struct status_ctx *c)
 {
+	const struct plan *plan = &c->plan;
 	size_t *d = depths(plan);
 	size_t i, j;
 
 	for (i = 0; i < plan->nr; i++) {
 		size_t k = plan->order[i];
 		const struct plan_workstream *w = &plan->ws[k];
-		enum ws_status status = ws_state_status(st, w->id);
 		struct strbuf sb = STRBUF_INIT;
 
 		for (j = 0; j < d[k]; j++)
 			strbuf_addstr(&sb, "    ");
-		strbuf_addf(&sb, "%s [%s] ", w->id,
-			    ws_status_name(status) ?: "unallocated");
+		strbuf_addf(&sb, "%s [%s] ", w->id, status_text(c->rec[k].status));
 		strbuf_add_sanitized(&sb, w->title);
 		for (j = 0; j < w->dep_nr; j++)
 			strbuf_addf(&sb, "%s%s", j ? ", " : "  <- ",
@@ -194,137 +467,46 @@ static void print_graph(const struct plan *plan, const struct ws_state *st)
 	free(d);
 }
 
+static void status_release(struct status_ctx *c)
+{
+	cache_release(&c->cache);
+	free(c->rec);
+	ws_state_release(&c->st);
+	plan_release(&c->plan);
+	ws_repo_close(&c->repo);
+}
+
 int cmd_main(int argc, const char **argv)
 {
-	struct status_opts opts = { 0 };
+	struct status_ctx c = {
+		.plan = PLAN_INIT,
+		.st = WS_STATE_INIT,
+	};
 	struct option options[] = {
-		OPT__PORCELAIN(&opts.porcelain),
-		OPT_BOOL('z', NULL, &opts.nul,
+		OPT__PORCELAIN(&c.porcelain),
+		OPT_BOOL('z', NULL, &c.nul,
 			 "with --porcelain, end records with NUL instead of newline"),
-		OPT_BOOL(0, "graph", &opts.graph, "show the dependency graph"),
+		OPT_BOOL(0, "graph", &c.graph, "show the dependency graph"),
 		OPT_END()
 	};
-	struct ws_repo repo;
-	struct plan plan = PLAN_INIT;
-	struct ws_state st = WS_STATE_INIT;
-	struct strbuf err = STRBUF_INIT;
-	struct wt_cache cache = { 0 };
-	git_oid base_tip, *base = NULL;
-	char *selected;
-	size_t i, merged = 0, shown = 0;
-	int k;
 
 	argc = parse_options(argc, argv, options, status_usage);
-	if (opts.nul && !opts.porcelain)
+	if (c.nul && !c.porcelain)
 		usage_msg_opt("-z needs --porcelain", status_usage, options);
 
-	ws_repo_open(&repo);
-	ws_load_plan(&repo, &plan);
-	if (ws_state_read(&st, repo.ws_dir, &err) < 0)
-		die("%s", err.buf);
-	if (has_vanished(&plan, &st)) {
-		/* a dispatched command is gone: record it, as dispatch would */
-		ws_state_release(&st);
-		ws_state_lock_repo(&st, &repo);
-		if (ws_reap_vanished(&repo, &st) && ws_state_commit(&st) < 0)
-			die_errno("cannot write '%s'", st.state_path);
-		ws_state_release(&st);
-		if (ws_state_read(&st, repo.ws_dir, &err) < 0)
-			die("%s", err.buf);
-	}
-	selected = xcalloc(plan.nr + 1, 1);
-	for (k = 0; k < argc; k++) {
-		ssize_t idx = plan_find(&plan, argv[k]);
+	open_status(&c);
+	read_records(&c, argc, argv);
+	read_base(&c);
 
-		if (idx < 0)
-			die("no workstream '%s' in plan '%s'", argv[k], plan.name);
-		selected[idx] = 1;
-	}
-	if (!plan.base)
-		die("%s/plan names no base branch", repo.ws_dir);
-	if (!ws_branch_tip(&repo, plan.base, &base_tip))
-		base = &base_tip;
-	else if (!opts.porcelain)
-		warning("base branch '%s' does not exist", plan.base);
+	if (c.porcelain || !c.graph)
+		examine_records(&c);
+	if (c.porcelain)
+		print_porcelain(&c);
+	else if (c.graph)
+		print_graph(&c);
+	else
+		print_human(&c);
 
-	if (opts.graph && !opts.porcelain) {
-		print_graph(&plan, &st);
-		goto out;
-	}
-	for (i = 0; i < plan.nr; i++) {
-		const char *id = plan.ws[i].id;
-		enum ws_status status = ws_state_status(&st, id);
-		const char *wt = ws_state_get(&st, id, WS_KEY_WORKTREE);
-
-		if (wt && (!argc || selected[i]) &&
-		    status != WS_STATUS_CLEANED)
-			cache_add(&cache, wt);
-	}
-	check_all(&cache);
-	if (!opts.porcelain)
-		printf("Plan '%s' on '%s'\n", plan.name, plan.base);
-	for (i = 0; i < plan.nr; i++) {
-		const struct plan_workstream *w = &plan.ws[i];
-		enum ws_status status = ws_state_status(&st, w->id);
-		const char *reason = ws_state_get(&st, w->id, WS_KEY_REASON);
-		const char *branch = ws_state_get(&st, w->id, WS_KEY_BRANCH);
-		const char *wt = ws_state_get(&st, w->id, WS_KEY_WORKTREE);
-		const char *status_text = ws_status_name(status) ?: "unallocated";
-		const char *wt_state;
-		long ahead;
-		struct strbuf line = STRBUF_INIT;
-
-		merged += ws_is_merged(&st, w->id);
-		if (argc && !selected[i])
-			continue;
-		shown++;
-		wt_state = status != WS_STATUS_CLEANED ? worktree_state(&cache, wt) : "removed";
-		ahead = ahead_of_base(&repo, branch, base);
-		if (opts.porcelain) {
-			strbuf_addf(&line, "%s\t", w->id);
-			add_field(&line, status_text, "");
-			add_field(&line, branch, "");
-			add_field(&line, wt, "");
-			strbuf_addf(&line, "%ld\t%s\t", ahead, wt_state);
-			if (reason)
-				strbuf_add_sanitized(&line, reason);
-			fwrite(line.buf, 1, line.len, stdout);
-			putchar(opts.nul ? '\0' : '\n');
-		} else {
-			strbuf_addf(&line, "  %-10s ", w->id);
-			strbuf_add_sanitized(&line, status_text);
-			strbuf_addf(&line, "%*s", (int)(strlen(status_text) < 12 ?
-							12 - strlen(status_text) : 0), "");
-			strbuf_addch(&line, ' ');
-			add_field(&line, branch, "-");
-			strbuf_setlen(&line, line.len - 1);
-			strbuf_addstr(&line, "  ");
-			add_field(&line, wt, "-");
-			strbuf_setlen(&line, line.len - 1);
-			if (ahead >= 0)
-				strbuf_addf(&line, "  +%ld", ahead);
-			strbuf_addf(&line, "  %s", wt_state);
-			if (reason) {
-				strbuf_addstr(&line, "  (");
-				strbuf_add_sanitized(&line, reason);
-				strbuf_addch(&line, ')');
-			}
-			puts(line.buf);
-		}
-		strbuf_release(&line);
-	}
-	if (!opts.porcelain)
-		printf("%zu/%zu merged\n", merged, plan.nr);
-out:
-	for (i = 0; i < cache.nr; i++)
-		free(cache.path[i]);
-	free(cache.path);
-	free(cache.result);
-	free(selected);
-	ws_state_release(&st);
-	plan_release(&plan);
-	ws_repo_close(&repo);
-	strbuf_release(&err);
-	(void)shown;
+	status_release(&c);
 	return 0;
 }

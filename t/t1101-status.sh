@@ -55,10 +55,10 @@ test_expect_success 'status after alloc: every workstream, its reason, progress'
 	(cd repo && git ws-status >../out) &&
 	cat >expect <<-EOF &&
 	Plan ${SQ}st${SQ} on ${SQ}main${SQ}
-	  ws-1       ready        feature/ws-1-one  $top/repo-ws-1  +0  clean
-	  ws-2       blocked      feature/ws-2-two  $top/repo-ws-2  +0  clean  (waiting for ws-1 to merge)
+	  ws-1       ready        feature/ws-1-one    $top/repo-ws-1  +0  clean
+	  ws-2       blocked      feature/ws-2-two    $top/repo-ws-2  +0  clean  (waiting for ws-1 to merge)
 	  ws-3       ready        feature/ws-3-three  $top/repo-ws-3  +0  clean
-	  ws-4       blocked      feature/ws-1-one  $top/repo-ws-1  +0  clean  (waiting for ws-2, ws-3 to merge)
+	  ws-4       blocked      feature/ws-1-one    $top/repo-ws-1  +0  clean  (waiting for ws-2, ws-3 to merge)
 	0/4 merged
 	EOF
 	test_cmp expect out
@@ -216,6 +216,58 @@ test_expect_success 'an unknown option is a usage error, -h is not' '
 	grep "^usage: git ws-status" err &&
 	git ws-status -h >out &&
 	grep "^usage: git ws-status" out
+'
+
+# column_offsets <human output> <porcelain output> <field>: for each
+# workstream of the porcelain output, the character offset at which its
+# <field> (4: worktree, 6: worktree state) starts in its row of the human
+# output. UTF-8 continuation bytes are dropped first, so that awk, in the
+# C locale, counts characters.
+column_offsets () {
+	LC_ALL=C sed "s/$(printf "[\200-\277]")//g" "$1" >offsets.human &&
+	LC_ALL=C sed "s/$(printf "[\200-\277]")//g" "$2" >offsets.porc &&
+	cut -f1,"$3" offsets.porc |
+	while IFS="$(printf "\t")" read -r id value
+	do
+		LC_ALL=C grep "^  $id " offsets.human |
+		LC_ALL=C awk -v v="  $value" "{ print index(\$0, v) }" ||
+		return 1
+	done
+}
+
+test_expect_success 'columns line up whatever the lengths of ids, branches and paths' '
+	setup_repo align &&
+	cat >align.plan <<-\EOF &&
+	[plan]
+		name = align
+		base = main
+	[workstream "a"]
+		title = A
+	[workstream "a-workstream-id-much-longer-than-ten"]
+		title = Make the notification service retry every delivery it drops
+		depends = a
+	[workstream "ws-3"]
+		title = Three
+	EOF
+	(
+		cd align &&
+		git ws-alloc ../align.plan >/dev/null &&
+		ws_set_state ws-3 branch "feature/ws-3-ünïcödé" &&
+		ws_set_state ws-3 worktree "$top/wörktree-gone" &&
+		git ws-status >../align.out &&
+		git ws-status --porcelain >../align.porc
+	) &&
+	grep "^  a-workstream-id-much-longer-than-ten blocked      feature/a-workstream-id-much-longer-than-ten-make-the-notification-service-retry-ever  $top/align-a-workstream-id-much-longer-than-ten  +0  clean    (waiting for a to merge)$" align.out &&
+	grep "^  ws-3  *ready  *feature/ws-3-ünïcödé  *$top/wörktree-gone  *missing$" align.out &&
+	! grep " $" align.out &&
+	column_offsets align.out align.porc 4 >offsets &&
+	test_line_count = 3 offsets &&
+	sort -u offsets >distinct &&
+	test_line_count = 1 distinct &&
+	column_offsets align.out align.porc 6 >offsets &&
+	test_line_count = 3 offsets &&
+	sort -u offsets >distinct &&
+	test_line_count = 1 distinct
 '
 
 test_done
