@@ -11,6 +11,7 @@
 #include "repo.h"
 #include "state.h"
 #include "usage.h"
+#include "worktree.h"
 #include "wrapper.h"
 #include "ws.h"
 #include <pthread.h>
@@ -27,23 +28,13 @@ static const char * const status_usage[] = {
  * with many worktrees this is where the time goes.
  */
 struct wt_cache {
+	const struct ws_repo *repo;
 	char **path;
 	const char **result;
 	size_t nr, alloc;
 	size_t next;          /* next index to check, under `mutex` */
 	pthread_mutex_t mutex;
 };
-
-static const char *check_worktree(const char *path)
-{
-	int dirty;
-
-	if (!path_exists(path))
-		return "missing";
-	if ((dirty = ws_worktree_is_dirty(path)) < 0)
-		return "broken";
-	return dirty ? "dirty" : "clean";
-}
 
 static void *check_worker(void *data)
 {
@@ -57,7 +48,8 @@ static void *check_worker(void *data)
 		pthread_mutex_unlock(&c->mutex);
 		if (i >= c->nr)
 			return NULL;
-		c->result[i] = check_worktree(c->path[i]);
+		c->result[i] = ws_worktree_state_name(
+			ws_worktree_status(c->repo, c->path[i], NULL));
 	}
 }
 
@@ -257,6 +249,7 @@ static void examine_records(struct status_ctx *c)
 		if (r->shown && r->worktree && r->status != WS_STATUS_CLEANED)
 			cache_add(&c->cache, r->worktree);
 	}
+	c->cache.repo = &c->repo;
 	check_all(&c->cache);
 	for (i = 0; i < c->plan.nr; i++) {
 		struct status_record *r = &c->rec[i];
