@@ -205,8 +205,8 @@ test_expect_success 'git-ws(7) documents every plan key the parser knows' '
 '
 
 test_expect_success 'git-ws(7) documents every status' '
-	sed -n -e "s/^#define WS_[A-Z_]* \"\([a-z_]*\)\"\$/\1/p" \
-		"$WS_SOURCE_DIR/common/state.h" >statuses &&
+	sed -n -e "s/^	\[WS_STATUS_[A-Z_]*\] = \"\([a-z_]*\)\",\$/\1/p" \
+		"$WS_SOURCE_DIR/common/state.c" >statuses &&
 	test_line_count = 8 statuses &&
 	section "$DOC/git-ws.adoc" "LIFE CYCLE" >life &&
 	while read s
