@@ -6,7 +6,7 @@
 #include "dispatch.h"
 #include "run.h"
 #include "parse-options.h"
-#include "reap.h"
+#include "recover.h"
 #include "plan.h"
 #include "repo.h"
 #include "state.h"
@@ -152,7 +152,7 @@ static const char *status_text(enum ws_status status)
 
 /*
  * 1 when some workstream is recorded `in_progress` by a process that is
- * gone (a cheap, lock-free look before ws_reap_vanished()).
+ * gone (a cheap, lock-free look before ws_recover() reaps them).
  */
 static int has_vanished(const struct plan *plan, const struct ws_state *st)
 {
@@ -184,6 +184,8 @@ static void read_state(struct status_ctx *c)
  */
 static void open_status(struct status_ctx *c)
 {
+	struct ws_recover rc = WS_RECOVER_INIT;
+
 	ws_repo_open(&c->repo);
 	ws_load_plan(&c->repo, &c->plan);
 	read_state(c);
@@ -191,8 +193,13 @@ static void open_status(struct status_ctx *c)
 		return;
 	ws_state_release(&c->st);
 	ws_state_lock_repo(&c->st, &c->repo);
-	if (ws_reap_vanished(&c->repo, &c->st))
-		ws_state_commit_or_die(&c->st);
+	rc.repo = &c->repo;
+	rc.plan = &c->plan;
+	rc.st = &c->st;
+	rc.kinds = 1u << WS_INTENT_START;
+	if (ws_recover(&rc) < 0)
+		exit(WS_EXIT_FATAL);
+	ws_state_commit_or_die(&c->st);
 	ws_state_release(&c->st);
 	read_state(c);
 }
