@@ -124,6 +124,78 @@ cleanup:
 }
 
 /*
+ * git merge-tree's informational messages: <n>, n paths, type, message,
+ * up to an empty field (--stdin) or the end, appended to res->messages.
+ * When git listed no conflicted file (`have_entries` 0), the paths of
+ * CONFLICT messages stand in for them: a conflict is never called clean.
+ */
+static void parse_messages(const struct strbuf *out, size_t *pos,
+			   int have_entries, struct ws_merge_result *res)
+{
+	const char *f;
+
+	while ((f = next_field(out, pos)) && *f) {
+		const char **paths = NULL;
+		const char *type, *msg;
+		int n = atoi(f), k;
+
+		if (n < 0)
+			break;
+		paths = xcalloc((size_t)n + 1, sizeof(*paths));
+		for (k = 0; k < n; k++)
+			paths[k] = next_field(out, pos);
+		type = next_field(out, pos);
+		msg = next_field(out, pos);
+		if (!msg || (n && !paths[n - 1])) {
+			free(paths);
+			break;
+		}
+		strbuf_addstr(&res->messages, msg);
+		if (res->messages.len &&
+		    res->messages.buf[res->messages.len - 1] != '\n')
+			strbuf_addch(&res->messages, '\n');
+		if (!have_entries && !strncmp(type, "CONFLICT", 8))
+			for (k = 0; k < n; k++)
+				strvec_push(&res->conflicts, paths[k]);
+		free(paths);
+	}
+}
+
+/*
+ * The entries come grouped by path: decide each path's owner, into
+ * want[] (3: theirs, 2: ours, 0: a conflict). Returns 1 when any path
+ * was resolved by its owner.
+ */
+static int decide_owners(const struct stage_entry *entries, size_t nr,
+			 const struct strvec *theirs_owns,
+			 const struct strvec *ours_owns, int *want,
+			 struct ws_merge_result *res)
+{
+	int any_resolved = 0;
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		const char *path = entries[i].path;
+
+		if (i && !strcmp(entries[i - 1].path, path)) {
+			want[i] = want[i - 1];
+			continue;
+		}
+		if (ws_merge_owns(theirs_owns, path))
+			want[i] = 3;
+		else if (ws_merge_owns(ours_owns, path))
+			want[i] = 2;
+		if (want[i]) {
+			strvec_push(&res->resolved, path);
+			any_resolved = 1;
+		} else {
+			strvec_push(&res->conflicts, path);
+		}
+	}
+	return any_resolved;
+}
+
+/*
  * Parse one merge result of git merge-tree -z from out at *pos: the tree,
  * then, when `conflicted`, the conflicted file info up to an empty field
  * and the messages up to an empty field or the end. With `batch` (the
@@ -137,11 +209,11 @@ static int parse_result(const struct ws_repo *r, int conflicted, int batch,
 			struct ws_merge_result *res)
 {
 	struct stage_entry *entries = NULL;
-	size_t nr = 0, alloc = 0, i;
+	size_t nr = 0, alloc = 0;
 	int *want = NULL;
 	const char *f;
 	git_oid merged;
-	int ret = -1, any_resolved = 0;
+	int ret = -1, any_resolved;
 
 	res->clean = 0;
 
@@ -169,59 +241,11 @@ static int parse_result(const struct ws_repo *r, int conflicted, int batch,
 		}
 		nr++;
 	}
+	parse_messages(out, pos, nr > 0, res);
 
-	/*
-	 * Informational messages: <n>, n paths, type, message, up to an
-	 * empty field (--stdin) or the end. The paths of CONFLICT messages
-	 * stand in for the conflicted files when git said "conflict" but
-	 * listed none (never call that clean).
-	 */
-	while ((f = next_field(out, pos)) && *f) {
-		const char **paths = NULL;
-		const char *type, *msg;
-		int n = atoi(f), k;
-
-		if (n < 0)
-			break;
-		paths = xcalloc((size_t)n + 1, sizeof(*paths));
-		for (k = 0; k < n; k++)
-			paths[k] = next_field(out, pos);
-		type = next_field(out, pos);
-		msg = next_field(out, pos);
-		if (!msg || (n && !paths[n - 1])) {
-			free(paths);
-			break;
-		}
-		strbuf_addstr(&res->messages, msg);
-		if (res->messages.len &&
-		    res->messages.buf[res->messages.len - 1] != '\n')
-			strbuf_addch(&res->messages, '\n');
-		if (!nr && !strncmp(type, "CONFLICT", 8))
-			for (k = 0; k < n; k++)
-				strvec_push(&res->conflicts, paths[k]);
-		free(paths);
-	}
-
-	/* the entries come grouped by path; decide each path's owner */
 	want = xcalloc(nr + 1, sizeof(*want));
-	for (i = 0; i < nr; i++) {
-		const char *path = entries[i].path;
-
-		if (i && !strcmp(entries[i - 1].path, path)) {
-			want[i] = want[i - 1];
-			continue;
-		}
-		if (ws_merge_owns(theirs_owns, path))
-			want[i] = 3;
-		else if (ws_merge_owns(ours_owns, path))
-			want[i] = 2;
-		if (want[i]) {
-			strvec_push(&res->resolved, path);
-			any_resolved = 1;
-		} else {
-			strvec_push(&res->conflicts, path);
-		}
-	}
+	any_resolved = decide_owners(entries, nr, theirs_owns, ours_owns,
+				     want, res);
 	if (!nr && !res->conflicts.nr)
 		strvec_push(&res->conflicts, "(unknown: git merge-tree reported a conflict)");
 	strvec_sort_unique(&res->conflicts);

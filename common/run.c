@@ -85,23 +85,70 @@ static void close_redirections(struct child_process *cp)
 	cp->out = cp->err = -1;
 }
 
+/* The child's argv: "git", "/bin/sh -c", then cp->args. */
+static void child_argv(const struct child_process *cp, struct strvec *argv)
+{
+	size_t i;
+
+	if (cp->git_cmd)
+		strvec_push(argv, "git");
+	if (cp->use_shell) {
+		strvec_push(argv, "/bin/sh");
+		strvec_push(argv, "-c");
+	}
+	for (i = 0; i < cp->args.nr; i++)
+		strvec_push(argv, cp->args.v[i]);
+	if (!argv->nr)
+		BUG("start_command() without a program");
+}
+
+/* In the child: its process group, fds, directory and environment. */
+static void child_setup(struct child_process *cp, int null_fd)
+{
+	size_t i;
+
+	if (cp->new_session)
+		setsid();
+	else if (cp->new_pgrp)
+		setpgid(0, 0);
+	if (cp->no_stdin)
+		dup2(null_fd, 0);
+	if (cp->out >= 0)
+		dup2(cp->out, 1);
+	else if (cp->no_stdout)
+		dup2(null_fd, 1);
+	else if (cp->stdout_to_stderr)
+		dup2(2, 1);
+	if (cp->err >= 0)
+		dup2(cp->err, 2);
+	else if (cp->no_stderr)
+		dup2(null_fd, 2);
+	if (cp->out > 2)
+		close(cp->out);
+	if (cp->err > 2 && cp->err != cp->out)
+		close(cp->err);
+	if (cp->dir && chdir(cp->dir) < 0)
+		child_die("cannot change to", cp->dir);
+	for (i = 0; i < cp->env.nr; i++) {
+		char *eq = strchr(cp->env.v[i], '=');
+
+		if (!eq) {
+			unsetenv(cp->env.v[i]);
+			continue;
+		}
+		*eq = '\0';
+		setenv(cp->env.v[i], eq + 1, 1);
+		*eq = '=';
+	}
+}
+
 int start_command(struct child_process *cp)
 {
 	struct strvec argv = STRVEC_INIT;
 	sigset_t all, old_mask;
 	int null_fd = -1;
-	size_t i;
 
-	if (cp->git_cmd)
-		strvec_push(&argv, "git");
-	if (cp->use_shell) {
-		strvec_push(&argv, "/bin/sh");
-		strvec_push(&argv, "-c");
-	}
-	for (i = 0; i < cp->args.nr; i++)
-		strvec_push(&argv, cp->args.v[i]);
-	if (!argv.nr)
-		BUG("start_command() without a program");
+	child_argv(cp, &argv);
 	if (cp->no_stdin || cp->no_stdout || cp->no_stderr)
 		null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -135,39 +182,7 @@ int start_command(struct child_process *cp)
 		sigchain_reset_for_exec();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (cp->new_session)
-			setsid();
-		else if (cp->new_pgrp)
-			setpgid(0, 0);
-		if (cp->no_stdin)
-			dup2(null_fd, 0);
-		if (cp->out >= 0)
-			dup2(cp->out, 1);
-		else if (cp->no_stdout)
-			dup2(null_fd, 1);
-		else if (cp->stdout_to_stderr)
-			dup2(2, 1);
-		if (cp->err >= 0)
-			dup2(cp->err, 2);
-		else if (cp->no_stderr)
-			dup2(null_fd, 2);
-		if (cp->out > 2)
-			close(cp->out);
-		if (cp->err > 2 && cp->err != cp->out)
-			close(cp->err);
-		if (cp->dir && chdir(cp->dir) < 0)
-			child_die("cannot change to", cp->dir);
-		for (i = 0; i < cp->env.nr; i++) {
-			char *eq = strchr(cp->env.v[i], '=');
-
-			if (!eq) {
-				unsetenv(cp->env.v[i]);
-				continue;
-			}
-			*eq = '\0';
-			setenv(cp->env.v[i], eq + 1, 1);
-			*eq = '=';
-		}
+		child_setup(cp, null_fd);
 		if (cp->gate[0] >= 0)
 			wait_at_gate(cp->gate[0], argv.v[0]);
 		if (cp->hold_fd >= 0)
