@@ -361,9 +361,17 @@ static void forward_on_signal(int sig)
 {
 	size_t i;
 
+	/*
+	 * The signal itself, then SIGTERM: a command that catches Ctrl-C
+	 * (a test runner that prints a summary) is still told to stop, so
+	 * that nothing runs on after us.
+	 */
 	for (i = 0; i < FORWARD_MAX; i++)
-		if (forward_pgrps[i] > 0)
+		if (forward_pgrps[i] > 0) {
 			kill(-(pid_t)forward_pgrps[i], sig);
+			if (sig != SIGTERM)
+				kill(-(pid_t)forward_pgrps[i], SIGTERM);
+		}
 	sigchain_pop(sig);
 	raise(sig);
 }

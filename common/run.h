@@ -110,7 +110,9 @@ void install_signal_forwarding(void);
 /*
  * While registered, a signal that the handler above catches is also
  * sent to the process group `pgid` (a child started with new_pgrp or
- * new_session: kill(-pgid, sig)). Not async-signal-safe (it may push the
+ * new_session: kill(-pgid, sig)), followed by SIGTERM when it was
+ * another signal, so that a command that catches Ctrl-C still stops.
+ * Not async-signal-safe (it may push the
  * handler); the handler itself only reads the registry. At most 8
  * groups at once: returns 0, or -1 when they are all taken.
  */
