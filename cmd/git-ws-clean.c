@@ -1207,8 +1207,7 @@ int cmd_main(int argc, const char **argv)
 		clean_items(&c);
 		archive_items(&c);
 	}
-	if (c.all && !c.refused)
-		remove_scratch(&c);
+	remove_scratch(&c);
 out:
 	print_events(&c);
 	print_hints(&c);
