@@ -59,30 +59,43 @@ static const char *const refusal_hint[R_NR] = {
 
 #define FORCEABLE(kind) ((kind) < R_CHECKED_OUT)
 
-/* What happened, in the order it happened; see PORCELAIN FORMAT. */
+/*
+ * What happened (with -n: would happen), in the order it happened. Each
+ * kind is one porcelain record (git-ws-clean(1), PORCELAIN FORMAT) of
+ * `fields` fields; the fields after those are for humans only.
+ */
 enum event_kind {
-	EV_SAY,             /* a: a line for humans only */
-	EV_ALREADY_CLEANED,
-	EV_ABANDONED,       /* status; a: last activity, b: of what; n: idle seconds */
-	EV_REFUSE,          /* a: refusal_name[], b: the message */
+	EV_SAY,             /* a line for humans only */
+	EV_ABANDONED,       /* id, status, last activity, idle seconds; of what */
+	EV_REFUSE,          /* id, refusal_name[], message */
 	EV_FORCE,           /* the same, overridden */
-	EV_BACKUP,          /* a: branch, b: oid, c: backup ref */
-	EV_REMOVE_WORKTREE, /* a: path; n: 1 when finishing an interrupted removal */
-	EV_PRUNE_WORKTREE,  /* a: path */
-	EV_KEEP_WORKTREE,   /* a: path, b: branch, c: who still uses it */
-	EV_DELETE_BRANCH,   /* a: branch, b: oid, c: how it was merged */
-	EV_KEEP_BRANCH,     /* a: branch */
-	EV_ARCHIVE,         /* a: archive directory; n: records; then cleaned */
-	EV_ARCHIVE_PLAN,    /* a: plan, b: archive directory */
-	EV_REMOVE_SCRATCH,  /* a: path */
+	EV_BACKUP,          /* id, branch, oid, backup ref */
+	EV_REMOVE_WORKTREE, /* id, path; n: 1 when finishing an interrupted removal */
+	EV_PRUNE_WORKTREE,  /* id, path */
+	EV_KEEP_WORKTREE,   /* id, path, who still uses it; branch */
+	EV_DELETE_BRANCH,   /* id, branch, oid; how it was merged */
+	EV_KEEP_BRANCH,     /* id, branch */
+	EV_ARCHIVE,         /* id, archive directory; n: records */
+	EV_CLEANED,         /* id */
+	EV_ARCHIVE_PLAN,    /* plan, archive directory */
+	EV_REMOVE_SCRATCH,  /* path */
+};
+
+static const struct {
+	const char *name;
+	size_t fields;
+} event_info[] = {
+	{ NULL, 0 }, { "abandoned", 4 }, { "refuse", 3 }, { "force", 3 },
+	{ "backup", 4 }, { "remove-worktree", 2 }, { "prune-worktree", 2 },
+	{ "keep-worktree", 3 }, { "delete-branch", 3 }, { "keep-branch", 2 },
+	{ "archive", 2 }, { "cleaned", 1 }, { "archive-plan", 2 },
+	{ "remove-scratch", 1 },
 };
 
 /* One event; its strings are owned by clean_ctx.strings. */
 struct event {
 	enum event_kind kind;
-	const char *id;
-	enum ws_status status;
-	const char *a, *b, *c;
+	const char *f[5];
 	long n;
 };
 
@@ -159,131 +172,110 @@ static const char *field(const char *s)
 
 /* --- what happened, and printing it ----------------------------------- */
 
-static const char *own(struct clean_ctx *c, const char *s)
-{
-	return s ? strvec_push(&c->strings, s) : NULL;
-}
-
+/* Record an event of `kind` with its `nr` fields (up to 5; NULL: none). */
 static struct event *add_event(struct clean_ctx *c, enum event_kind kind,
-			       const char *id, const char *a, const char *b,
-			       const char *cc)
+			       size_t nr, ...)
 {
 	struct event *ev;
+	va_list ap;
+	size_t i;
 
 	ALLOC_GROW(c->events, c->event_nr + 1, c->event_alloc);
 	ev = &c->events[c->event_nr++];
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
-	ev->id = own(c, id);
-	ev->a = own(c, a);
-	ev->b = own(c, b);
-	ev->c = own(c, cc);
+	va_start(ap, nr);
+	for (i = 0; i < nr && i < ARRAY_SIZE(ev->f); i++) {
+		const char *f = va_arg(ap, const char *);
+		ev->f[i] = f ? strvec_push(&c->strings, f) : NULL;
+	}
+	va_end(ap);
 	return ev;
+}
+
+/* A line for humans only (EV_SAY). */
+static void say(struct clean_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct clean_ctx *c, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	add_event(c, EV_SAY, 1, sb.buf);
+	strbuf_release(&sb);
 }
 
 static void print_porcelain(const struct event *ev)
 {
-	switch (ev->kind) {
-	case EV_SAY:
-	case EV_ALREADY_CLEANED:
-		break;
-	case EV_ABANDONED:
-		printf("abandoned\t%s\t%s\t%s\t%ld\n", ev->id,
-		       field(ws_status_name(ev->status)), ev->a, ev->n);
-		break;
-	case EV_REFUSE:
-	case EV_FORCE:
-		printf("%s\t%s\t%s\t%s\n", ev->kind == EV_REFUSE ? "refuse" : "force",
-		       ev->id, ev->a, field(ev->b));
-		break;
-	case EV_BACKUP:
-		printf("backup\t%s\t%s\t%s\t%s\n", ev->id, ev->a, ev->b, ev->c);
-		break;
-	case EV_REMOVE_WORKTREE:
-		printf("remove-worktree\t%s\t%s\n", ev->id, field(ev->a));
-		break;
-	case EV_PRUNE_WORKTREE:
-		printf("prune-worktree\t%s\t%s\n", ev->id, field(ev->a));
-		break;
-	case EV_KEEP_WORKTREE:
-		printf("keep-worktree\t%s\t%s\t%s\n", ev->id, field(ev->a),
-		       field(ev->c));
-		break;
-	case EV_DELETE_BRANCH:
-		printf("delete-branch\t%s\t%s\t%s\n", ev->id, ev->a, ev->b);
-		break;
-	case EV_KEEP_BRANCH:
-		printf("keep-branch\t%s\t%s\n", ev->id, ev->a);
-		break;
-	case EV_ARCHIVE:
-		printf("archive\t%s\t%s\n", ev->id, field(ev->a));
-		printf("cleaned\t%s\n", ev->id);
-		break;
-	case EV_ARCHIVE_PLAN:
-		printf("archive-plan\t%s\t%s\n", ev->a, field(ev->b));
-		break;
-	case EV_REMOVE_SCRATCH:
-		printf("remove-scratch\t%s\n", field(ev->a));
-		break;
-	}
+	size_t i;
+
+	if (!event_info[ev->kind].name)
+		return;
+	fputs(event_info[ev->kind].name, stdout);
+	for (i = 0; i < event_info[ev->kind].fields; i++)
+		printf("\t%s", field(ev->f[i]));
+	putchar('\n');
 }
 
 /* Refusals are not printed here: they go to stderr as they are found. */
 static void print_human(const struct event *ev, int n)
 {
+	const char *const *f = ev->f;
+
 	switch (ev->kind) {
 	case EV_SAY:
-		printf("%s\n", ev->a);
-		break;
-	case EV_ALREADY_CLEANED:
-		printf("%s: already cleaned\n", ev->id);
+		printf("%s\n", f[0]);
 		break;
 	case EV_ABANDONED:
 		printf("%s: abandoned (%s), last activity %s (%s), %ld days ago\n",
-		       ev->id, ws_status_name(ev->status) ?: "no status", ev->a,
-		       ev->b, ev->n < 0 ? -1L : ev->n / 86400);
+		       f[0], f[1] ? f[1] : "no status", f[2], f[4],
+		       ev->n < 0 ? -1L : ev->n / 86400);
 		break;
 	case EV_REFUSE:
 	case EV_FORCE:
 		break;
 	case EV_BACKUP:
 		printf("%s: %s branch '%s' (%.7s) as %s; 'git branch %s %s' restores it\n",
-		       ev->id, n ? "would save" : "saved", ev->a, ev->b, ev->c,
-		       ev->a, ev->c);
+		       f[0], n ? "would save" : "saved", f[1], f[2], f[3], f[1], f[3]);
 		break;
 	case EV_REMOVE_WORKTREE:
 		printf(ev->n ? "%s: %s what is left of worktree '%s' (an interrupted git ws-clean was removing it)\n" :
-		       "%s: %s worktree '%s'\n", ev->id,
-		       n ? "would remove" : "removing", field(ev->a));
+		       "%s: %s worktree '%s'\n", f[0],
+		       n ? "would remove" : "removing", field(f[1]));
 		break;
 	case EV_PRUNE_WORKTREE:
 		printf("%s: %s worktree '%s' (its directory is already gone)\n",
-		       ev->id, n ? "would prune" : "pruning", field(ev->a));
+		       f[0], n ? "would prune" : "pruning", field(f[1]));
 		break;
 	case EV_KEEP_WORKTREE:
 		printf("%s: keeping worktree '%s' and branch '%s': still used by %s\n",
-		       ev->id, field(ev->a), field(ev->b), field(ev->c));
+		       f[0], field(f[1]), field(f[3]), field(f[2]));
 		break;
 	case EV_DELETE_BRANCH:
-		printf("%s: %s branch '%s' (was %.7s, %s)\n", ev->id,
-		       n ? "would delete" : "deleting", ev->a, ev->b, ev->c);
+		printf("%s: %s branch '%s' (was %.7s, %s)\n", f[0],
+		       n ? "would delete" : "deleting", f[1], f[2], f[3]);
 		break;
 	case EV_KEEP_BRANCH:
-		printf("%s: keeping branch '%s'\n", ev->id, ev->a);
+		printf("%s: keeping branch '%s'\n", f[0], f[1]);
 		break;
 	case EV_ARCHIVE:
-		printf("%s: %s %ld record%s and its state to '%s'\n", ev->id,
+		printf("%s: %s %ld record%s and its state to '%s'\n", f[0],
 		       n ? "would archive" : "archived", ev->n,
-		       ev->n == 1 ? "" : "s", field(ev->a));
-		printf("%s: %s\n", ev->id, n ? "would be cleaned" : "cleaned");
+		       ev->n == 1 ? "" : "s", field(f[1]));
+		break;
+	case EV_CLEANED:
+		printf("%s: %s\n", f[0], n ? "would be cleaned" : "cleaned");
 		break;
 	case EV_ARCHIVE_PLAN:
 		printf("%s plan '%s' to '%s'\n", n ? "Would archive" : "Archived",
-		       ev->a, field(ev->b));
+		       f[0], field(f[1]));
 		break;
 	case EV_REMOVE_SCRATCH:
 		printf("%s git ws-merge's scratch worktree '%s'\n",
-		       n ? "Would remove" : "Removing", field(ev->a));
+		       n ? "Would remove" : "Removing", field(f[0]));
 		break;
 	}
 }
@@ -385,7 +377,7 @@ static void select_items(struct clean_ctx *c, int argc, const char **argv)
 		if (!it)
 			die("no workstream '%s' in plan '%s'", argv[k], c->plan.name);
 		if (is_cleaned(it))
-			add_event(c, EV_ALREADY_CLEANED, it->id, NULL, NULL, NULL);
+			say(c, "%s: already cleaned", it->id);
 		else
 			it->selected = 1;
 	}
@@ -397,74 +389,6 @@ static void select_items(struct clean_ctx *c, int argc, const char **argv)
 		else
 			it->selected = it->status == WS_STATUS_MERGED;
 	}
-}
-
-static void consider(time_t t, const char *what, time_t *latest,
-		     const char **latest_what)
-{
-	if (t > 0 && t > *latest) {
-		*latest = t;
-		*latest_what = what;
-	}
-}
-
-/* The latest mtime of the uncommitted files in the worktree at `path`. */
-static void consider_worktree(const char *path, time_t *latest,
-			      const char **what)
-{
-	struct strvec changed = STRVEC_INIT;
-	struct stat st;
-	size_t i;
-
-	ws_worktree_changes(path, &changed, (size_t)-1);
-	for (i = 0; i < changed.nr; i++) {
-		char *p = xstrfmt("%s/%s", path, changed.v[i]);
-
-		if (!lstat(p, &st))
-			consider(st.st_mtime, "worktree", latest, what);
-		free(p);
-	}
-	strvec_clear(&changed);
-}
-
-/*
- * When workstream `it` was last active: the latest of its branch tip's
- * commit time, the mtimes of its records (logs, done file, report), its
- * state times, and the mtimes of uncommitted files in its worktree.
- */
-static time_t last_activity(struct clean_ctx *c, const struct item *it,
-			    const char **what)
-{
-	static const char *const keys[] = { "created", "started", "finished" };
-	struct strvec records = STRVEC_INIT;
-	time_t latest = 0;
-	git_oid oid;
-	size_t i;
-	struct stat st;
-
-	*what = "nothing";
-	if (it->branch && !ws_branch_tip(&c->repo, it->branch, &oid)) {
-		git_commit *commit = NULL;
-		if (!git_commit_lookup(&commit, c->repo.repo, &oid))
-			consider(git_commit_time(commit), "commit", &latest, what);
-		git_commit_free(commit);
-	}
-	ws_records_list(&c->repo, &c->st, it->id, &records);
-	for (i = 0; i < records.nr; i++) {
-		char *p = ws_path(&c->repo, "%s", records.v[i]);
-		if (!stat(p, &st))
-			consider(st.st_mtime, "record", &latest, what);
-		free(p);
-	}
-	strvec_clear(&records);
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		const char *v = ws_state_get(&c->st, it->id, keys[i]);
-		if (v)
-			consider(iso8601_parse(v), "state", &latest, what);
-	}
-	if (it->worktree && path_exists(it->worktree))
-		consider_worktree(it->worktree, &latest, what);
-	return latest;
 }
 
 /*
@@ -479,15 +403,15 @@ static int select_abandoned(struct clean_ctx *c)
 
 	for (i = 0; i < c->nr; i++) {
 		struct item *it = &c->items[i];
-		struct event *ev;
 		const char *what;
 		time_t last;
-		char when[32];
+		long idle;
+		char when[32], secs[32];
 		struct tm tm;
 
 		if (!it->selected)
 			continue;
-		last = last_activity(c, it, &what);
+		last = ws_last_activity(&c->repo, &c->st, it->id, &what);
 		if (last && now - last < c->max_idle) {
 			it->selected = 0;
 			continue;
@@ -498,9 +422,10 @@ static int select_abandoned(struct clean_ctx *c)
 				 gmtime_r(&last, &tm));
 		else
 			snprintf(when, sizeof(when), "-");
-		ev = add_event(c, EV_ABANDONED, it->id, when, what, NULL);
-		ev->status = it->status;
-		ev->n = last ? (long)(now - last) : -1L;
+		idle = last ? (long)(now - last) : -1L;
+		snprintf(secs, sizeof(secs), "%ld", idle);
+		add_event(c, EV_ABANDONED, 5, it->id, ws_status_name(it->status),
+			  when, secs, what)->n = idle;
 	}
 	return nr;
 }
@@ -508,16 +433,12 @@ static int select_abandoned(struct clean_ctx *c)
 /* --abandoned without --force only lists them: say what may come next. */
 static void say_next_step(struct clean_ctx *c, int nr)
 {
-	char *none;
-
 	if (nr) {
 		advise("to clean them (their branches are saved under refs/ws/backup/),\n"
 		       "run 'git ws-clean --force --abandoned %s'", c->abandoned);
 		return;
 	}
-	none = xstrfmt("No workstream has been idle for %s.", c->abandoned);
-	add_event(c, EV_SAY, NULL, none, NULL, NULL);
-	free(none);
+	say(c, "No workstream has been idle for %s.", c->abandoned);
 }
 
 /* --- the checks: phase 1, which only reads -------------------------------- */
@@ -773,7 +694,7 @@ static void report_refusals(struct clean_ctx *c, const struct item *it)
 			const char *e = lists[l]->v[i], *msg = strchr(e, '\t') + 1;
 			char *kind = xstrndup(e, msg - 1 - e);
 
-			add_event(c, l ? EV_REFUSE : EV_FORCE, it->id, kind, msg, NULL);
+			add_event(c, l ? EV_REFUSE : EV_FORCE, 3, it->id, kind, msg);
 			if (l)
 				error("not cleaning '%s': %s", it->id, msg);
 			else
@@ -801,7 +722,7 @@ static int save_group(struct clean_ctx *c, struct group *g)
 		    ws_backup_branch(&c->repo, it->id, g->branch, &g->tip) < 0)
 			return -1;
 		ref = xstrfmt("refs/ws/backup/%s", it->id);
-		add_event(c, EV_BACKUP, it->id, g->branch, hex, ref);
+		add_event(c, EV_BACKUP, 4, it->id, g->branch, hex, ref);
 		free(ref);
 	}
 	return 0;
@@ -856,10 +777,10 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 	int ret = 0;
 
 	if (g->wt_exists)
-		add_event(c, EV_REMOVE_WORKTREE, lead->id, g->worktree, NULL,
-			  NULL)->n = g->finish;
+		add_event(c, EV_REMOVE_WORKTREE, 2, lead->id,
+			  g->worktree)->n = g->finish;
 	else
-		add_event(c, EV_PRUNE_WORKTREE, lead->id, g->worktree, NULL, NULL);
+		add_event(c, EV_PRUNE_WORKTREE, 2, lead->id, g->worktree);
 	if (c->dry_run)
 		return 0;
 	/* (a finished removal keeps the record it was checked against) */
@@ -892,7 +813,7 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 static int remove_remains(struct clean_ctx *c, struct group *g,
 			  const struct item *lead)
 {
-	add_event(c, EV_PRUNE_WORKTREE, lead->id, g->worktree, NULL, NULL);
+	add_event(c, EV_PRUNE_WORKTREE, 2, lead->id, g->worktree);
 	if (!c->dry_run &&
 	    ws_worktree_remove_admin(&c->repo, g->remains->admin_dir) < 0)
 		return error_errno("cannot prune worktree '%s': cannot remove '%s'",
@@ -920,10 +841,10 @@ static int clean_group(struct clean_ctx *c, struct group *g,
 	if (!g->has_tip)
 		return 0;
 	if (c->keep_branches) {
-		add_event(c, EV_KEEP_BRANCH, lead->id, g->branch, NULL, NULL);
+		add_event(c, EV_KEEP_BRANCH, 2, lead->id, g->branch);
 		return 0;
 	}
-	add_event(c, EV_DELETE_BRANCH, lead->id, g->branch,
+	add_event(c, EV_DELETE_BRANCH, 4, lead->id, g->branch,
 		  ws_oid_hex(&g->tip, hex), ws_merged_how(g->merged));
 	if (c->dry_run)
 		return 0;
@@ -979,8 +900,8 @@ static void clean_items(struct clean_ctx *c)
 				continue;
 			}
 		} else if (!g->remove) {
-			add_event(c, EV_KEEP_WORKTREE, it->id, g->worktree,
-				  g->branch, g->kept_for.buf);
+			add_event(c, EV_KEEP_WORKTREE, 4, it->id, g->worktree,
+				  g->kept_for.buf, g->branch);
 		}
 		it->cleaned = 1;
 	}
@@ -1015,7 +936,8 @@ static void archive_item(struct clean_ctx *c, struct ws_state *sp,
 					  &records) < 0)
 			c->refused = 1;
 	}
-	add_event(c, EV_ARCHIVE, it->id, archive, NULL, NULL)->n = (long)records.nr;
+	add_event(c, EV_ARCHIVE, 2, it->id, archive)->n = (long)records.nr;
+	add_event(c, EV_CLEANED, 1, it->id);
 	strvec_clear(&records);
 }
 
@@ -1037,7 +959,7 @@ static void archive_plan(struct clean_ctx *c, struct ws_state *sp,
 	}
 	if (c->refused)
 		return;
-	add_event(c, EV_ARCHIVE_PLAN, NULL, c->plan.name, archive, NULL);
+	add_event(c, EV_ARCHIVE_PLAN, 2, c->plan.name, archive);
 	if (!c->dry_run && ws_archive_plan(&c->repo, sp, c->plan.name) < 0)
 		c->refused = 1;
 }
@@ -1094,7 +1016,7 @@ static void remove_scratch(struct clean_ctx *c)
 		goto cleanup;
 	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0 || ws_queue_nr(&st))
 		goto cleanup;
-	add_event(c, EV_REMOVE_SCRATCH, NULL, scratch, NULL, NULL);
+	add_event(c, EV_REMOVE_SCRATCH, 1, scratch);
 	if (!c->dry_run &&
 	    ws_worktree_remove(&c->repo, scratch, 1, fd, NULL) != WS_WT_REMOVED)
 		error("cannot remove '%s'", scratch);
@@ -1202,7 +1124,7 @@ int cmd_main(int argc, const char **argv)
 		}
 	}
 	if (!check_items(&c) && !c.all) {
-		add_event(&c, EV_SAY, NULL, "Nothing to clean.", NULL, NULL);
+		say(&c, "Nothing to clean.");
 	} else {
 		clean_items(&c);
 		archive_items(&c);

@@ -4,6 +4,7 @@
 #include "lockfile.h"
 #include "plan.h"
 #include "run.h"
+#include "worktree.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <dirent.h>
@@ -426,4 +427,69 @@ cleanup:
 	git_reference_free(ref);
 	free(name);
 	return ret;
+}
+
+static void consider(time_t t, const char *what, time_t *latest,
+		     const char **latest_what)
+{
+	if (t > 0 && t > *latest) {
+		*latest = t;
+		*latest_what = what;
+	}
+}
+
+/* The latest mtime of the uncommitted files in the worktree at `path`. */
+static void consider_worktree(const char *path, time_t *latest,
+			      const char **what)
+{
+	struct strvec changed = STRVEC_INIT;
+	struct stat st;
+	size_t i;
+
+	ws_worktree_changes(path, &changed, (size_t)-1);
+	for (i = 0; i < changed.nr; i++) {
+		char *p = xstrfmt("%s/%s", path, changed.v[i]);
+
+		if (!lstat(p, &st))
+			consider(st.st_mtime, "worktree", latest, what);
+		free(p);
+	}
+	strvec_clear(&changed);
+}
+
+time_t ws_last_activity(const struct ws_repo *r, const struct ws_state *st,
+			const char *id, const char **what)
+{
+	static const char *const keys[] = { "created", "started", "finished" };
+	const char *branch = ws_state_get(st, id, WS_KEY_BRANCH);
+	const char *worktree = ws_state_get(st, id, WS_KEY_WORKTREE);
+	struct strvec records = STRVEC_INIT;
+	time_t latest = 0;
+	struct stat sb;
+	git_oid oid;
+	size_t i;
+
+	*what = "nothing";
+	if (branch && !ws_branch_tip(r, branch, &oid)) {
+		git_commit *commit = NULL;
+		if (!git_commit_lookup(&commit, r->repo, &oid))
+			consider(git_commit_time(commit), "commit", &latest, what);
+		git_commit_free(commit);
+	}
+	ws_records_list(r, st, id, &records);
+	for (i = 0; i < records.nr; i++) {
+		char *p = ws_path(r, "%s", records.v[i]);
+		if (!stat(p, &sb))
+			consider(sb.st_mtime, "record", &latest, what);
+		free(p);
+	}
+	strvec_clear(&records);
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *v = ws_state_get(st, id, keys[i]);
+		if (v)
+			consider(iso8601_parse(v), "state", &latest, what);
+	}
+	if (worktree && path_exists(worktree))
+		consider_worktree(worktree, &latest, what);
+	return latest;
 }

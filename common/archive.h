@@ -119,4 +119,16 @@ int ws_backup_branch(const struct ws_repo *r, const char *id,
 int ws_branch_delete_saved(const struct ws_repo *r, const char *branch,
 			   const git_oid *tip);
 
+/*
+ * When workstream `id` was last active, for git ws-clean --abandoned: the
+ * latest of its branch tip's commit time, the modification times of its
+ * records (ws_records_list()), its `created`, `started` and `finished`
+ * times in `st`, and the modification times of the uncommitted files in
+ * its worktree (ws_worktree_changes()). Returns 0 when there is none;
+ * *what says which it was: "commit", "record", "state", "worktree", or
+ * "nothing". Read-only.
+ */
+time_t ws_last_activity(const struct ws_repo *r, const struct ws_state *st,
+			const char *id, const char **what);
+
 #endif
