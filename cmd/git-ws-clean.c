@@ -464,16 +464,26 @@ static void refuse(struct clean_ctx *c, struct item *it, enum refusal kind,
 	strbuf_release(&sb);
 }
 
+/* refuse() every selected workstream of the group. */
 static void refuse_group(struct clean_ctx *c, struct group *g,
-			 enum refusal kind, const char *msg)
+			 enum refusal kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void refuse_group(struct clean_ctx *c, struct group *g,
+			 enum refusal kind, const char *fmt, ...)
 {
+	struct strbuf msg = STRBUF_INIT;
+	va_list ap;
 	size_t m;
 
+	va_start(ap, fmt);
+	strbuf_vaddf(&msg, fmt, ap);
+	va_end(ap);
 	for (m = 0; m < g->nr; m++) {
 		struct item *it = &c->items[g->members[m]];
 		if (it->selected)
-			refuse(c, it, kind, "%s", msg);
+			refuse(c, it, kind, "%s", msg.buf);
 	}
+	strbuf_release(&msg);
 }
 
 /* Checks of one workstream itself: its status and its process. */
@@ -563,15 +573,14 @@ static void check_worktree(struct clean_ctx *c, struct group *g)
 		refuse_group(c, g, R_CHECKED_OUT,
 			     "it is the worktree this command runs in");
 	if (g->wt->lock_reason) {
-		strbuf_addf(&msg, "worktree '%s' is locked%s%s", g->worktree,
-			    *g->wt->lock_reason ? ": " : "", g->wt->lock_reason);
-		refuse_group(c, g, R_LOCKED, msg.buf);
+		refuse_group(c, g, R_LOCKED, "worktree '%s' is locked%s%s",
+			     g->worktree, *g->wt->lock_reason ? ": " : "",
+			     g->wt->lock_reason);
 		g->wt_force = 2;
 	}
 	if (!g->wt_exists)
-		goto cleanup;
+		return;
 	dirty = ws_worktree_is_dirty(g->worktree);
-	strbuf_reset(&msg);
 	if (dirty && g->removal && !strcmp(g->wt->id, g->removal->admin)) {
 		/* a removal we started: finish it, if that is safe */
 		g->finish = 1;
@@ -587,11 +596,10 @@ static void check_worktree(struct clean_ctx *c, struct group *g)
 			    g->worktree);
 	}
 	if (msg.len) {
-		refuse_group(c, g, kind, msg.buf);
+		refuse_group(c, g, kind, "%s", msg.buf);
 		if (!g->wt_force)
 			g->wt_force = 1;
 	}
-cleanup:
 	strbuf_release(&msg);
 }
 
@@ -600,7 +608,6 @@ static void check_detached_head(struct clean_ctx *c, struct group *g)
 {
 	const git_oid *head = &g->wt->head_oid;
 	char hex[GIT_OID_HEXSZ + 1];
-	struct strbuf msg = STRBUF_INIT;
 
 	if (!g->wt->is_detached || !g->wt->has_head_oid)
 		return;
@@ -609,10 +616,9 @@ static void check_detached_head(struct clean_ctx *c, struct group *g)
 		return;
 	if (ws_commit_is_merged(&c->repo, &c->base_tip, head) > 0)
 		return;
-	strbuf_addf(&msg, "worktree '%s' has a detached HEAD at %.7s with commits not in '%s'",
-		    g->worktree, ws_oid_hex(head, hex), c->plan.base);
-	refuse_group(c, g, R_UNMERGED, msg.buf);
-	strbuf_release(&msg);
+	refuse_group(c, g, R_UNMERGED,
+		     "worktree '%s' has a detached HEAD at %.7s with commits not in '%s'",
+		     g->worktree, ws_oid_hex(head, hex), c->plan.base);
 }
 
 /*
@@ -621,31 +627,25 @@ static void check_detached_head(struct clean_ctx *c, struct group *g)
  */
 static void check_branch(struct clean_ctx *c, struct group *g)
 {
-	struct strbuf msg = STRBUF_INIT;
 	struct ws_worktree *wt;
 	size_t pos = 0;
+	long ahead;
 
-	while ((wt = ws_worktree_find_branch(c->worktrees, g->branch, &pos))) {
-		if (wt == g->wt)
-			continue;
-		strbuf_reset(&msg);
-		strbuf_addf(&msg, "branch '%s' is checked out at '%s'", g->branch,
-			    wt->path);
-		refuse_group(c, g, R_CHECKED_OUT, msg.buf);
-	}
+	while ((wt = ws_worktree_find_branch(c->worktrees, g->branch, &pos)))
+		if (wt != g->wt)
+			refuse_group(c, g, R_CHECKED_OUT,
+				     "branch '%s' is checked out at '%s'",
+				     g->branch, wt->path);
 	g->merged = ws_commit_is_merged(&c->repo, &c->base_tip, &g->tip);
-	strbuf_reset(&msg);
 	if (g->merged < 0) {
-		strbuf_addf(&msg, "cannot tell whether branch '%s' is merged into '%s'",
-			    g->branch, c->plan.base);
+		refuse_group(c, g, R_UNMERGED,
+			     "cannot tell whether branch '%s' is merged into '%s'",
+			     g->branch, c->plan.base);
 	} else if (!g->merged) {
-		long ahead = ws_commits_ahead(&c->repo, &g->tip, &c->base_tip);
-		strbuf_addf(&msg, "branch '%s' has %ld commit%s not in '%s'",
-			    g->branch, ahead, ahead == 1 ? "" : "s", c->plan.base);
+		ahead = ws_commits_ahead(&c->repo, &g->tip, &c->base_tip);
+		refuse_group(c, g, R_UNMERGED, "branch '%s' has %ld commit%s not in '%s'",
+			     g->branch, ahead, ahead == 1 ? "" : "s", c->plan.base);
 	}
-	if (msg.len)
-		refuse_group(c, g, R_UNMERGED, msg.buf);
-	strbuf_release(&msg);
 }
 
 /* Decide what happens to a group's worktree and branch, and check it. */
