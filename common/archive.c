@@ -3,6 +3,8 @@
 #include "cfgfile.h"
 #include "lockfile.h"
 #include "plan.h"
+#include "run.h"
+#include "worktree.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <dirent.h>
@@ -342,4 +344,152 @@ out:
 	free(plan);
 	free(archive);
 	return ret;
+}
+
+int ws_backup_branch(const struct ws_repo *r, const char *id,
+		     const char *branch, const git_oid *tip)
+{
+	char *name = xstrfmt("refs/ws/backup/%s", id);
+	char *msg = xstrfmt("ws-clean: backup of branch '%s' of workstream '%s'",
+			    branch, id);
+	git_reference *ref = NULL;
+	int ret = 0;
+
+	if (git_reference_ensure_log(r->repo, name) < 0 ||
+	    git_reference_create(&ref, r->repo, name, tip, 1, msg) < 0)
+		ret = error_git("cannot write '%s'", name);
+	git_reference_free(ref);
+	free(msg);
+	free(name);
+	return ret;
+}
+
+/* Remove [branch "<branch>"] from the repository's own config, if there. */
+static void remove_branch_config(const struct ws_repo *r, const char *branch)
+{
+	git_config *cfg = NULL, *local = NULL;
+	git_config_iterator *iter = NULL;
+	git_config_entry *e;
+	char *prefix = xstrfmt("branch.%s.", branch);
+	size_t n = strlen(prefix);
+	int found = 0;
+
+	if (git_repository_config(&cfg, r->repo) < 0 ||
+	    git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL) < 0 ||
+	    git_config_iterator_new(&iter, local) < 0)
+		goto cleanup;
+	/* "branch." is matched case-insensitively, the name exactly */
+	while (!found && !git_config_next(&e, iter))
+		found = !strncasecmp(e->name, "branch.", 7) &&
+			!strncmp(e->name + 7, prefix + 7, n - 7);
+	if (found) {
+		struct child_process cp = CHILD_PROCESS_INIT;
+
+		cp.git_cmd = 1;
+		cp.no_stdin = 1;
+		cp.no_stderr = 1;
+		strvec_pushv(&cp.args, (const char *[]){ "config", "--local",
+					"--remove-section", NULL });
+		strvec_pushf(&cp.args, "branch.%s", branch);
+		if (run_command(&cp))
+			warning("cannot remove the config of branch '%s'", branch);
+	}
+cleanup:
+	git_config_iterator_free(iter);
+	git_config_free(local);
+	git_config_free(cfg);
+	free(prefix);
+}
+
+int ws_branch_delete_saved(const struct ws_repo *r, const char *branch,
+			   const git_oid *tip)
+{
+	char *name = xstrfmt("refs/heads/%s", branch);
+	git_reference *ref = NULL;
+	int ret = 0, err;
+
+	err = git_reference_lookup(&ref, r->repo, name);
+	if (err == GIT_ENOTFOUND)
+		goto cleanup;
+	if (err < 0) {
+		ret = error_git("cannot read branch '%s'", branch);
+		goto cleanup;
+	}
+	if (!git_reference_target(ref) ||
+	    !git_oid_equal(git_reference_target(ref), tip))
+		ret = error("branch '%s' moved while it was being cleaned; left alone",
+			    branch);
+	else if (git_reference_delete(ref) < 0)
+		ret = error_git("cannot delete branch '%s'", branch);
+	else
+		remove_branch_config(r, branch);
+cleanup:
+	git_reference_free(ref);
+	free(name);
+	return ret;
+}
+
+static void consider(time_t t, const char *what, time_t *latest,
+		     const char **latest_what)
+{
+	if (t > 0 && t > *latest) {
+		*latest = t;
+		*latest_what = what;
+	}
+}
+
+/* The latest mtime of the uncommitted files in the worktree at `path`. */
+static void consider_worktree(const char *path, time_t *latest,
+			      const char **what)
+{
+	struct strvec changed = STRVEC_INIT;
+	struct stat st;
+	size_t i;
+
+	ws_worktree_changes(path, &changed, (size_t)-1);
+	for (i = 0; i < changed.nr; i++) {
+		char *p = xstrfmt("%s/%s", path, changed.v[i]);
+
+		if (!lstat(p, &st))
+			consider(st.st_mtime, "worktree", latest, what);
+		free(p);
+	}
+	strvec_clear(&changed);
+}
+
+time_t ws_last_activity(const struct ws_repo *r, const struct ws_state *st,
+			const char *id, const char **what)
+{
+	static const char *const keys[] = { "created", "started", "finished" };
+	const char *branch = ws_state_get(st, id, WS_KEY_BRANCH);
+	const char *worktree = ws_state_get(st, id, WS_KEY_WORKTREE);
+	struct strvec records = STRVEC_INIT;
+	time_t latest = 0;
+	struct stat sb;
+	git_oid oid;
+	size_t i;
+
+	*what = "nothing";
+	if (branch && !ws_branch_tip(r, branch, &oid)) {
+		git_commit *commit = NULL;
+		if (!git_commit_lookup(&commit, r->repo, &oid))
+			consider(git_commit_time(commit), "commit", &latest, what);
+		git_commit_free(commit);
+	}
+	ws_records_list(r, st, id, &records);
+	for (i = 0; i < records.nr; i++) {
+		char *p = ws_path(r, "%s", records.v[i]);
+		if (!stat(p, &sb))
+			consider(sb.st_mtime, "record", &latest, what);
+		free(p);
+	}
+	strvec_clear(&records);
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *v = ws_state_get(st, id, keys[i]);
+		if (v)
+			consider(iso8601_parse(v), "state", &latest, what);
+	}
+	if (worktree && path_exists(worktree))
+		consider_worktree(worktree, &latest, what);
+	return latest;
 }

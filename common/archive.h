@@ -89,4 +89,46 @@ int ws_archive_workstream(const struct ws_repo *r, const struct ws_state *st,
 int ws_archive_plan(const struct ws_repo *r, struct ws_state *st,
 		    const char *plan_name);
 
+/*
+ * Branches are archived as refs: git ws-clean saves a workstream's branch
+ * tip as refs/ws/backup/<id> before it deletes the branch, so that
+ * `git branch <name> refs/ws/backup/<id>` brings it back.
+ */
+
+/*
+ * Write refs/ws/backup/<id> at `tip`, with a reflog entry naming `branch`
+ * (the reflog is created first, so that a ref reused by a later
+ * workstream of the same id keeps its earlier value there). Returns 0,
+ * or -1 after an error naming the ref.
+ */
+int ws_backup_branch(const struct ws_repo *r, const char *id,
+		     const char *branch, const git_oid *tip);
+
+/*
+ * Delete refs/heads/<branch> (and its reflog) when it still points at
+ * `tip`, as a compare-and-swap on the target that was checked, then
+ * remove its [branch "<branch>"] section from the repository's config,
+ * as `git branch -d` does (a warning when that fails). A branch that is
+ * gone already is no error; one that moved is left alone, with an error.
+ * Whether it is checked out anywhere is the caller's to check first
+ * (git's own `git branch -d` refuses such a branch): git_branch_delete()
+ * of libgit2 1.5 is not used, since its test misfires on a broken
+ * worktree entry and its config-section rename leaks. Returns 0, or -1
+ * after an error.
+ */
+int ws_branch_delete_saved(const struct ws_repo *r, const char *branch,
+			   const git_oid *tip);
+
+/*
+ * When workstream `id` was last active, for git ws-clean --abandoned: the
+ * latest of its branch tip's commit time, the modification times of its
+ * records (ws_records_list()), its `created`, `started` and `finished`
+ * times in `st`, and the modification times of the uncommitted files in
+ * its worktree (ws_worktree_changes()). Returns 0 when there is none;
+ * *what says which it was: "commit", "record", "state", "worktree", or
+ * "nothing". Read-only.
+ */
+time_t ws_last_activity(const struct ws_repo *r, const struct ws_state *st,
+			const char *id, const char **what);
+
 #endif

@@ -727,7 +727,7 @@ test_expect_success 'git ws-clean killed inside git worktree remove' '
 	kill_snapshot in-worktree-remove
 '
 
-# cmd/git-ws-clean.c, check_checked_out(): the remains of the admin
+# cmd/git-ws-clean.c, check_branch(): the remains of the admin
 # directory (no gitdir file: git worktree list does not show them, and
 # git worktree prune would remove them) check nothing out, so that
 # feature/ws-c-charlie is deleted; and since they are the remains of the
