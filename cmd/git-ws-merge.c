@@ -7,7 +7,9 @@
 #include "compat.h"
 #include "archive.h"
 #include "lockfile.h"
-#include "merge-queue.h"
+#include "changed-paths.h"
+#include "contracts.h"
+#include "merge-history.h"
 #include "mergetree.h"
 #include "parse-options.h"
 #include "plan.h"
@@ -368,7 +370,7 @@ static void gates_summary(struct merge_ctx *c, size_t i, struct strbuf *out)
 		strbuf_addf(out, "%s%zu %s", any++ ? ", " : "", names[k].nr, said[k]);
 		if (k) {
 			strbuf_addstr(out, " (");
-			ws_strvec_join(out, &names[k], ", ");
+			strvec_join(out, &names[k], ", ");
 			strbuf_addch(out, ')');
 		}
 	}
@@ -393,12 +395,12 @@ static void merge_message(struct merge_ctx *c, struct ws_merge_job *j,
 	strbuf_add_sanitized(msg, c->plan.name);
 	strbuf_addstr(msg, ".\nContracts: ");
 	if (w->contract.nr)
-		ws_strvec_join(msg, &w->contract, ", ");
+		strvec_join(msg, &w->contract, ", ");
 	else
 		strbuf_addstr(msg, "none");
 	if (j->owners_note.nr) {
 		strbuf_addstr(msg, "; conflicts resolved for the owner: ");
-		ws_strvec_join(msg, &j->owners_note, ", ");
+		strvec_join(msg, &j->owners_note, ", ");
 	}
 	strbuf_addf(msg, "\nDependencies: %s\nGates: ",
 		    j->deps.len ? j->deps.buf : "none");
@@ -407,7 +409,7 @@ static void merge_message(struct merge_ctx *c, struct ws_merge_job *j,
 		strbuf_addstr(msg, "; merge result not tested (--no-verify)");
 	strbuf_addstr(msg, "\nNext: ");
 	if (j->next.nr) {
-		ws_strvec_join(msg, &j->next, ", ");
+		strvec_join(msg, &j->next, ", ");
 		strbuf_addf(msg, " can now proceed\n");
 	} else {
 		strbuf_addstr(msg, "nothing waits for this\n");
@@ -487,7 +489,7 @@ static int check_base_worktrees(struct merge_ctx *c, struct ws_merge_job *j,
 		if (ws_worktree_changed_paths(wts->v[k], &dirty) < 0) {
 			ret = -1;
 		} else if (ws_paths_intersect(&dirty, &touched, &both)) {
-			ws_strvec_join(&list, &both, ", ");
+			strvec_join(&list, &both, ", ");
 			error("'%s' is checked out in '%s', which has uncommitted changes that the merge of '%s' would overwrite: %s",
 			      c->base, wts->v[k], id_of(c, j->i), list.buf);
 			advise("commit or stash them there, then run 'git ws-merge' again");
@@ -995,11 +997,11 @@ static void conflict_reason(struct merge_ctx *c, struct ws_merge_job *j,
 	struct strvec who = STRVEC_INIT;
 
 	strbuf_addstr(out, "conflict: ");
-	ws_strvec_join(out, &j->res.conflicts, ", ");
+	strvec_join(out, &j->res.conflicts, ", ");
 	if (!ws_merge_touched_by(&c->repo, &c->plan, &j->base_tip, &c->stop,
 				 &j->res.conflicts, &who) && who.nr) {
 		strbuf_addstr(out, " (touched by ");
-		ws_strvec_join(out, &who, ", ");
+		strvec_join(out, &who, ", ");
 		strbuf_addch(out, ')');
 	} else {
 		strbuf_addf(out, " (changed on %s outside the plan)", c->base);
@@ -1055,14 +1057,14 @@ static void say_merged(struct merge_ctx *c, struct ws_merge_job *j,
 	strbuf_addch(&sb, ')');
 	if (j->owners_note.nr) {
 		strbuf_addstr(&sb, "\n  resolved for the owner: ");
-		ws_strvec_join(&sb, &j->owners_note, ", ");
+		strvec_join(&sb, &j->owners_note, ", ");
 	}
 	if (j->next.nr) {
 		strbuf_addstr(&sb, "\n  Next: ");
-		ws_strvec_join(&sb, &j->next, ", ");
+		strvec_join(&sb, &j->next, ", ");
 		strbuf_addstr(&sb, " can now proceed");
 	}
-	ws_strvec_join(&detail, &j->next, " ");
+	strvec_join(&detail, &j->next, " ");
 	report(c, MERGED, j->i, oid, detail.buf, sb.buf);
 	strbuf_release(&sb);
 	strbuf_release(&detail);
@@ -1374,7 +1376,7 @@ static enum outcome would_merge(struct merge_ctx *c, struct ws_merge_job *j,
 		return CONFLICT;
 	}
 	note_owners(c, j);
-	ws_strvec_join(detail, &j->owners_note, ", ");
+	strvec_join(detail, &j->owners_note, ", ");
 	return MERGED;
 }
 
