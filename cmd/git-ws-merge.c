@@ -6,16 +6,22 @@
  */
 #include "compat.h"
 #include "archive.h"
-#include "lockfile.h"
 #include "changed-paths.h"
 #include "contracts.h"
+#include "follow.h"
+#include "lockfile.h"
+#include "merge-commit.h"
 #include "merge-history.h"
 #include "mergetree.h"
 #include "parse-options.h"
 #include "plan.h"
+#include "push.h"
+#include "recover.h"
 #include "repo.h"
 #include "run.h"
+#include "scratch.h"
 #include "state.h"
+#include "worktree.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "ws.h"
@@ -328,146 +334,6 @@ static void note_owners(struct merge_ctx *c, struct ws_merge_job *j)
 }
 
 /*
- * "Gates: ..." from the convergence report (git ws-converge writes one
- * "PASS|FAIL|SKIP  <gate>  <detail>" line per gate): "9 passed, 1 skipped
- * (todo)"; else its first line.
- */
-static void gates_summary(struct merge_ctx *c, size_t i, struct strbuf *out)
-{
-	static const char *const word[] = { "PASS", "FAIL", "SKIP" };
-	static const char *const said[] = { "passed", "failed", "skipped" };
-	char *path = ws_path(&c->repo, "reports/%s", id_of(c, i));
-	char *buf = NULL, *line, *save = NULL;
-	struct strvec names[3] = { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT };
-	const char *first = NULL;
-	size_t k;
-	int any = 0;
-
-	if (read_file(path, &buf, NULL) < 0) {
-		strbuf_addstr(out, "no convergence report");
-		free(path);
-		return;
-	}
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (!first)
-			first = line;
-		for (k = 0; k < 3; k++) {
-			const char *p = line + 4;
-			size_t n;
-
-			if (strncmp(line, word[k], 4) || (*p != ' ' && *p != '\t'))
-				continue;
-			p += strspn(p, " \t");
-			n = strcspn(p, " \t");
-			if (n)
-				strvec_pushf(&names[k], "%.*s", (int)n, p);
-		}
-	}
-	for (k = 0; k < 3; k++) {
-		if (!names[k].nr)
-			continue;
-		strbuf_addf(out, "%s%zu %s", any++ ? ", " : "", names[k].nr, said[k]);
-		if (k) {
-			strbuf_addstr(out, " (");
-			strvec_join(out, &names[k], ", ");
-			strbuf_addch(out, ')');
-		}
-	}
-	if (!any && first)
-		strbuf_add_sanitized(out, first);
-	else if (!any)
-		strbuf_addstr(out, "empty convergence report");
-	for (k = 0; k < 3; k++)
-		strvec_clear(&names[k]);
-	free(buf);
-	free(path);
-}
-
-static void merge_message(struct merge_ctx *c, struct ws_merge_job *j,
-			  struct strbuf *msg)
-{
-	const struct plan_workstream *w = &c->plan.ws[j->i];
-
-	strbuf_addf(msg, "Merge %s: ", w->id);
-	strbuf_add_sanitized(msg, w->title);
-	strbuf_addf(msg, "\n\nImplements %s of plan ", w->id);
-	strbuf_add_sanitized(msg, c->plan.name);
-	strbuf_addstr(msg, ".\nContracts: ");
-	if (w->contract.nr)
-		strvec_join(msg, &w->contract, ", ");
-	else
-		strbuf_addstr(msg, "none");
-	if (j->owners_note.nr) {
-		strbuf_addstr(msg, "; conflicts resolved for the owner: ");
-		strvec_join(msg, &j->owners_note, ", ");
-	}
-	strbuf_addf(msg, "\nDependencies: %s\nGates: ",
-		    j->deps.len ? j->deps.buf : "none");
-	gates_summary(c, j->i, msg);
-	if (c->no_verify)
-		strbuf_addstr(msg, "; merge result not tested (--no-verify)");
-	strbuf_addstr(msg, "\nNext: ");
-	if (j->next.nr) {
-		strvec_join(msg, &j->next, ", ");
-		strbuf_addf(msg, " can now proceed\n");
-	} else {
-		strbuf_addstr(msg, "nothing waits for this\n");
-	}
-}
-
-/* A signature from `git var GIT_<who>_IDENT`: config and environment, as git merge. */
-static git_signature *ident(struct merge_ctx *c, const char *who)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	git_signature *sig = NULL;
-
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	strvec_pushf(&cp.args, "--git-dir=%s", git_repository_path(c->repo.repo));
-	strvec_push(&cp.args, "var");
-	strvec_pushf(&cp.args, "GIT_%s_IDENT", who);
-	if (capture_command(&cp, &out, &err)) {
-		strbuf_rtrim(&err);
-		error("cannot tell who you are: %s", err.buf);
-		advise("set your name and email with 'git config --global user.name ...' and\n"
-		       "'git config --global user.email ...'");
-		exit(WS_EXIT_FATAL);
-	}
-	strbuf_rtrim(&out);
-	if (git_signature_from_buffer(&sig, out.buf) < 0)
-		die_git("cannot parse the identity '%s'", out.buf);
-	strbuf_release(&out);
-	strbuf_release(&err);
-	return sig;
-}
-
-static void create_merge_commit(struct merge_ctx *c, struct ws_merge_job *j)
-{
-	git_signature *author = ident(c, "AUTHOR"), *committer = ident(c, "COMMITTER");
-	git_commit *p1 = NULL, *p2 = NULL;
-	git_tree *tree = NULL;
-	struct strbuf msg = STRBUF_INIT;
-
-	note_owners(c, j);
-	merge_message(c, j, &msg);
-	if (git_commit_lookup(&p1, c->repo.repo, &j->base_tip) < 0 ||
-	    git_commit_lookup(&p2, c->repo.repo, &j->branch_tip) < 0 ||
-	    git_tree_lookup(&tree, c->repo.repo, &j->res.tree) < 0)
-		die_git("cannot read the merge's commits");
-	if (git_commit_create_v(&j->commit, c->repo.repo, NULL, author, committer,
-				NULL, msg.buf, tree, 2, p1, p2) < 0)
-		die_git("cannot create the merge commit of '%s'", id_of(c, j->i));
-	git_tree_free(tree);
-	git_commit_free(p1);
-	git_commit_free(p2);
-	git_signature_free(author);
-	git_signature_free(committer);
-	strbuf_release(&msg);
-}
-
-/*
  * Refuse when a worktree with the base checked out has uncommitted
  * changes in paths the merge changes. Returns 0 when it may go on.
  */
@@ -505,101 +371,6 @@ static int check_base_worktrees(struct merge_ctx *c, struct ws_merge_job *j,
 }
 
 /*
- * Run a git command that must not stop half way in a process group of
- * its own: git worktree add and git read-tree -u, stopped, leave a
- * worktree half made or half updated. A kill of git ws-merge's group
- * (Ctrl-C, a supervisor giving up) then lets git finish. A keeper process
- * holds merge.lock to the command's end (child_process.hold_fd), so that
- * a git ws-merge run meanwhile waits for it instead of finding its work
- * half done; git, its hooks and the daemons it may start never get the
- * lock. Returns what run_command() returns.
- */
-static int run_to_the_end(struct merge_ctx *c, struct child_process *cp)
-{
-	cp->new_pgrp = 1;
-	cp->hold_fd = c->lock_fd;
-	return run_command(cp);
-}
-
-/*
- * Check out `commit` in the scratch worktree at `path`, under .git/ws/
- * (ws_path(..., "scratch")), making it when needed.
- */
-static int prepare_scratch(struct merge_ctx *c, const char *path,
-			   const char *hex)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	char *dotgit = xstrfmt("%s/.git", path);
-	char *admin = ws_unfinished_worktree_admin(&c->repo, path);
-	int ret;
-
-	if (admin) {
-		warning("the scratch worktree '%s' was left half-made by an interrupted 'git worktree add'; making it again",
-			path);
-		/* the worktree first: its admin directory is how we know it is ours */
-		if (remove_dir_recursively(path) < 0) {
-			ret = error_errno("cannot remove the half-made scratch worktree '%s'",
-					  path);
-			goto out;
-		}
-		if (remove_dir_recursively(admin) < 0) {
-			ret = error_errno("cannot remove '%s', the admin directory of the half-made scratch worktree",
-					  admin);
-			goto out;
-		}
-	}
-	if (path_exists(dotgit)) {
-		ws_git_in(&cp, path);
-		cp.no_stdin = 1;
-		strvec_pushv(&cp.args, (const char *[]){ "checkout", "--quiet",
-			     "--detach", "--force", hex, NULL });
-		ret = run_command(&cp);
-		if (!ret) {
-			cp = (struct child_process)CHILD_PROCESS_INIT;
-			ws_git_in(&cp, path);
-			cp.no_stdin = 1;
-			strvec_pushv(&cp.args, (const char *[]){ "clean", "-q",
-				     "-fdx", NULL });
-			ret = run_command(&cp);
-		}
-		if (!ret)
-			goto out;
-		warning("the scratch worktree '%s' is broken; making it again", path);
-		cp = (struct child_process)CHILD_PROCESS_INIT;
-		cp.git_cmd = 1;
-		cp.no_stdin = 1;
-		cp.no_stderr = 1;
-		strvec_pushf(&cp.args, "--git-dir=%s", c->repo.commondir);
-		strvec_pushv(&cp.args, (const char *[]){ "worktree", "remove",
-			     "--force", "--force", path, NULL });
-		run_command(&cp);
-	}
-	if (path_exists(path)) {
-		ret = error("'%s' is in the way of git ws-merge's scratch worktree", path);
-		advise("remove it; git ws-merge makes it again");
-		goto out;
-	}
-	cp = (struct child_process)CHILD_PROCESS_INIT;
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	strvec_pushf(&cp.args, "--git-dir=%s", c->repo.commondir);
-	strvec_pushv(&cp.args, (const char *[]){ "worktree", "prune", NULL });
-	run_command(&cp);
-	cp = (struct child_process)CHILD_PROCESS_INIT;
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	strvec_pushf(&cp.args, "--git-dir=%s", c->repo.commondir);
-	strvec_pushv(&cp.args, (const char *[]){ "worktree", "add", "--quiet",
-		     "--detach", path, hex, NULL });
-	ret = run_to_the_end(c, &cp) ?
-		error("cannot create the scratch worktree '%s'", path) : 0;
-out:
-	free(admin);
-	free(dotgit);
-	return ret;
-}
-
-/*
  * Run the test command on the merge commit in the scratch worktree.
  * Returns 0 when it passes, 1 when it fails, -1 on error.
  */
@@ -608,7 +379,7 @@ static int test_merge(struct merge_ctx *c, struct ws_merge_job *j,
 {
 	const struct plan_workstream *w = &c->plan.ws[j->i];
 	struct child_process cp = CHILD_PROCESS_INIT;
-	char *scratch = ws_path(&c->repo, "scratch");
+	char *scratch = ws_scratch_path(&c->repo);
 	char hex[GIT_OID_HEXSZ + 1];
 	int fd = -1, code, timed_out = 0, ret = -1;
 
@@ -616,7 +387,8 @@ static int test_merge(struct merge_ctx *c, struct ws_merge_job *j,
 		ret = 0;
 		goto out;
 	}
-	if (prepare_scratch(c, scratch, ws_oid_hex(&j->commit, hex)) < 0)
+	if (ws_scratch_checkout(&c->repo, ws_oid_hex(&j->commit, hex),
+				c->lock_fd) < 0)
 		goto out;
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
@@ -649,239 +421,6 @@ out:
 		close(fd);
 	free(scratch);
 	return ret;
-}
-
-/* `git read-tree -m -u <old> <new>` in the worktree `wt`, to its end. */
-static int read_tree(struct merge_ctx *c, const char *wt, const char *old,
-		     const char *new)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-
-	ws_git_in(&cp, wt);
-	cp.no_stdin = 1;
-	strvec_pushv(&cp.args, (const char *[]){ "read-tree", "-m", "-u",
-		     old, new, NULL });
-	return run_to_the_end(c, &cp);
-}
-
-/* The hint after a worktree did not follow the base from old to new. */
-static void advise_read_tree(const char *wt, const char *old, const char *new)
-{
-	advise("its index and files are those of %.7s, so that 'git status' there shows\n"
-	       "the merge undone; to bring it along, run\n"
-	       "  git -C '%s' read-tree -m -u %s %s\n"
-	       "(it refuses to overwrite changes made there: put those aside first)",
-	       old, wt, old, new);
-}
-
-/* Make a worktree that has the base checked out follow it from old to new. */
-static void follow(struct merge_ctx *c, const char *wt, const git_oid *old,
-		   const git_oid *new)
-{
-	char o[GIT_OID_HEXSZ + 1], n[GIT_OID_HEXSZ + 1];
-
-	if (read_tree(c, wt, ws_oid_hex(old, o), ws_oid_hex(new, n))) {
-		error("'%s' moved to %.7s, but its worktree '%s' could not follow",
-		      c->base, n, wt);
-		advise_read_tree(wt, o, n);
-	}
-}
-
-/*
- * The base moves by compare-and-swap first, and the worktrees that have
- * it checked out follow after (follow()). Killed in between, such a
- * worktree keeps the index and files of the old tip: git status there
- * shows the merge undone, and a `git commit -a` would undo it. So the
- * move is recorded in the workstream's section before the base moves:
- * follow-from and follow-to (the old and the new tip), and one
- * follow-worktree per worktree; record_merged() clears it once they
- * followed, and finish_follows() finishes what a killed run left.
- */
-static void record_follow(struct merge_ctx *c, struct ws_merge_job *j,
-			  const struct strvec *wts)
-{
-	const char *id = id_of(c, j->i);
-	char hex[GIT_OID_HEXSZ + 1];
-	struct cfg_section *s;
-	size_t k;
-
-	state_lock(c);
-	ws_state_set(&c->st, id, "follow-from", ws_oid_hex(&j->base_tip, hex));
-	ws_state_set(&c->st, id, "follow-to", ws_oid_hex(&j->commit, hex));
-	ws_state_set(&c->st, id, "follow-worktree", NULL);
-	s = ws_state_find(&c->st, id);
-	for (k = 0; k < wts->nr; k++)
-		cfg_add(s, "follow-worktree", wts->v[k]);
-	state_commit(c);
-}
-
-/* Drop the record of record_follow() (the caller holds the state). */
-static void clear_follow(struct merge_ctx *c, const char *id)
-{
-	if (!ws_state_get(&c->st, id, "follow-to") &&
-	    !ws_state_get(&c->st, id, "follow-from") &&
-	    !ws_state_get(&c->st, id, "follow-worktree"))
-		return;
-	ws_state_set(&c->st, id, "follow-from", NULL);
-	ws_state_set(&c->st, id, "follow-to", NULL);
-	ws_state_set(&c->st, id, "follow-worktree", NULL);
-}
-
-/* clear_follow() under the state lock, when the base did not move. */
-static void drop_follow(struct merge_ctx *c, const char *id)
-{
-	state_lock(c);
-	clear_follow(c, id);
-	state_commit(c);
-}
-
-/*
- * The paths whose staged version in the worktree `wt` differs from the
- * one in `commit` (git diff-index --cached: the files themselves are not
- * looked at), appended to out. Returns 0, or -1 after printing an error.
- */
-static int staged_changes(const char *wt, const char *commit,
-			  struct strvec *out)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf buf = STRBUF_INIT, err = STRBUF_INIT;
-	size_t pos = 0;
-	int ret = 0;
-
-	ws_git_in(&cp, wt);
-	cp.no_stdin = 1;
-	strvec_pushv(&cp.args, (const char *[]){ "diff-index", "--cached",
-		     "--name-only", "--no-renames", "-z", commit, "--", NULL });
-	if (capture_command(&cp, &buf, &err)) {
-		strbuf_rtrim(&err);
-		ret = error("cannot compare the index of '%s' with %.7s%s%s", wt,
-			    commit, err.len ? ": " : "", err.buf);
-	}
-	while (!ret && pos < buf.len) {
-		size_t n = strlen(buf.buf + pos);
-
-		if (n)
-			strvec_push(out, buf.buf + pos);
-		pos += n + 1;
-	}
-	strbuf_release(&buf);
-	strbuf_release(&err);
-	return ret;
-}
-
-/*
- * Finish the follow of `wt` from `from` to `to` that a run killed while
- * merging `id` recorded. Only when the base did move to `to` and is
- * still there, `wt` still has it checked out, and its index still has
- * the version of `from` of every path the merge changes, does git
- * read-tree -m -u bring it along (it refuses, itself, to overwrite a
- * file changed since). A worktree that already followed is left alone;
- * any other is left alone with a warning that says what to run.
- */
-static void finish_follow(struct merge_ctx *c, const char *id,
-			  const git_oid *from, const git_oid *to, const char *wt)
-{
-	struct strvec wts = STRVEC_INIT, touched = STRVEC_INIT;
-	struct strvec staged = STRVEC_INIT, both = STRVEC_INIT;
-	char f[GIT_OID_HEXSZ + 1], t[GIT_OID_HEXSZ + 1];
-	git_oid tip;
-	int moved_on;
-
-	ws_oid_hex(from, f);
-	ws_oid_hex(to, t);
-	/* killed before the base moved, or the compare-and-swap failed */
-	if (ws_branch_tip(&c->repo, c->base, &tip) < 0 ||
-	    (!git_oid_equal(&tip, to) &&
-	     git_graph_descendant_of(c->repo.repo, &tip, to) != 1))
-		goto out;
-	moved_on = !git_oid_equal(&tip, to);
-	ws_branch_worktrees(&c->repo, c->base, &wts);
-	if (strvec_find(&wts, wt) < 0) {
-		warning("'%s' moved to %.7s (the merge of '%s'), but git ws-merge was interrupted before '%s' followed, and it no longer has '%s' checked out",
-			c->base, t, id, wt, c->base);
-		advise("its index and files may still be those of %.7s; look at 'git status' there",
-		       f);
-		goto out;
-	}
-	if (moved_on) {
-		char now[GIT_OID_HEXSZ + 1];
-
-		/* its index is the base's tip: it followed, and more since */
-		if (!staged_changes(wt, ws_oid_hex(&tip, now), &staged) && !staged.nr)
-			goto out;
-		strvec_clear(&staged);
-	}
-	if (ws_tree_changed_paths(&c->repo, from, to, &touched) < 0 ||
-	    staged_changes(wt, t, &staged) < 0)
-		goto behind;
-	if (!ws_paths_intersect(&staged, &touched, &both))
-		goto out; /* it followed before the kill */
-	strvec_clear(&staged);
-	strvec_clear(&both);
-	if (moved_on || staged_changes(wt, f, &staged) < 0 ||
-	    ws_paths_intersect(&staged, &touched, &both))
-		goto behind;
-	if (!read_tree(c, wt, f, t)) {
-		fprintf(stderr, "'%s' follows '%s' again: brought it from %.7s to %.7s (the merge of '%s', interrupted)\n",
-			wt, c->base, f, t, id);
-		goto out;
-	}
-behind:
-	warning("'%s' moved to %.7s (the merge of '%s'), but git ws-merge was interrupted before its worktree '%s' followed%s",
-		c->base, t, id, wt,
-		moved_on ? ", and it moved on since" :
-		both.nr ? ", which has changes since in the paths the merge changes" : "");
-	advise_read_tree(wt, f, t);
-out:
-	strvec_clear(&wts);
-	strvec_clear(&touched);
-	strvec_clear(&staged);
-	strvec_clear(&both);
-}
-
-/*
- * Before anything else: finish the follows that a killed run recorded
- * (record_follow()), then drop their records. Leaves the state read in
- * c->st (unlocked), as state_read() does: with no records, that one
- * read is all it costs.
- */
-static void finish_follows(struct merge_ctx *c)
-{
-	struct strvec ids = STRVEC_INIT;
-	size_t i, k;
-
-	state_read(c);
-	for (i = 0; i < c->st.state.nr; i++) {
-		const struct cfg_section *s = &c->st.state.sections[i];
-
-		if (s->sub && (cfg_get(s, "follow-to") || cfg_get(s, "follow-from") ||
-			       cfg_get(s, "follow-worktree")))
-			strvec_push(&ids, s->sub);
-	}
-	if (!ids.nr)
-		goto out;
-	for (i = 0; i < ids.nr; i++) {
-		const struct cfg_section *s = ws_state_find(&c->st, ids.v[i]);
-		const char *from = cfg_get(s, "follow-from");
-		const char *to = cfg_get(s, "follow-to");
-		git_oid f, t;
-
-		if (!from || !to || git_oid_fromstr(&f, from) < 0 ||
-		    git_oid_fromstr(&t, to) < 0) {
-			warning("ignoring the unreadable follow-from and follow-to of '%s' in '%s'",
-				ids.v[i], c->st.state_path);
-			continue;
-		}
-		for (k = 0; k < s->nr; k++)
-			if (!strcmp(s->entries[k].key, "follow-worktree"))
-				finish_follow(c, ids.v[i], &f, &t, s->entries[k].value);
-	}
-	state_lock(c);
-	for (i = 0; i < ids.nr; i++)
-		clear_follow(c, ids.v[i]);
-	state_commit(c);
-out:
-	strvec_clear(&ids);
 }
 
 /*
@@ -1083,7 +622,7 @@ static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
 
 	ws_oid_hex(oid, hex);
 	state_lock(c);
-	clear_follow(c, id);
+	ws_intent_clear(&c->st, id, WS_INTENT_FOLLOW);
 	ws_state_set_status(&c->st, id, WS_STATUS_MERGED, NULL);
 	ws_state_set(&c->st, id, WS_KEY_MERGE_OID, hex);
 	ws_queue_remove(&c->st, id);
@@ -1171,6 +710,48 @@ static int vet_merge(struct merge_ctx *c, struct ws_merge_job *j,
 }
 
 /*
+ * Record, under the state lock, that the worktrees in wts, which have
+ * the base checked out, are to follow it from j->base_tip to j->commit
+ * (follow.h): written before the base moves. With wts NULL, drop that
+ * record again, when the base did not move.
+ */
+static void record_follow(struct merge_ctx *c, struct ws_merge_job *j,
+			  const struct strvec *wts)
+{
+	struct ws_intent in = WS_INTENT_INIT;
+	char from[GIT_OID_HEXSZ + 1], to[GIT_OID_HEXSZ + 1];
+
+	state_lock(c);
+	if (wts) {
+		in.kind = WS_INTENT_FOLLOW;
+		in.id = id_of(c, j->i);
+		in.from = ws_oid_hex(&j->base_tip, from);
+		in.to = ws_oid_hex(&j->commit, to);
+		in.worktrees = *wts;
+		ws_intent_record(&c->st, &in);
+	} else {
+		ws_intent_clear(&c->st, id_of(c, j->i), WS_INTENT_FOLLOW);
+	}
+	state_commit(c);
+}
+
+/* Make the merge commit of j, from what the job says (merge-commit.h). */
+static void create_merge_commit(struct merge_ctx *c, struct ws_merge_job *j)
+{
+	struct ws_merge_commit mc = { &c->plan, j->i };
+
+	note_owners(c, j);
+	mc.base_tip = j->base_tip;
+	mc.branch_tip = j->branch_tip;
+	mc.tree = j->res.tree;
+	mc.owners = &j->owners_note;
+	mc.deps = j->deps.buf;
+	mc.next = &j->next;
+	mc.untested = c->no_verify;
+	ws_merge_commit_create(&c->repo, &mc, &j->commit);
+}
+
+/*
  * Move the base from j->base_tip to j->commit by compare-and-swap, and
  * the worktrees in wts, which have it checked out, along. Returns 0 when
  * it moved, 1 when the base moved under the merge (it must start over),
@@ -1192,7 +773,7 @@ static int move_base(struct merge_ctx *c, struct ws_merge_job *j,
 					    &j->commit, 1, &j->base_tip, reflog);
 	git_reference_free(new_ref);
 	if (err < 0 && wts->nr && !base_is(c, &j->commit))
-		drop_follow(c, id);
+		record_follow(c, j, NULL);
 	if (err == GIT_EMODIFIED) {
 		fprintf(stderr, "'%s' moved while '%s' was being merged; starting over\n",
 			c->base, id);
@@ -1201,7 +782,8 @@ static int move_base(struct merge_ctx *c, struct ws_merge_job *j,
 		ret = error_git("cannot update '%s'", c->base);
 	} else {
 		for (k = 0; k < wts->nr; k++)
-			follow(c, wts->v[k], &j->base_tip, &j->commit);
+			ws_follow(&c->repo, c->base, wts->v[k], &j->base_tip,
+				  &j->commit, c->lock_fd);
 	}
 	free(reflog);
 	free(ref);
@@ -1443,42 +1025,6 @@ static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
 	return ret;
 }
 
-/* --push: `git push <remote> <base>`, as the user would run it. */
-static int push(struct merge_ctx *c)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	char *remote = NULL;
-	int code;
-
-	if (c->push && *c->push) {
-		remote = xstrdup(c->push);
-	} else {
-		char *key = xstrfmt("branch.%s.remote", c->base);
-
-		remote = ws_config_get(&c->repo, key);
-		if (!remote)
-			remote = xstrdup("origin");
-		free(key);
-	}
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	cp.stdout_to_stderr = 1;
-	strvec_pushf(&cp.args, "--git-dir=%s", git_repository_path(c->repo.repo));
-	strvec_pushv(&cp.args, (const char *[]){ "push", remote, c->base, NULL });
-	code = run_command(&cp);
-	if (c->porcelain)
-		printf("push\t%s\t%s\t%s\n", remote, c->base, code ? "rejected" : "ok");
-	else if (!code)
-		printf("Pushed '%s' to '%s'.\n", c->base, remote);
-	if (code) {
-		error("'git push %s %s' failed; '%s' stays merged here", remote,
-		      c->base, c->base);
-		advise("see git push's message above; run it yourself once the remote accepts it");
-	}
-	free(remote);
-	return code ? -1 : 0;
-}
-
 /* Serialise whole runs: a second git ws-merge waits (bounded), then gives up. */
 static int merge_lock(struct merge_ctx *c)
 {
@@ -1505,14 +1051,11 @@ static int merge_lock(struct merge_ctx *c)
 }
 
 /*
- * Open the repository and the plan, and read the state: under merge.lock,
- * after finishing what a killed run left, unless -n. Note the base-oids
- * the plan was allocated on, where the base's own changes start.
+ * Open the repository and the plan, and take merge.lock, unless -n (the
+ * state is read by the next step: recover(), or state_read() for -n).
  */
 static void start_run(struct merge_ctx *c)
 {
-	size_t i;
-
 	ws_repo_open(&c->repo);
 	ws_load_plan(&c->repo, &c->plan);
 	c->base = c->plan.base;
@@ -1522,10 +1065,52 @@ static void start_run(struct merge_ctx *c)
 	if (!c->dry_run) {
 		ws_repo_ensure_dirs(&c->repo);
 		c->lock_fd = merge_lock(c);
-		finish_follows(c);
-	} else {
-		state_read(c);
 	}
+}
+
+/*
+ * The first step under merge.lock: finish what a killed run left
+ * (recover.h), the follows it recorded before moving the base
+ * (follow.h). Leaves the state read in c->st, unlocked. It is read
+ * without its lock first: with no record, the common case, that read
+ * is all it costs. With one, the state stays locked while git read-tree
+ * brings each worktree along, so that no other command reads a record
+ * that is being finished; they wait for it as for any writer (at most
+ * ws.lockTimeout), and git read-tree of the base's checked-out worktree
+ * is as bounded as the `git merge` that would otherwise have updated it.
+ */
+static void recover(struct merge_ctx *c)
+{
+	struct ws_recover rc = WS_RECOVER_INIT;
+	size_t pos = 0;
+	const char *id;
+
+	state_read(c);
+	while ((id = ws_state_next(&c->st, &pos)))
+		if (ws_intent_exists(&c->st, id, WS_INTENT_FOLLOW))
+			break;
+	if (!id)
+		return;
+	state_lock(c);
+	rc.repo = &c->repo;
+	rc.plan = &c->plan;
+	rc.st = &c->st;
+	rc.hold_fd = c->lock_fd;
+	rc.kinds = 1u << WS_INTENT_FOLLOW;
+	rc.repair[WS_INTENT_FOLLOW] = ws_follow_repair;
+	if (ws_recover(&rc) < 0)
+		exit(WS_EXIT_FATAL);
+	state_commit(c);
+}
+
+/*
+ * Note the base-oids the plan was allocated on, where the base's own
+ * changes start (for conflict_reason()).
+ */
+static void note_allocation_bases(struct merge_ctx *c)
+{
+	size_t i;
+
 	for (i = 0; i < c->plan.nr; i++) {
 		const char *b = ws_state_get(&c->st, id_of(c, i), WS_KEY_BASE_OID);
 
@@ -1584,6 +1169,11 @@ int cmd_main(int argc, const char **argv)
 	argc = parse_options(argc, argv, options, merge_usage);
 
 	start_run(&c);
+	if (c.dry_run)
+		state_read(&c);
+	else
+		recover(&c);
+	note_allocation_bases(&c);
 	merge_order(&c, argc, argv, &order, &nr, &bad);
 	if (!nr && !bad && !c.porcelain)
 		printf("Nothing to merge: the merge queue is empty.\n");
@@ -1594,7 +1184,7 @@ int cmd_main(int argc, const char **argv)
 			printf("Would push '%s' afterwards.\n", c.base);
 	} else {
 		bad |= merge_all(&c, order, nr);
-		if (c.push && push(&c) < 0)
+		if (c.push && ws_push_base(&c.repo, c.push, c.base, c.porcelain) < 0)
 			bad = 1;
 	}
 
