@@ -1136,6 +1136,28 @@ static int merge_all(struct merge_ctx *c, const size_t *order, size_t nr)
 	return bad;
 }
 
+/*
+ * The scratch worktree does not outlive its use: once every workstream
+ * of the plan is merged (or cleaned), it goes, while merge.lock is still
+ * held, so that no other git ws-merge tests in it meanwhile. A plan that
+ * grows later has it made again (ws_scratch_checkout()). A failure to
+ * remove it is only a warning: the merges are done.
+ */
+static void drop_scratch_if_done(struct merge_ctx *c)
+{
+	size_t i;
+
+	state_read(c);
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *id = id_of(c, i);
+
+		if (!ws_is_merged(&c->st, id) &&
+		    !ws_status_is_finished(ws_state_status(&c->st, id)))
+			return;
+	}
+	ws_scratch_remove(&c->repo, c->lock_fd);
+}
+
 /* Release merge.lock and what start_run() read. */
 static void end_run(struct merge_ctx *c)
 {
@@ -1184,6 +1206,7 @@ int cmd_main(int argc, const char **argv)
 			printf("Would push '%s' afterwards.\n", c.base);
 	} else {
 		bad |= merge_all(&c, order, nr);
+		drop_scratch_if_done(&c);
 		if (c.push && ws_push_base(&c.repo, c.push, c.base, c.porcelain) < 0)
 			bad = 1;
 	}

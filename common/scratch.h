@@ -7,8 +7,8 @@
 /*
  * git ws-merge's scratch worktree, <common dir>/ws/scratch: a detached
  * worktree where the test command runs on a merge commit before the base
- * moves to it. It is made when a merge is first tested and checked out
- * again for each merge. Every
+ * moves to it. It is made when a merge is first tested, checked out
+ * again for each merge, and removed once the plan is all merged. Every
  * change to it goes through `git worktree` (worktree.h), which runs with
  * `hold_fd` (the caller's merge.lock; -1: none) held to its end.
  */
