@@ -33,6 +33,42 @@ static char *merge_subject_id(const struct plan *plan, const char *msg)
 	return id;
 }
 
+/*
+ * The merge of `id` changed the paths in `changed`: it is the owner of
+ * each of `paths` it changed that has none yet, and the dir_owner of
+ * each it did not change but whose directory it changed, if that has
+ * none yet. Returns how many owners it became.
+ */
+static size_t attribute(const struct strvec *paths,
+			const struct strvec *changed, const char *id,
+			char **owner, char **dir_owner)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < paths->nr; i++) {
+		char *dir;
+
+		if (owner[i])
+			continue;
+		dir = dir_of(paths->v[i]);
+		for (k = 0; k < changed->nr; k++) {
+			char *cd;
+
+			if (!strcmp(changed->v[k], paths->v[i])) {
+				owner[i] = xstrdup(id);
+				n++;
+				break;
+			}
+			cd = dir_of(changed->v[k]);
+			if (!dir_owner[i] && *dir && !strcmp(cd, dir))
+				dir_owner[i] = xstrdup(id);
+			free(cd);
+		}
+		free(dir);
+	}
+	return n;
+}
+
 int ws_merge_touched_by(const struct ws_repo *r, const struct plan *plan,
 			const git_oid *tip, const struct strvec *stop,
 			const struct strvec *paths, struct strvec *ids)
@@ -70,28 +106,7 @@ int ws_merge_touched_by(const struct ws_repo *r, const struct plan *plan,
 		if (ws_tree_changed_paths(r, git_commit_parent_id(c, 0), &oid,
 					  &changed) < 0)
 			goto next;
-		for (i = 0; i < paths->nr; i++) {
-			size_t k;
-			char *dir;
-
-			if (owner[i])
-				continue;
-			dir = dir_of(paths->v[i]);
-			for (k = 0; k < changed.nr; k++) {
-				char *cd;
-
-				if (!strcmp(changed.v[k], paths->v[i])) {
-					owner[i] = xstrdup(id);
-					left--;
-					break;
-				}
-				cd = dir_of(changed.v[k]);
-				if (!dir_owner[i] && *dir && !strcmp(cd, dir))
-					dir_owner[i] = xstrdup(id);
-				free(cd);
-			}
-			free(dir);
-		}
+		left -= attribute(paths, &changed, id, owner, dir_owner);
 next:
 		strvec_clear(&changed);
 		free(id);
