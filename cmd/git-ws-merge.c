@@ -7,22 +7,22 @@
 #include "compat.h"
 #include "archive.h"
 #include "changed-paths.h"
-#include "contracts.h"
 #include "follow.h"
 #include "lockfile.h"
 #include "merge-commit.h"
-#include "merge-history.h"
-#include "mergetree.h"
+#include "merge-forecast.h"
+#include "merge-job.h"
+#include "merge-order.h"
+#include "merge-outcome.h"
 #include "parse-options.h"
 #include "plan.h"
 #include "push.h"
 #include "recover.h"
 #include "repo.h"
-#include "run.h"
 #include "scratch.h"
 #include "state.h"
-#include "worktree.h"
 #include "usage.h"
+#include "worktree.h"
 #include "wrapper.h"
 #include "ws.h"
 
@@ -33,19 +33,6 @@ static const char * const merge_usage[] = {
 
 /* How often a merge starts over because the base moved under it. */
 #define MAX_TRIES 5
-
-enum outcome {
-	MERGED,
-	CONFLICT,
-	TESTS_FAILED,
-	SKIPPED,   /* waiting for a dependency, or no longer queued */
-	REFUSED,   /* the base's worktree has changes the merge would touch */
-	FAILED,    /* an error; the workstream stays queued */
-};
-
-static const char *const outcome_name[] = {
-	"merged", "conflict", "tests-failed", "skipped", "refused", "error",
-};
 
 struct merge_ctx {
 	struct ws_repo repo;
@@ -59,36 +46,17 @@ struct merge_ctx {
 	int lock_fd;        /* merge.lock, -1 when not held (-n) */
 };
 
-/* What one merge needs to know, read from the state under its lock. */
-struct ws_merge_job {
-	size_t i;
-	char *branch;
-	struct strvec ours_owns;   /* contracts of merged workstreams */
-	struct strvec ours_owner;  /* ours_owner.v[k] owns ours_owns.v[k] */
-	struct strvec next;        /* dependents this merge unblocks */
-	struct strbuf deps;        /* "ws-1 (abc1234), ws-2 (...)" */
-	git_oid base_tip, branch_tip, commit;
-	struct ws_merge_result res;
-	struct strvec owners_note; /* "path (owned by ws-1: kept from ...)" */
-};
-#define JOB_INIT(idx) { (idx), NULL, STRVEC_INIT, STRVEC_INIT, STRVEC_INIT, \
-			STRBUF_INIT, { { 0 } }, { { 0 } }, { { 0 } }, \
-			WS_MERGE_RESULT_INIT, STRVEC_INIT }
-
-static void job_release(struct ws_merge_job *j)
-{
-	free(j->branch);
-	strvec_clear(&j->ours_owns);
-	strvec_clear(&j->ours_owner);
-	strvec_clear(&j->next);
-	strbuf_release(&j->deps);
-	ws_merge_result_release(&j->res);
-	strvec_clear(&j->owners_note);
-}
-
 static const char *id_of(struct merge_ctx *c, size_t i)
 {
 	return c->plan.ws[i].id;
+}
+
+/* Print what came of ws[i] (ws_merge_outcome_print()). */
+static void report(struct merge_ctx *c, enum ws_merge_outcome o, size_t i,
+		   const git_oid *oid, const char *detail, const char *human)
+{
+	ws_merge_outcome_print(c->porcelain, o, id_of(c, i), oid, detail,
+			       human);
 }
 
 /* Lock and re-read the state (the last read is dropped). */
@@ -114,132 +82,6 @@ static void state_read(struct merge_ctx *c)
 	strbuf_release(&err);
 }
 
-/* The porcelain line of an outcome: "<outcome>\t<id>\t<oid>\t<detail>". */
-static void porcelain_line(struct merge_ctx *c, enum outcome o, size_t i,
-			   const char *hex, const char *detail,
-			   struct strbuf *sb)
-{
-	strbuf_addf(sb, "%s\t%s\t%s\t", outcome_name[o], id_of(c, i), hex);
-	strbuf_add_sanitized(sb, detail ? detail : "");
-}
-
-/* The human lines of an outcome, each sanitized; the newlines are ours. */
-static void human_lines(const char *human, struct strbuf *sb)
-{
-	const char *p = human, *nl;
-
-	while ((nl = strchr(p, '\n'))) {
-		char *line = xstrndup(p, nl - p);
-
-		strbuf_add_sanitized(sb, line);
-		strbuf_addch(sb, '\n');
-		free(line);
-		p = nl + 1;
-	}
-	strbuf_add_sanitized(sb, p);
-}
-
-/*
- * Print what came of ws[i], on stdout as it happens: with --porcelain
- * its line (oid, when not NULL, and detail as the last fields), else the
- * human text, if any (none when an error said it already).
- */
-static void report(struct merge_ctx *c, enum outcome o, size_t i,
-		   const git_oid *oid, const char *detail, const char *human)
-{
-	char hex[GIT_OID_HEXSZ + 1] = "";
-	struct strbuf sb = STRBUF_INIT;
-
-	if (oid)
-		ws_oid_hex(oid, hex);
-	if (c->porcelain)
-		porcelain_line(c, o, i, hex, detail, &sb);
-	else if (human && *human)
-		human_lines(human, &sb);
-	else
-		return;
-	printf("%s\n", sb.buf);
-	strbuf_release(&sb);
-}
-
-/*
- * Mark in chosen[] the workstreams named on the command line; each must
- * be queued. Says why of each that is not, and sets *bad.
- */
-static void check_named(struct merge_ctx *c, int argc, const char **argv,
-			char *chosen, int *bad)
-{
-	int i;
-
-	for (i = 0; i < argc; i++) {
-		ssize_t x = plan_find(&c->plan, argv[i]);
-		enum ws_status status;
-
-		if (x < 0)
-			die("'%s' is not a workstream of plan '%s'", argv[i],
-			    c->plan.name);
-		if (ws_queue_contains(&c->st, argv[i])) {
-			chosen[x] = 1;
-			continue;
-		}
-		status = ws_state_status(&c->st, argv[i]);
-		error("'%s' is not in the merge queue (status: %s)", argv[i],
-		      ws_status_name(status) ?: "none");
-		if (!ws_status_is_finished(status))
-			advise("a workstream enters the queue when 'git ws-converge %s' passes",
-			       argv[i]);
-		*bad = 1;
-	}
-}
-
-/*
- * The plan indices of the queued workstreams (only those in chosen[]
- * when it is not NULL), in queue order, each once, into sel[]. Returns
- * how many.
- */
-static size_t queued(struct merge_ctx *c, const char *chosen, size_t *sel)
-{
-	char *seen = xcalloc(c->plan.nr + 1, 1);
-	size_t q, n = 0;
-
-	for (q = 0; q < ws_queue_nr(&c->st); q++) {
-		const char *id = ws_queue_item(&c->st, q);
-		ssize_t x = plan_find(&c->plan, id);
-
-		if (x < 0) {
-			warning("queued workstream '%s' is not in plan '%s'; ignoring it",
-				id, c->plan.name);
-			continue;
-		}
-		if ((chosen && !chosen[x]) || seen[x])
-			continue;
-		seen[x] = 1;
-		sel[n++] = x;
-	}
-	free(seen);
-	return n;
-}
-
-/*
- * The workstreams to merge, in merge order: the queue (or the ids given,
- * which must be queued), dependencies first, then queue order (first
- * converged, first merged).
- */
-static void merge_order(struct merge_ctx *c, int argc, const char **argv,
-			size_t **order, size_t *nr, int *bad)
-{
-	char *chosen = xcalloc(c->plan.nr + 1, 1);
-	size_t *sel = xcalloc(c->plan.nr + 1, sizeof(*sel));
-
-	check_named(c, argc, argv, chosen, bad);
-	*nr = queued(c, argc ? chosen : NULL, sel);
-	*order = xcalloc(*nr + 1, sizeof(**order));
-	if (graph_topo_order_subset(&c->plan.graph, sel, *nr, *order, NULL, NULL))
-		BUG("the plan's graph has a cycle");
-	free(sel);
-	free(chosen);
-}
-
 /* The dependencies of ws[i] that are not merged, or NULL (caller frees). */
 static char *unmerged_deps(struct merge_ctx *c, size_t i)
 {
@@ -262,75 +104,6 @@ static char *unmerged_deps(struct merge_ctx *c, size_t i)
 		return NULL;
 	}
 	return strbuf_detach(&sb, NULL);
-}
-
-/* Fill the job from the state (the caller holds the state, locked or not). */
-static void job_from_state(struct merge_ctx *c, struct ws_merge_job *j)
-{
-	const struct plan_workstream *w = &c->plan.ws[j->i];
-	const char *branch = ws_state_get(&c->st, w->id, WS_KEY_BRANCH);
-	size_t k, m;
-
-	free(j->branch);
-	j->branch = xstrdup(branch ? branch : w->branch);
-	strvec_clear(&j->ours_owns);
-	strvec_clear(&j->ours_owner);
-	strvec_clear(&j->next);
-	strbuf_reset(&j->deps);
-	ws_merged_contracts(&c->plan, &c->st, j->i, &j->ours_owns, &j->ours_owner);
-	for (k = 0; k < w->dep_nr; k++) {
-		const char *d = id_of(c, w->dep_idx[k]);
-		const char *oid = ws_state_get(&c->st, d, WS_KEY_MERGE_OID);
-
-		strbuf_addf(&j->deps, "%s%s", k ? ", " : "", d);
-		if (oid)
-			strbuf_addf(&j->deps, " (merged as %.7s)", oid);
-	}
-	/* dependents whose other dependencies are all merged */
-	for (k = 0; k < c->plan.nr; k++) {
-		const struct plan_workstream *o = &c->plan.ws[k];
-		int depends = 0, others = 1;
-
-		for (m = 0; m < o->dep_nr; m++) {
-			size_t d = o->dep_idx[m];
-
-			if (d == j->i)
-				depends = 1;
-			else if (!ws_is_merged(&c->st, id_of(c, d)))
-				others = 0;
-		}
-		if (depends && others)
-			strvec_push(&j->next, o->id);
-	}
-}
-
-/* Who owns each path the merge resolved by contract, for the message. */
-static void note_owners(struct merge_ctx *c, struct ws_merge_job *j)
-{
-	const struct plan_workstream *w = &c->plan.ws[j->i];
-	size_t k, m;
-
-	strvec_clear(&j->owners_note);
-	for (k = 0; k < j->res.resolved.nr; k++) {
-		const char *path = j->res.resolved.v[k];
-		const char *owner = NULL;
-
-		if (ws_merge_owns(&w->contract, path)) {
-			strvec_pushf(&j->owners_note, "%s (owned by %s: kept from %s)",
-				     path, w->id, j->branch);
-			continue;
-		}
-		for (m = 0; m < j->ours_owns.nr && !owner; m++) {
-			struct strvec one = STRVEC_INIT;
-
-			strvec_push(&one, j->ours_owns.v[m]);
-			if (ws_merge_owns(&one, path))
-				owner = j->ours_owner.v[m];
-			strvec_clear(&one);
-		}
-		strvec_pushf(&j->owners_note, "%s (owned by %s: kept from %s)",
-			     path, owner ? owner : "a merged workstream", c->base);
-	}
 }
 
 /*
@@ -359,7 +132,7 @@ static int check_base_worktrees(struct merge_ctx *c, struct ws_merge_job *j,
 			error("'%s' is checked out in '%s', which has uncommitted changes that the merge of '%s' would overwrite: %s",
 			      c->base, wts->v[k], id_of(c, j->i), list.buf);
 			advise("commit or stash them there, then run 'git ws-merge' again");
-			report(c, REFUSED, j->i, NULL, list.buf, "");
+			report(c, WS_OUTCOME_REFUSED, j->i, NULL, list.buf, "");
 			ret = -1;
 		}
 		strvec_clear(&dirty);
@@ -367,59 +140,6 @@ static int check_base_worktrees(struct merge_ctx *c, struct ws_merge_job *j,
 		strbuf_release(&list);
 	}
 	strvec_clear(&touched);
-	return ret;
-}
-
-/*
- * Run the test command on the merge commit in the scratch worktree.
- * Returns 0 when it passes, 1 when it fails, -1 on error.
- */
-static int test_merge(struct merge_ctx *c, struct ws_merge_job *j,
-		      const char *log)
-{
-	const struct plan_workstream *w = &c->plan.ws[j->i];
-	struct child_process cp = CHILD_PROCESS_INIT;
-	char *scratch = ws_scratch_path(&c->repo);
-	char hex[GIT_OID_HEXSZ + 1];
-	int fd = -1, code, timed_out = 0, ret = -1;
-
-	if (!w->test || !*w->test) {
-		ret = 0;
-		goto out;
-	}
-	if (ws_scratch_checkout(&c->repo, ws_oid_hex(&j->commit, hex),
-				c->lock_fd) < 0)
-		goto out;
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		error_errno("cannot open '%s'", log);
-		goto out;
-	}
-	if (!c->porcelain && isatty(2))
-		fprintf(stderr, "Testing the merge of %s into %s (%.7s)...\n",
-			w->id, c->base, hex);
-	strvec_push(&cp.args, w->test);
-	cp.use_shell = 1;
-	cp.dir = scratch;
-	cp.no_stdin = 1;
-	cp.out = fd;
-	cp.err = fd;
-	fd = -1; /* start_command() owns it now */
-	cp.new_pgrp = 1;
-	ws_push_env(&c->repo, &c->plan, j->i, j->branch, scratch, &cp.env);
-	strvec_pushf(&cp.env, "WS_MERGE_OID=%s", hex);
-	strvec_pushf(&cp.env, "WS_LOG=%s", log);
-	if (start_command(&cp) < 0)
-		goto out;
-	code = finish_command_timeout(&cp, w->timeout * 1000, 5000, &timed_out);
-	if (timed_out)
-		warning("the tests of the merge of '%s' timed out after %lds",
-			w->id, w->timeout);
-	ret = code ? 1 : 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(scratch);
 	return ret;
 }
 
@@ -509,17 +229,17 @@ static int still_mergeable(struct merge_ctx *c, struct ws_merge_job *j)
 	if (!ws_queue_contains(&c->st, id) || status != WS_STATUS_CONVERGED) {
 		strbuf_addf(&sb, "%s: no longer queued (status: %s)", id,
 			    ws_status_name(status) ?: "none");
-		report(c, SKIPPED, j->i, NULL, "no longer queued", sb.buf);
+		report(c, WS_OUTCOME_SKIPPED, j->i, NULL, "no longer queued", sb.buf);
 		goto no;
 	}
 	if ((waiting = unmerged_deps(c, j->i))) {
 		strbuf_addf(&sb, "%s: skipped, waiting for %s; it stays queued",
 			    id, waiting);
-		report(c, SKIPPED, j->i, NULL, waiting, sb.buf);
+		report(c, WS_OUTCOME_SKIPPED, j->i, NULL, waiting, sb.buf);
 		free(waiting);
 		goto no;
 	}
-	job_from_state(c, j);
+	ws_merge_job_read(j, &c->plan, &c->st);
 	ws_state_release(&c->st);
 	strbuf_release(&sb);
 	return 1;
@@ -529,50 +249,12 @@ no:
 	return 0;
 }
 
-/* The reason of a conflict: "conflict: a, b (touched by ws-1, ws-2)". */
-static void conflict_reason(struct merge_ctx *c, struct ws_merge_job *j,
-			    struct strbuf *out)
-{
-	struct strvec who = STRVEC_INIT;
-
-	strbuf_addstr(out, "conflict: ");
-	strvec_join(out, &j->res.conflicts, ", ");
-	if (!ws_merge_touched_by(&c->repo, &c->plan, &j->base_tip, &c->stop,
-				 &j->res.conflicts, &who) && who.nr) {
-		strbuf_addstr(out, " (touched by ");
-		strvec_join(out, &who, ", ");
-		strbuf_addch(out, ')');
-	} else {
-		strbuf_addf(out, " (changed on %s outside the plan)", c->base);
-	}
-	strvec_clear(&who);
-}
-
 /* 1 when the base is at `oid`. */
 static int base_is(struct merge_ctx *c, const git_oid *oid)
 {
 	git_oid tip;
 
 	return !ws_branch_tip(&c->repo, c->base, &tip) && git_oid_equal(&tip, oid);
-}
-
-/* Tips of the base and the branch; -1 after an error. */
-static int read_tips(struct merge_ctx *c, struct ws_merge_job *j)
-{
-	if (ws_branch_tip(&c->repo, c->base, &j->base_tip) < 0)
-		return error("base branch '%s' does not exist", c->base);
-	if (ws_branch_tip(&c->repo, j->branch, &j->branch_tip) < 0)
-		return error("branch '%s' of '%s' does not exist", j->branch,
-			     id_of(c, j->i));
-	return 0;
-}
-
-static int compute(struct merge_ctx *c, struct ws_merge_job *j)
-{
-	ws_merge_result_release(&j->res);
-	return ws_merge_compute(&c->repo, &j->base_tip, &j->branch_tip,
-				&c->plan.ws[j->i].contract, &j->ours_owns,
-				&j->res);
 }
 
 /*
@@ -604,7 +286,7 @@ static void say_merged(struct merge_ctx *c, struct ws_merge_job *j,
 		strbuf_addstr(&sb, " can now proceed");
 	}
 	strvec_join(&detail, &j->next, " ");
-	report(c, MERGED, j->i, oid, detail.buf, sb.buf);
+	report(c, WS_OUTCOME_MERGED, j->i, oid, detail.buf, sb.buf);
 	strbuf_release(&sb);
 	strbuf_release(&detail);
 }
@@ -638,7 +320,7 @@ static void record_merged(struct merge_ctx *c, struct ws_merge_job *j,
  * or the failed tests: then oid is the merge commit and log their log).
  */
 static void say_sent_back(struct merge_ctx *c, struct ws_merge_job *j,
-			  enum outcome o, const git_oid *oid,
+			  enum ws_merge_outcome o, const git_oid *oid,
 			  const char *reason, const char *detail)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -650,20 +332,20 @@ static void say_sent_back(struct merge_ctx *c, struct ws_merge_job *j,
 }
 
 /* The merge of ws[j->i] conflicts: back to done. */
-static enum outcome send_back_conflict(struct merge_ctx *c,
+static enum ws_merge_outcome send_back_conflict(struct merge_ctx *c,
 				       struct ws_merge_job *j)
 {
 	struct strbuf reason = STRBUF_INIT;
 
-	conflict_reason(c, j, &reason);
+	ws_merge_job_conflict_reason(j, &c->repo, &c->plan, &c->stop, &reason);
 	send_back(c, j->i, reason.buf, NULL);
-	say_sent_back(c, j, CONFLICT, NULL, reason.buf, reason.buf);
+	say_sent_back(c, j, WS_OUTCOME_CONFLICT, NULL, reason.buf, reason.buf);
 	strbuf_release(&reason);
-	return CONFLICT;
+	return WS_OUTCOME_CONFLICT;
 }
 
 /* The tests fail on the merge of ws[j->i] (their output in log): back to done. */
-static enum outcome send_back_failed_tests(struct merge_ctx *c,
+static enum ws_merge_outcome send_back_failed_tests(struct merge_ctx *c,
 					   struct ws_merge_job *j,
 					   const char *log)
 {
@@ -671,9 +353,10 @@ static enum outcome send_back_failed_tests(struct merge_ctx *c,
 
 	strbuf_addf(&reason, "tests failed on the merge result: see %s", log);
 	send_back(c, j->i, reason.buf, log);
-	say_sent_back(c, j, TESTS_FAILED, &j->commit, reason.buf, log);
+	say_sent_back(c, j, WS_OUTCOME_TESTS_FAILED, &j->commit, reason.buf,
+		      log);
 	strbuf_release(&reason);
-	return TESTS_FAILED;
+	return WS_OUTCOME_TESTS_FAILED;
 }
 
 /*
@@ -683,17 +366,19 @@ static enum outcome send_back_failed_tests(struct merge_ctx *c,
  */
 static int vet_merge(struct merge_ctx *c, struct ws_merge_job *j,
 		     const struct strvec *wts, const char *log,
-		     enum outcome *o)
+		     enum ws_merge_outcome *o)
 {
 	if (check_base_worktrees(c, j, wts) < 0) {
-		*o = REFUSED;
+		*o = WS_OUTCOME_REFUSED;
 		return -1;
 	}
 	if (!c->no_verify) {
-		int t = test_merge(c, j, log);
+		int t = ws_scratch_test(&c->repo, &c->plan, j->i, j->branch,
+					&j->commit, log, c->lock_fd,
+					!c->porcelain && isatty(2));
 
 		if (t < 0) {
-			*o = FAILED;
+			*o = WS_OUTCOME_FAILED;
 			return -1;
 		}
 		if (t > 0) {
@@ -703,7 +388,7 @@ static int vet_merge(struct merge_ctx *c, struct ws_merge_job *j,
 	}
 	/* the worktree may have changed while the tests ran */
 	if (check_base_worktrees(c, j, wts) < 0) {
-		*o = REFUSED;
+		*o = WS_OUTCOME_REFUSED;
 		return -1;
 	}
 	return 0;
@@ -740,7 +425,7 @@ static void create_merge_commit(struct merge_ctx *c, struct ws_merge_job *j)
 {
 	struct ws_merge_commit mc = { &c->plan, j->i };
 
-	note_owners(c, j);
+	ws_merge_job_note_owners(j, &c->plan);
 	mc.base_tip = j->base_tip;
 	mc.branch_tip = j->branch_tip;
 	mc.tree = j->res.tree;
@@ -797,27 +482,27 @@ static int move_base(struct merge_ctx *c, struct ws_merge_job *j,
  * and the merge must start over, else 0.
  */
 static int try_merge(struct merge_ctx *c, struct ws_merge_job *j,
-		     const char *log, enum outcome *o)
+		     const char *log, enum ws_merge_outcome *o)
 {
 	struct strvec wts = STRVEC_INIT;
 	int again = 0;
 
-	*o = FAILED;
+	*o = WS_OUTCOME_FAILED;
 	if (!still_mergeable(c, j)) {
-		*o = SKIPPED;
+		*o = WS_OUTCOME_SKIPPED;
 		return 0;
 	}
-	if (read_tips(c, j) < 0)
+	if (ws_merge_job_tips(j, &c->repo, &c->plan) < 0)
 		return 0;
 	if (git_oid_equal(&j->branch_tip, &j->base_tip) ||
 	    git_graph_descendant_of(c->repo.repo, &j->base_tip,
 				    &j->branch_tip) == 1) {
 		/* git merge: "Already up to date"; no empty merge commit */
 		record_merged(c, j, &j->base_tip, 1);
-		*o = MERGED;
+		*o = WS_OUTCOME_MERGED;
 		return 0;
 	}
-	if (compute(c, j) < 0)
+	if (ws_merge_job_compute(j, &c->repo, &c->plan) < 0)
 		return 0;
 	if (!j->res.clean) {
 		*o = send_back_conflict(c, j);
@@ -830,7 +515,7 @@ static int try_merge(struct merge_ctx *c, struct ws_merge_job *j,
 		switch (move_base(c, j, &wts)) {
 		case 0:
 			record_merged(c, j, &j->commit, 0);
-			*o = MERGED;
+			*o = WS_OUTCOME_MERGED;
 			break;
 		case 1:
 			again = 1;
@@ -845,12 +530,12 @@ static int try_merge(struct merge_ctx *c, struct ws_merge_job *j,
  * Merge ws[i] into the base, starting over while the base moves under
  * the merge (at most MAX_TRIES times), and say what came of it.
  */
-static enum outcome merge_one(struct merge_ctx *c, size_t i)
+static enum ws_merge_outcome merge_one(struct merge_ctx *c, size_t i)
 {
-	struct ws_merge_job j = JOB_INIT(i);
+	struct ws_merge_job j = WS_MERGE_JOB_INIT(i);
 	const char *id = id_of(c, i);
 	char *log = ws_path(&c->repo, "logs/%s.merge.log", id);
-	enum outcome o = FAILED;
+	enum ws_merge_outcome o = WS_OUTCOME_FAILED;
 	int tries;
 
 	for (tries = 0; tries < MAX_TRIES; tries++)
@@ -861,134 +546,41 @@ static enum outcome merge_one(struct merge_ctx *c, size_t i)
 		      c->base, id, MAX_TRIES);
 		advise("run 'git ws-merge' again when nobody is committing to it");
 	}
-	if (o == FAILED)
-		report(c, FAILED, i, NULL, "see the error above", "");
-	job_release(&j);
+	if (o == WS_OUTCOME_FAILED)
+		report(c, WS_OUTCOME_FAILED, i, NULL, "see the error above", "");
+	ws_merge_job_release(&j);
 	free(log);
 	return o;
 }
 
-/*
- * -n: read the job of each of order[0..nr-1] into jobs[] and compute its
- * merge into the current base tip, all in one merge-tree run (or one by
- * one, naming the culprit, when that fails). ok[n] is 1 when the merge
- * of jobs[n] was computed.
- */
-static void compute_all(struct merge_ctx *c, const size_t *order, size_t nr,
-			struct ws_merge_job *jobs, int *ok)
-{
-	git_oid *ours = xcalloc(nr + 1, sizeof(*ours));
-	git_oid *theirs = xcalloc(nr + 1, sizeof(*theirs));
-	const struct strvec **t_owns = xcalloc(nr + 1, sizeof(*t_owns));
-	const struct strvec **o_owns = xcalloc(nr + 1, sizeof(*o_owns));
-	struct ws_merge_result *res = xcalloc(nr + 1, sizeof(*res));
-	size_t n, k, batch = 0;
-
-	for (n = 0; n < nr; n++) {
-		struct ws_merge_job init = JOB_INIT(order[n]);
-		struct ws_merge_result rinit = WS_MERGE_RESULT_INIT;
-
-		jobs[n] = init;
-		job_from_state(c, &jobs[n]);
-		if (read_tips(c, &jobs[n]) < 0)
-			continue;
-		ok[n] = 1;
-		ours[batch] = jobs[n].base_tip;
-		theirs[batch] = jobs[n].branch_tip;
-		t_owns[batch] = &c->plan.ws[order[n]].contract;
-		o_owns[batch] = &jobs[n].ours_owns;
-		res[batch++] = rinit;
-	}
-	if (ws_merge_compute_many(&c->repo, batch, ours, theirs, t_owns, o_owns,
-				  res) < 0)
-		batch = 0; /* compute them one by one below, naming the culprit */
-	for (n = 0, k = 0; n < nr; n++) {
-		if (!ok[n])
-			continue;
-		if (batch) {
-			jobs[n].res = res[k++];
-		} else if (compute(c, &jobs[n]) < 0) {
-			ok[n] = 0;
-		}
-	}
-	free(ours);
-	free(theirs);
-	free(t_owns);
-	free(o_owns);
-	free(res);
-}
-
-/*
- * -n: the dependencies of ws[i] that would not be merged before it, as
- * "ws-1 (done), ws-2 (would not merge)", into out. A dependency queued
- * before it counts as merged if it would merge.
- */
-static void would_wait_for(struct merge_ctx *c, size_t i, struct strbuf *out)
-{
-	const struct plan_workstream *w = &c->plan.ws[i];
-	size_t k;
-
-	for (k = 0; k < w->dep_nr; k++) {
-		size_t d = w->dep_idx[k];
-		enum ws_status ds = ws_state_status(&c->st, id_of(c, d));
-
-		if (ws_is_merged(&c->st, id_of(c, d)) || c->done_in_run[d] > 0)
-			continue;
-		strbuf_addf(out, "%s%s (%s)", out->len ? ", " : "",
-			    id_of(c, d), c->done_in_run[d] < 0 ?
-			    "would not merge" : ws_status_name(ds) ?: "not started");
-	}
-}
-
-/*
- * -n: what would come of merging j (ok: its merge was computed), with
- * why into detail: what it waits for, the conflict, or what it would
- * resolve for the owner.
- */
-static enum outcome would_merge(struct merge_ctx *c, struct ws_merge_job *j,
-				int ok, struct strbuf *detail)
-{
-	would_wait_for(c, j->i, detail);
-	if (detail->len)
-		return SKIPPED;
-	if (!ok)
-		return FAILED;
-	if (!j->res.clean) {
-		conflict_reason(c, j, detail);
-		return CONFLICT;
-	}
-	note_owners(c, j);
-	strvec_join(detail, &j->owners_note, ", ");
-	return MERGED;
-}
-
-/* -n: say what would come of merging j, as would_merge() found it. */
+/* -n: say what would come of merging j, as ws_forecast_one() found it. */
 static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
-		      enum outcome o, const char *detail)
+		      enum ws_merge_outcome o, const char *detail)
 {
 	const char *id = id_of(c, j->i);
 	struct strbuf sb = STRBUF_INIT;
 
 	switch (o) {
-	case SKIPPED:
+	case WS_OUTCOME_SKIPPED:
 		strbuf_addf(&sb, "%s: would wait for %s", id, detail);
-		report(c, SKIPPED, j->i, NULL, detail, sb.buf);
+		report(c, WS_OUTCOME_SKIPPED, j->i, NULL, detail, sb.buf);
 		break;
-	case CONFLICT:
+	case WS_OUTCOME_CONFLICT:
 		/* the merge's own messages only for humans */
 		strbuf_addf(&sb, "%s: would not merge: %s\n", id, detail);
 		strbuf_addbuf(&sb, &j->res.messages);
 		strbuf_rtrim(&sb);
-		report(c, CONFLICT, j->i, NULL, detail, sb.buf);
+		report(c, WS_OUTCOME_CONFLICT, j->i, NULL, detail, sb.buf);
 		break;
-	case MERGED:
+	case WS_OUTCOME_MERGED:
 		strbuf_addf(&sb, "%s: would merge cleanly into %s", id, c->base);
 		if (*detail)
 			strbuf_addf(&sb, " (resolved for the owner: %s)", detail);
-		report(c, MERGED, j->i, &j->res.tree, detail, sb.buf);
+		report(c, WS_OUTCOME_MERGED, j->i, &j->res.tree, detail,
+		       sb.buf);
 		break;
 	default:
-		report(c, FAILED, j->i, NULL, "see the error above", "");
+		report(c, WS_OUTCOME_FAILED, j->i, NULL, "see the error above", "");
 		break;
 	}
 	strbuf_release(&sb);
@@ -1004,22 +596,25 @@ static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
 {
 	struct ws_merge_job *jobs = xcalloc(nr + 1, sizeof(*jobs));
 	int *ok = xcalloc(nr + 1, sizeof(*ok));
+	struct ws_forecast f = { &c->repo, &c->plan, &c->st, &c->stop,
+				 c->done_in_run };
 	size_t n;
 	int ret = 0;
 
-	compute_all(c, order, nr, jobs, ok);
+	ws_forecast_compute(&f, order, nr, jobs, ok);
 	for (n = 0; n < nr; n++) {
 		struct strbuf detail = STRBUF_INIT;
-		enum outcome o = would_merge(c, &jobs[n], ok[n], &detail);
+		enum ws_merge_outcome o = ws_forecast_one(&f, &jobs[n], ok[n],
+							  &detail);
 
 		say_would(c, &jobs[n], o, detail.buf);
-		c->done_in_run[order[n]] = o == MERGED ? 1 : -1;
-		if (o != MERGED)
+		c->done_in_run[order[n]] = o == WS_OUTCOME_MERGED ? 1 : -1;
+		if (o != WS_OUTCOME_MERGED)
 			ret = 1;
 		strbuf_release(&detail);
 	}
 	for (n = 0; n < nr; n++)
-		job_release(&jobs[n]);
+		ws_merge_job_release(&jobs[n]);
 	free(jobs);
 	free(ok);
 	return ret;
@@ -1105,7 +700,7 @@ static void recover(struct merge_ctx *c)
 
 /*
  * Note the base-oids the plan was allocated on, where the base's own
- * changes start (for conflict_reason()).
+ * changes start (for ws_merge_job_conflict_reason()).
  */
 static void note_allocation_bases(struct merge_ctx *c)
 {
@@ -1128,7 +723,7 @@ static int merge_all(struct merge_ctx *c, const size_t *order, size_t nr)
 	for (n = 0; n < nr; n++) {
 		size_t k = order[n];
 
-		if (merge_one(c, k) != MERGED) {
+		if (merge_one(c, k) != WS_OUTCOME_MERGED) {
 			c->done_in_run[k] = -1;
 			bad = 1;
 		}
@@ -1196,7 +791,7 @@ int cmd_main(int argc, const char **argv)
 	else
 		recover(&c);
 	note_allocation_bases(&c);
-	merge_order(&c, argc, argv, &order, &nr, &bad);
+	ws_merge_order(&c.plan, &c.st, argc, argv, &order, &nr, &bad);
 	if (!nr && !bad && !c.porcelain)
 		printf("Nothing to merge: the merge queue is empty.\n");
 
@@ -1207,7 +802,8 @@ int cmd_main(int argc, const char **argv)
 	} else {
 		bad |= merge_all(&c, order, nr);
 		drop_scratch_if_done(&c);
-		if (c.push && ws_push_base(&c.repo, c.push, c.base, c.porcelain) < 0)
+		if (c.push &&
+		    ws_push_base(&c.repo, c.push, c.base, c.porcelain) < 0)
 			bad = 1;
 	}
 

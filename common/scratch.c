@@ -108,7 +108,7 @@ int ws_scratch_remove(const struct ws_repo *r, int hold_fd)
 		    remove_dir_recursively(admin) < 0)
 			ret = -1;
 	} else if (path_exists(path) &&
-		   ws_worktree_remove(r, path, 2, hold_fd, &err) != WS_WT_REMOVED) {
+		   ws_worktree_remove(r, path, 2, hold_fd, &err)) {
 		ret = -1;
 	}
 	if (ret < 0)
@@ -117,5 +117,55 @@ int ws_scratch_remove(const struct ws_repo *r, int hold_fd)
 	free(admin);
 	free(path);
 	strbuf_release(&err);
+	return ret;
+}
+
+int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
+		    const char *branch, const git_oid *commit, const char *log,
+		    int hold_fd, int verbose)
+{
+	const struct plan_workstream *w = &plan->ws[i];
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char *scratch = ws_scratch_path(r);
+	char hex[GIT_OID_HEXSZ + 1];
+	int fd = -1, code, timed_out = 0, ret = -1;
+
+	if (!w->test || !*w->test) {
+		ret = 0;
+		goto out;
+	}
+	if (ws_scratch_checkout(r, ws_oid_hex(commit, hex),
+				hold_fd) < 0)
+		goto out;
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		error_errno("cannot open '%s'", log);
+		goto out;
+	}
+	if (verbose)
+		fprintf(stderr, "Testing the merge of %s into %s (%.7s)...\n",
+			w->id, plan->base, hex);
+	strvec_push(&cp.args, w->test);
+	cp.use_shell = 1;
+	cp.dir = scratch;
+	cp.no_stdin = 1;
+	cp.out = fd;
+	cp.err = fd;
+	fd = -1; /* start_command() owns it now */
+	cp.new_pgrp = 1;
+	ws_push_env(r, plan, i, branch, scratch, &cp.env);
+	strvec_pushf(&cp.env, "WS_MERGE_OID=%s", hex);
+	strvec_pushf(&cp.env, "WS_LOG=%s", log);
+	if (start_command(&cp) < 0)
+		goto out;
+	code = finish_command_timeout(&cp, w->timeout * 1000, 5000, &timed_out);
+	if (timed_out)
+		warning("the tests of the merge of '%s' timed out after %lds",
+			w->id, w->timeout);
+	ret = code ? 1 : 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(scratch);
 	return ret;
 }

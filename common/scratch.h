@@ -2,6 +2,7 @@
 #define SCRATCH_H
 
 #include "compat.h"
+#include "plan.h"
 #include "repo.h"
 
 /*
@@ -37,5 +38,20 @@ int ws_scratch_checkout(const struct ws_repo *r, const char *hex, int hold_fd);
  * is left.
  */
 int ws_scratch_remove(const struct ws_repo *r, int hold_fd);
+
+/*
+ * Test `commit`, the merge of plan->ws[i] (whose branch is `branch`),
+ * in the scratch worktree: ws_scratch_checkout() it, then run the
+ * workstream's `test` command there, as `/bin/sh -c`, in a process
+ * group of its own, bounded by its `timeout`, with the environment of
+ * ws_push_env() (WS_WORKTREE the scratch worktree) and WS_MERGE_OID
+ * and WS_LOG. Its output goes to `log`, truncated first. With
+ * `verbose`, says "Testing the merge of ..." on stderr. Returns 0 when
+ * it passes (or there is no test command), 1 when it fails or times out
+ * (with a warning), -1 after an error.
+ */
+int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
+		    const char *branch, const git_oid *commit, const char *log,
+		    int hold_fd, int verbose);
 
 #endif
