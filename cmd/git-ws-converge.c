@@ -11,7 +11,7 @@
 #include "donefile.h"
 #include "gates.h"
 #include "lockfile.h"
-#include "merge-queue.h"
+#include "contracts.h"
 #include "mergetree.h"
 #include "parse-options.h"
 #include "plan.h"

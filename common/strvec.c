@@ -108,3 +108,14 @@ void strvec_sort_unique(struct strvec *sv)
 	sv->nr = j;
 	sv->v[j] = NULL;
 }
+
+void strvec_join(struct strbuf *out, const struct strvec *sv, const char *sep)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++) {
+		if (i)
+			strbuf_addstr(out, sep);
+		strbuf_add_sanitized(out, sv->v[i]);
+	}
+}

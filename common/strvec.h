@@ -3,6 +3,8 @@
 
 #include "compat.h"
 
+struct strbuf;
+
 /*
  * A NULL-terminated, growable array of owned strings, as git's strvec:
  * argv and environment lists, and multi-valued plan keys. `v` is never
@@ -39,5 +41,12 @@ void strvec_sort_unique(struct strvec *sv);
  * sv (the plan's list syntax: "ws-1 ws-2", "ws-1, ws-2").
  */
 void strvec_split_words(struct strvec *sv, const char *s);
+
+/*
+ * Append the items of sv to out, separated by `sep`, each sanitized as
+ * by strbuf_add_sanitized() (for messages and porcelain fields; `sep`
+ * is added as it is).
+ */
+void strvec_join(struct strbuf *out, const struct strvec *sv, const char *sep);
 
 #endif

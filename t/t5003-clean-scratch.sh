@@ -39,8 +39,7 @@ test_expect_success 'a merge that leaves work to do keeps the scratch worktree' 
 	grep "ws/scratch" list
 '
 
-# git ws-merge removes it after the last merge
-test_expect_failure 'the merge of the plan'"'"'s last workstream removes it' '
+test_expect_success 'the merge of the plan'"'"'s last workstream removes it' '
 	(
 		cd repo &&
 		git ws-dispatch b >/dev/null &&
@@ -55,12 +54,8 @@ test_expect_failure 'the merge of the plan'"'"'s last workstream removes it' '
 	! grep "ws/scratch" list
 '
 
-# (while git ws-merge leaves it after the last merge, it is there already)
 test_expect_success 'setup: a scratch worktree left behind, nothing queued' '
-	{
-		test -d repo/.git/ws/scratch ||
-		git -C repo worktree add -q --detach .git/ws/scratch main
-	} &&
+	git -C repo worktree add -q --detach .git/ws/scratch main &&
 	test_path_is_dir repo/.git/ws/scratch
 '
 
@@ -115,6 +110,46 @@ test_expect_success 'a whole plan and a plain clean leave no scratch worktree' '
 	) &&
 	! grep "ws/scratch" list &&
 	test_line_count = 1 list
+'
+
+test_expect_success 'a plan that grows has git ws-merge make it again, and drop it again' '
+	setup_repo r4 &&
+	write_script bin/gate <<-EOF &&
+	test -f README && pwd >>"$PWD/tested"
+	EOF
+	cat >p4.plan <<-\EOF &&
+	[plan]
+		name = sp4
+		base = main
+		command = agent
+		test = gate
+	[workstream "a"]
+		title = A
+	EOF
+	cp p4.plan p4b.plan &&
+	cat >>p4b.plan <<-\EOF &&
+	[workstream "c"]
+		title = C
+	EOF
+	(
+		cd r4 &&
+		git ws-alloc ../p4.plan >/dev/null &&
+		git ws-dispatch a >/dev/null &&
+		git ws-converge a >/dev/null &&
+		git ws-merge >/dev/null &&
+		test_path_is_missing .git/ws/scratch &&
+		git ws-alloc ../p4b.plan >/dev/null &&
+		git ws-dispatch c >/dev/null &&
+		git ws-converge c >/dev/null &&
+		git ws-merge >/dev/null &&
+		ws_state c status >../actual
+	) &&
+	echo merged >expect &&
+	test_cmp expect actual &&
+	test $(grep -c "/ws/scratch\$" tested) = 2 &&
+	test_path_is_missing r4/.git/ws/scratch &&
+	git -C r4 worktree list >list &&
+	! grep "ws/scratch" list
 '
 
 test_done

@@ -465,9 +465,9 @@ test_expect_success 'git ws-merge killed inside the git worktree add of its scra
 # half-made (git fsck fails on "worktrees/scratch/HEAD") until the next
 # git ws-merge makes it again (the tests below). What git ws-merge
 # promises is that a kill of its own process group does not stop git
-# half way: cmd/git-ws-merge.c starts git worktree add in a process
-# group of its own, which finishes, and git fsck is clean as soon as it
-# has ended.
+# half way: it starts git worktree add in a process group of its own
+# (common/worktree.h), which finishes, and git fsck is clean as soon as
+# it has ended.
 test_expect_success 'git fsck is clean right after git ws-merge is killed inside git worktree add' '
 	kill_restore queued &&
 	git -C repo worktree remove --force .git/ws/scratch &&
@@ -509,7 +509,7 @@ test_expect_success 'the rerun of git ws-merge merges, and git fsck is clean aga
 	kill_snapshot in-scratch-add-rerun
 '
 
-# cmd/git-ws-merge.c, prepare_scratch(): a scratch worktree whose admin
+# common/scratch.c, ws_scratch_checkout(): a scratch worktree whose admin
 # directory is still locked (git locks it "initializing" until the
 # worktree is checked out, and git-ws never locks it) is one that git
 # never finished: the rerun removes it, both directories, and makes it
@@ -548,9 +548,9 @@ test_expect_success 'the rerun of git ws-merge makes again a scratch worktree ki
 	! grep "^locked" worktrees
 '
 
-# cmd/git-ws-merge.c, merge_one(): the base is moved by compare-and-swap
-# first, and follow() runs `git read-tree -m -u <old> <new>` in the main
-# worktree (where main is checked out) after. Killed in between, that
+# cmd/git-ws-merge.c, move_base(): the base is moved by compare-and-swap
+# first, and ws_follow() (common/follow.h) runs `git read-tree -m -u
+# <old> <new>` in the main worktree (where main is checked out) after. Killed in between, that
 # worktree's index and files are still those of the old commit (git
 # status shows the merge undone), but the move was recorded in the state
 # before it happened: the rerun brings the worktree along first, and

@@ -1,0 +1,171 @@
+#include "compat.h"
+#include "scratch.h"
+#include "run.h"
+#include "usage.h"
+#include "worktree.h"
+#include "wrapper.h"
+#include "ws.h"
+
+char *ws_scratch_path(const struct ws_repo *r)
+{
+	return ws_path(r, "scratch");
+}
+
+/*
+ * Remove what a `git worktree add` killed while making the scratch
+ * worktree at `path` left: the directory first, since its admin
+ * directory (still locked "initializing") is how we know it is ours,
+ * then the admin directory. git cannot do it: every `git worktree`
+ * command may die on a half-written admin directory. Returns 0 (also
+ * when there is nothing to remove), or -1 after an error.
+ */
+static int drop_half_made(const struct ws_repo *r, const char *path)
+{
+	char *admin = ws_unfinished_worktree_admin(r, path);
+	int ret = 0;
+
+	if (!admin)
+		return 0;
+	warning("the scratch worktree '%s' was left half-made by an interrupted 'git worktree add'; making it again",
+		path);
+	if (remove_dir_recursively(path) < 0)
+		ret = error_errno("cannot remove the half-made scratch worktree '%s'",
+				  path);
+	else if (remove_dir_recursively(admin) < 0)
+		ret = error_errno("cannot remove '%s', the admin directory of the half-made scratch worktree",
+				  admin);
+	free(admin);
+	return ret;
+}
+
+/* `git <args>` in the worktree `dir`; git's exit code. */
+static int git_in(const char *dir, const char **args)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	ws_git_in(&cp, dir);
+	cp.no_stdin = 1;
+	strvec_pushv(&cp.args, args);
+	return run_command(&cp);
+}
+
+/* Check out hex in the scratch worktree at path, which exists; git's code. */
+static int checkout(const char *path, const char *hex)
+{
+	int ret = git_in(path, (const char *[]){ "checkout", "--quiet",
+			 "--detach", "--force", hex, NULL });
+
+	if (!ret)
+		ret = git_in(path, (const char *[]){ "clean", "-q", "-fdx", NULL });
+	return ret;
+}
+
+int ws_scratch_checkout(const struct ws_repo *r, const char *hex, int hold_fd)
+{
+	struct ws_worktree_add add = WS_WORKTREE_ADD_INIT;
+	char *path = ws_scratch_path(r);
+	char *dotgit = xstrfmt("%s/.git", path);
+	int ret = -1;
+
+	if (drop_half_made(r, path) < 0)
+		goto out;
+	if (path_exists(dotgit)) {
+		if (!checkout(path, hex)) {
+			ret = 0;
+			goto out;
+		}
+		warning("the scratch worktree '%s' is broken; making it again", path);
+		ws_worktree_remove(r, path, 2, hold_fd, NULL);
+	}
+	if (path_exists(path)) {
+		error("'%s' is in the way of git ws-merge's scratch worktree", path);
+		advise("remove it; git ws-merge makes it again");
+		goto out;
+	}
+	ws_worktree_prune(r, hold_fd);
+	add.path = path;
+	add.commit = hex;
+	add.hold_fd = hold_fd;
+	if (ws_worktree_add(r, &add))
+		error("cannot create the scratch worktree '%s'", path);
+	else
+		ret = 0;
+out:
+	free(dotgit);
+	free(path);
+	return ret;
+}
+
+int ws_scratch_remove(const struct ws_repo *r, int hold_fd)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *path = ws_scratch_path(r);
+	char *admin = ws_unfinished_worktree_admin(r, path);
+	int ret = 0;
+
+	if (admin) {
+		if (remove_dir_recursively(path) < 0 ||
+		    remove_dir_recursively(admin) < 0)
+			ret = -1;
+	} else if (path_exists(path) &&
+		   ws_worktree_remove(r, path, 2, hold_fd, &err)) {
+		ret = -1;
+	}
+	if (ret < 0)
+		warning("cannot remove the scratch worktree '%s'%s%s", path,
+			err.len ? ": " : "", err.buf);
+	free(admin);
+	free(path);
+	strbuf_release(&err);
+	return ret;
+}
+
+int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
+		    const char *branch, const git_oid *commit, const char *log,
+		    int hold_fd, int verbose)
+{
+	const struct plan_workstream *w = &plan->ws[i];
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char *scratch = ws_scratch_path(r);
+	char hex[GIT_OID_HEXSZ + 1];
+	int fd = -1, code, timed_out = 0, ret = -1;
+
+	if (!w->test || !*w->test) {
+		ret = 0;
+		goto out;
+	}
+	if (ws_scratch_checkout(r, ws_oid_hex(commit, hex),
+				hold_fd) < 0)
+		goto out;
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		error_errno("cannot open '%s'", log);
+		goto out;
+	}
+	if (verbose)
+		fprintf(stderr, "Testing the merge of %s into %s (%.7s)...\n",
+			w->id, plan->base, hex);
+	strvec_push(&cp.args, w->test);
+	cp.use_shell = 1;
+	cp.dir = scratch;
+	cp.no_stdin = 1;
+	cp.out = fd;
+	cp.err = fd;
+	fd = -1; /* start_command() owns it now */
+	cp.new_pgrp = 1;
+	ws_push_env(r, plan, i, branch, scratch, &cp.env);
+	strvec_pushf(&cp.env, "WS_MERGE_OID=%s", hex);
+	strvec_pushf(&cp.env, "WS_LOG=%s", log);
+	if (start_command(&cp) < 0)
+		goto out;
+	code = finish_command_timeout(&cp, w->timeout * 1000, 5000, &timed_out);
+	if (timed_out)
+		warning("the tests of the merge of '%s' timed out after %lds",
+			w->id, w->timeout);
+	ret = code ? 1 : 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(scratch);
+	return ret;
+}
