@@ -360,11 +360,13 @@ int cmd_main(int argc, const char **argv)
 			   "branch to start from and merge into (default: the plan's, else the current branch)"),
 		OPT_END()
 	};
+	struct ws_state st_init = WS_STATE_INIT;
 	struct strbuf err = STRBUF_INIT;
 	char *prefix, *created;
 	size_t i;
 
 	memset(&c, 0, sizeof(c));
+	c.st = st_init;
 	argc = parse_options(argc, argv, options, alloc_usage);
 	if (argc != 1)
 		usage_msg_opt(argc ? "too many arguments" : "no plan given",

@@ -5,8 +5,8 @@
 #include "compat.h"
 #include "dispatch.h"
 #include "parse-options.h"
-#include "reap.h"
 #include "plan.h"
+#include "recover.h"
 #include "repo.h"
 #include "run.h"
 #include "state.h"
@@ -344,9 +344,14 @@ static void select_ready(struct dispatch_ctx *c, struct ws_job_opts *opts)
 		exit(WS_EXIT_FATAL);
 }
 
-/* Tell the user about workstreams ws_reap_vanished() finalised. */
-static void reap_vanished(struct dispatch_ctx *c)
+/*
+ * The first step under the state lock: repair what a killed dispatch left
+ * (recover.h, WS_INTENT_START: ws_reap_vanished() finalises every
+ * workstream whose command or dispatcher is gone), and say which ones.
+ */
+static void recover(struct dispatch_ctx *c)
 {
+	struct ws_recover rc = WS_RECOVER_INIT;
 	struct strvec before = STRVEC_INIT;
 	size_t i;
 
@@ -356,17 +361,25 @@ static void reap_vanished(struct dispatch_ctx *c)
 		if (s == WS_STATUS_IN_PROGRESS)
 			strvec_push(&before, c->plan.ws[i].id);
 	}
-	if (before.nr && ws_reap_vanished(&c->repo, &c->st)) {
-		for (i = 0; i < before.nr; i++) {
-			enum ws_status s = ws_state_status(&c->st, before.v[i]);
-			const char *r = ws_state_get(&c->st, before.v[i], WS_KEY_REASON);
+	rc.repo = &c->repo;
+	rc.plan = &c->plan;
+	rc.st = &c->st;
+	rc.hold_fd = c->st.lock_fd;
+	/*
+	 * With --dry-run the state is read without the lock (choose()): the
+	 * repair then shows what would be dispatched, in memory only.
+	 */
+	rc.kinds = 1u << WS_INTENT_START;
+	if (ws_recover(&rc) < 0)
+		exit(WS_EXIT_FATAL);
+	for (i = 0; rc.changed && i < before.nr; i++) {
+		enum ws_status s = ws_state_status(&c->st, before.v[i]);
+		const char *r = ws_state_get(&c->st, before.v[i], WS_KEY_REASON);
 
-			if (s == WS_STATUS_IN_PROGRESS)
-				continue;
-			warning("'%s' was in progress but its process is gone: now %s%s%s",
-				before.v[i], ws_status_name(s), r ? ": " : "",
-				r ? r : "");
-		}
+		if (s == WS_STATUS_IN_PROGRESS)
+			continue;
+		warning("'%s' was in progress but its process is gone: now %s%s%s",
+			before.v[i], ws_status_name(s), r ? ": " : "", r ? r : "");
 	}
 	strvec_clear(&before);
 }
@@ -727,7 +740,7 @@ static int run_loop(struct dispatch_ctx *c)
 		c->d.tick_ms = 1000;
 
 	ws_state_lock_repo(&c->st, &c->repo);
-	reap_vanished(c);
+	recover(c);
 	resume(c);
 	ws_state_commit_or_die(&c->st);
 	ws_state_release(&c->st);
@@ -849,8 +862,16 @@ static void print_detached(struct dispatch_ctx *c, pid_t bg)
  */
 static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 {
-	ws_state_lock_repo(&c->st, &c->repo);
-	reap_vanished(c);
+	struct strbuf err = STRBUF_INIT;
+	struct ws_state init = WS_STATE_INIT;
+
+	c->st = init;
+	if (!c->dry_run)
+		ws_state_lock_repo(&c->st, &c->repo);
+	else if (ws_state_read(&c->st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	strbuf_release(&err);
+	recover(c);
 	ws_update_blocked(&c->plan, &c->st);
 	if (c->retry)
 		retry_failed(c);
@@ -860,7 +881,7 @@ static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 		select_ready(c, opts);
 	if (c->dry_run) {
 		print_dry_run(c);
-		ws_state_release(&c->st); /* nothing is written */
+		ws_state_release(&c->st);
 		return 0;
 	}
 	if (!c->d.nr) {
