@@ -19,6 +19,7 @@
 #include "run.h"
 #include "state.h"
 #include "usage.h"
+#include "worktree.h"
 #include "wrapper.h"
 #include "ws.h"
 
@@ -302,27 +303,6 @@ static void gate_commands(const struct plan_workstream *w, struct strvec *out)
 		strvec_push(out, w->check.v[i]);
 }
 
-/* 1 when the worktree at `path` has HEAD on refs/heads/<branch>. */
-static int worktree_on_branch(const char *path, const char *branch)
-{
-	git_repository *wt = NULL;
-	git_reference *head = NULL;
-	char *want = xstrfmt("refs/heads/%s", branch);
-	const char *target;
-	int ret = 0;
-
-	if (!git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) &&
-	    !git_reference_lookup(&head, wt, "HEAD") &&
-	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
-	    (target = git_reference_symbolic_target(head)) &&
-	    !strcmp(target, want))
-		ret = 1;
-	git_reference_free(head);
-	git_repository_free(wt);
-	free(want);
-	return ret;
-}
-
 static int run_git_in(struct converge_ctx *c, struct target *t,
 		      const char **args)
 {
@@ -347,16 +327,20 @@ static void commit_worktree(struct converge_ctx *c, struct target *t)
 {
 	struct strbuf subject = STRBUF_INIT, body = STRBUF_INIT;
 	struct strvec cmds = STRVEC_INIT;
+	char *head;
 	long n;
 	size_t i;
-	int code;
+	int code, on_branch;
 
 	if (!path_exists(t->worktree))
 		return;
 	n = ws_worktree_changes(t->worktree, NULL, 0);
 	if (n <= 0)
 		return;
-	if (!worktree_on_branch(t->worktree, t->branch)) {
+	head = ws_worktree_branch_at(t->worktree);
+	on_branch = head && !strcmp(head, t->branch);
+	free(head);
+	if (!on_branch) {
 		t->committed = -1;
 		t->commit_detail = xstrfmt("--commit did not commit: HEAD is not on '%s'",
 					   t->branch);
@@ -447,19 +431,6 @@ static void gate_dispatch(struct converge_ctx *c, struct target *t)
 	free(path);
 }
 
-/* The commit HEAD of the worktree at `path` resolves to; 0 or -1. */
-static int worktree_head(const char *path, git_oid *oid)
-{
-	git_repository *wt = NULL;
-	int ret = -1;
-
-	if (!git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) &&
-	    !git_reference_name_to_id(oid, wt, "HEAD"))
-		ret = 0;
-	git_repository_free(wt);
-	return ret;
-}
-
 static void gate_clean(struct converge_ctx *c, struct target *t)
 {
 	struct strvec paths = STRVEC_INIT;
@@ -494,7 +465,7 @@ static void gate_clean(struct converge_ctx *c, struct target *t)
 			 n == 1 ? "" : "s", sb.buf);
 		goto out;
 	}
-	if (t->have_tip && (worktree_head(t->worktree, &head) < 0 ||
+	if (t->have_tip && (ws_worktree_head_at(t->worktree, &head) < 0 ||
 			    !git_oid_equal(&head, &t->tip))) {
 		hint = xstrfmt("check out '%s' in '%s' again", t->branch, t->worktree);
 		add_gate(t, "clean", GATE_FAIL, hint,
