@@ -14,6 +14,7 @@
 #include "worktree.h"
 #include "wrapper.h"
 #include "lockfile.h"
+#include "lost-worktree.h"
 #include "ws.h"
 
 static const char * const alloc_usage[] = {
@@ -39,6 +40,7 @@ struct alloc_ctx {
 	enum action *action;
 	char **worktree;  /* per workstream: the worktree path it uses */
 	int dry_run, porcelain;
+	struct strvec lost;  /* ws_bring_back_worktrees()'s records */
 };
 
 static const char *wt_of(struct alloc_ctx *c, size_t i)
@@ -146,6 +148,52 @@ static void check_against_state(struct alloc_ctx *c)
 	strbuf_release(&err);
 	free(prefix);
 	free(path);
+}
+
+/*
+ * A workstream allocated before keeps the worktree the state records for
+ * it: the plan's path, or where it was moved by hand (the plan's path is
+ * gone, and the recorded one is a worktree on the workstream's branch).
+ */
+static void use_recorded_paths(struct alloc_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *wt = ws_state_get(&c->st, c->plan.ws[i].id,
+					      WS_KEY_WORKTREE);
+		char *branch;
+
+		if (c->alloc.owner[i] != i || !wt || !strcmp(wt, c->worktree[i]) ||
+		    path_exists(c->worktree[i]))
+			continue;
+		branch = ws_worktree_branch_at(wt);
+		if (branch && !strcmp(branch, c->plan.ws[i].branch)) {
+			free(c->worktree[i]);
+			c->worktree[i] = xstrdup(wt);
+		}
+		free(branch);
+	}
+}
+
+/*
+ * Find again the worktrees moved by hand, and make again from their
+ * branch those removed by hand (lost-worktree.h), saying so.
+ */
+static void bring_back_worktrees(struct alloc_ctx *c)
+{
+	struct ws_lost_worktrees lw = WS_LOST_WORKTREES_INIT;
+
+	lw.repo = &c->repo;
+	lw.st = &c->st;
+	lw.hold_fd = c->st.lock_fd;
+	lw.dry_run = c->dry_run;
+	if (ws_bring_back_worktrees(&lw) < 0)
+		exit(WS_EXIT_FATAL);
+	if (lw.changed && !c->dry_run)
+		ws_state_write_or_die(&c->st);
+	c->lost = lw.records;
+	use_recorded_paths(c);
 }
 
 /* Everything that would stop the creation, checked before anything is made. */
@@ -293,6 +341,8 @@ static void print_result(struct alloc_ctx *c)
 			       c->plan.name, c->base, c->base_hex, new_wt,
 			       new_wt == 1 ? "" : "s", new_ws, new_ws == 1 ? "" : "s");
 	}
+	for (i = 0; c->porcelain && i < c->lost.nr; i++)
+		printf("%s\n", c->lost.v[i]);
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t k = c->plan.order[i];
 		const struct plan_workstream *w = &c->plan.ws[k];
@@ -407,7 +457,9 @@ int cmd_main(int argc, const char **argv)
 		ws_state_lock_repo(&c.st, &c.repo);
 	}
 	recover(&c);
+	use_recorded_paths(&c);
 	check_against_state(&c);
+	bring_back_worktrees(&c);
 	check_new(&c);
 
 	if (c.dry_run) {
@@ -435,6 +487,7 @@ out:
 		free(c.worktree[i]);
 	free(c.worktree);
 	free(c.action);
+	strvec_clear(&c.lost);
 	free(c.base);
 	ws_allocation_release(&c.alloc);
 	plan_release(&c.plan);

@@ -4,6 +4,7 @@
  */
 #include "compat.h"
 #include "dispatch.h"
+#include "lost-worktree.h"
 #include "parse-options.h"
 #include "plan.h"
 #include "recover.h"
@@ -384,6 +385,41 @@ static void recover(struct dispatch_ctx *c)
 	strvec_clear(&before);
 }
 
+/*
+ * Before anything starts in them: find again the worktrees of the queued
+ * workstreams that were moved by hand, and make again those removed by
+ * hand (lost-worktree.h). One that cannot be made again fails its job
+ * when it would start, the worktree missing.
+ */
+static void bring_back_worktrees(struct dispatch_ctx *c)
+{
+	struct ws_lost_worktrees lw = WS_LOST_WORKTREES_INIT;
+	struct strvec ids = STRVEC_INIT;
+	size_t i;
+
+	for (i = 0; i < c->d.nr; i++)
+		if (c->d.jobs[i]->phase == WS_JOB_QUEUED)
+			strvec_push(&ids, c->d.jobs[i]->id);
+	lw.repo = &c->repo;
+	lw.st = &c->st;
+	lw.hold_fd = c->st.lock_fd;
+	lw.dry_run = c->dry_run;
+	lw.ids = &ids;
+	if (ids.nr)
+		ws_bring_back_worktrees(&lw);
+	for (i = 0; lw.changed && i < c->d.nr; i++) {
+		struct ws_job *job = c->d.jobs[i];
+		const char *wt = ws_state_get(&c->st, job->id, WS_KEY_WORKTREE);
+
+		if (wt && strcmp(wt, job->worktree)) {
+			free(job->worktree);
+			job->worktree = xstrdup(wt);
+		}
+	}
+	strvec_clear(&lw.records);
+	strvec_clear(&ids);
+}
+
 /* 1 when the first dispatch of `job` would change its branch. */
 static int would_bring_up(struct dispatch_ctx *c, const struct ws_job *job)
 {
@@ -604,6 +640,7 @@ static size_t feed(struct dispatch_ctx *c)
 			continue;
 		ws_dispatch_add(&c->d, &c->st, idx, c->opts);
 	}
+	bring_back_worktrees(c);
 	ws_dispatch_mark_queued(&c->d, &c->st);
 	ws_state_commit_or_die(&c->st);
 	report_changes(c, &c->st);
@@ -879,6 +916,7 @@ static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 		select_named(c, opts);
 	else
 		select_ready(c, opts);
+	bring_back_worktrees(c);
 	if (c->dry_run) {
 		print_dry_run(c);
 		ws_state_release(&c->st);
