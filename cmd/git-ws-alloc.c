@@ -152,27 +152,23 @@ static void check_against_state(struct alloc_ctx *c)
 
 /*
  * A workstream allocated before keeps the worktree the state records for
- * it: the plan's path, or where it was moved by hand (the plan's path is
- * gone, and the recorded one is a worktree on the workstream's branch).
+ * it: the plan's path, or where it was moved by hand from the plan's
+ * path (lost-worktree.h, `moved-from`).
  */
 static void use_recorded_paths(struct alloc_ctx *c)
 {
 	size_t i;
 
 	for (i = 0; i < c->plan.nr; i++) {
-		const char *wt = ws_state_get(&c->st, c->plan.ws[i].id,
-					      WS_KEY_WORKTREE);
-		char *branch;
+		const char *id = c->plan.ws[i].id;
+		const char *wt = ws_state_get(&c->st, id, WS_KEY_WORKTREE);
+		const char *from = ws_state_get(&c->st, id, WS_KEY_MOVED_FROM);
 
-		if (c->alloc.owner[i] != i || !wt || !strcmp(wt, c->worktree[i]) ||
-		    path_exists(c->worktree[i]))
-			continue;
-		branch = ws_worktree_branch_at(wt);
-		if (branch && !strcmp(branch, c->plan.ws[i].branch)) {
+		if (c->alloc.owner[i] == i && wt && from &&
+		    !strcmp(from, c->worktree[i])) {
 			free(c->worktree[i]);
 			c->worktree[i] = xstrdup(wt);
 		}
-		free(branch);
 	}
 }
 
@@ -399,6 +395,94 @@ static void write_plan_file(struct alloc_ctx *c)
 	free(path);
 }
 
+/* Read and validate the plan, and find the base it starts from. */
+static void read_plan(struct alloc_ctx *c, const char *file, const char *base)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *prefix = ws_branch_prefix(&c->repo);
+
+	if (plan_read(&c->plan, file, prefix, &err) < 0)
+		die("%s", err.buf);
+	free(prefix);
+	strbuf_release(&err);
+
+	if (base)
+		c->base = xstrdup(base);
+	else if (c->plan.base)
+		c->base = xstrdup(c->plan.base);
+	else if (!(c->base = ws_current_branch(&c->repo)))
+		die("HEAD is not on a branch; say which base to use with --base or [plan] base");
+	if (ws_branch_tip(&c->repo, c->base, &c->base_oid) < 0)
+		die("base branch '%s' does not exist", c->base);
+	ws_oid_hex(&c->base_oid, c->base_hex);
+	free(c->plan.base);
+	c->plan.base = xstrdup(c->base);
+}
+
+/* Decide who shares which worktree, and where each worktree goes. */
+static void plan_allocation(struct alloc_ctx *c)
+{
+	size_t i;
+
+	ws_allocate(&c->plan, &c->alloc);
+	c->action = xcalloc(c->plan.nr + 1, sizeof(*c->action));
+	c->worktree = xcalloc(c->plan.nr + 1, sizeof(*c->worktree));
+	for (i = 0; i < c->plan.nr; i++) {
+		c->worktree[i] = ws_worktree_path(&c->repo, c->plan.ws[i].id);
+		c->action[i] = c->alloc.owner[i] == i ? CREATE : SHARE;
+	}
+}
+
+/* The state, locked; with --dry-run read only: no lock, no directories. */
+static void open_state(struct alloc_ctx *c)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (c->dry_run) {
+		if (ws_state_read(&c->st, c->repo.ws_dir, &err) < 0)
+			die("%s", err.buf);
+	} else {
+		ws_repo_ensure_dirs(&c->repo);
+		ws_state_lock_repo(&c->st, &c->repo);
+	}
+	strbuf_release(&err);
+}
+
+/* Make what is new, and record it; on a failure, undo all of it. */
+static void allocate_new(struct alloc_ctx *c)
+{
+	char *created = xcalloc(c->plan.nr + 1, 1);
+	size_t i;
+
+	record_new(c);
+	if (create_worktrees(c, created) < 0) {
+		roll_back(c, created);
+		die("nothing was allocated");
+	}
+	free(created);
+	for (i = 0; i < c->plan.nr; i++)
+		ws_intent_clear(&c->st, c->plan.ws[i].id, WS_INTENT_ALLOCATE);
+	ws_update_blocked(&c->plan, &c->st);
+	write_plan_file(c);
+	ws_state_commit_or_die(&c->st);
+}
+
+static void alloc_release(struct alloc_ctx *c)
+{
+	size_t i;
+
+	ws_state_release(&c->st);
+	for (i = 0; i < c->plan.nr; i++)
+		free(c->worktree[i]);
+	free(c->worktree);
+	free(c->action);
+	strvec_clear(&c->lost);
+	free(c->base);
+	ws_allocation_release(&c->alloc);
+	plan_release(&c->plan);
+	ws_repo_close(&c->repo);
+}
+
 int cmd_main(int argc, const char **argv)
 {
 	struct alloc_ctx c;
@@ -411,9 +495,6 @@ int cmd_main(int argc, const char **argv)
 		OPT_END()
 	};
 	struct ws_state st_init = WS_STATE_INIT;
-	struct strbuf err = STRBUF_INIT;
-	char *prefix, *created;
-	size_t i;
 
 	memset(&c, 0, sizeof(c));
 	c.st = st_init;
@@ -423,75 +504,17 @@ int cmd_main(int argc, const char **argv)
 			      alloc_usage, options);
 
 	ws_repo_open(&c.repo);
-	prefix = ws_branch_prefix(&c.repo);
-	if (plan_read(&c.plan, argv[0], prefix, &err) < 0)
-		die("%s", err.buf);
-	free(prefix);
-
-	if (base)
-		c.base = xstrdup(base);
-	else if (c.plan.base)
-		c.base = xstrdup(c.plan.base);
-	else if (!(c.base = ws_current_branch(&c.repo)))
-		die("HEAD is not on a branch; say which base to use with --base or [plan] base");
-	if (ws_branch_tip(&c.repo, c.base, &c.base_oid) < 0)
-		die("base branch '%s' does not exist", c.base);
-	ws_oid_hex(&c.base_oid, c.base_hex);
-	free(c.plan.base);
-	c.plan.base = xstrdup(c.base);
-
-	ws_allocate(&c.plan, &c.alloc);
-	c.action = xcalloc(c.plan.nr + 1, sizeof(*c.action));
-	c.worktree = xcalloc(c.plan.nr + 1, sizeof(*c.worktree));
-	for (i = 0; i < c.plan.nr; i++) {
-		c.worktree[i] = ws_worktree_path(&c.repo, c.plan.ws[i].id);
-		c.action[i] = c.alloc.owner[i] == i ? CREATE : SHARE;
-	}
-
-	if (c.dry_run) {
-		/* read only: no lock, no directories, nothing repaired */
-		if (ws_state_read(&c.st, c.repo.ws_dir, &err) < 0)
-			die("%s", err.buf);
-	} else {
-		ws_repo_ensure_dirs(&c.repo);
-		ws_state_lock_repo(&c.st, &c.repo);
-	}
+	read_plan(&c, argv[0], base);
+	plan_allocation(&c);
+	open_state(&c);
 	recover(&c);
 	use_recorded_paths(&c);
 	check_against_state(&c);
 	bring_back_worktrees(&c);
 	check_new(&c);
-
-	if (c.dry_run) {
-		print_result(&c);
-		ws_state_release(&c.st);
-		goto out;
-	}
-
-	record_new(&c);
-	created = xcalloc(c.plan.nr + 1, 1);
-	if (create_worktrees(&c, created) < 0) {
-		roll_back(&c, created);
-		die("nothing was allocated");
-	}
-	free(created);
-	for (i = 0; i < c.plan.nr; i++)
-		ws_intent_clear(&c.st, c.plan.ws[i].id, WS_INTENT_ALLOCATE);
-	ws_update_blocked(&c.plan, &c.st);
-	write_plan_file(&c);
-	ws_state_commit_or_die(&c.st);
+	if (!c.dry_run)
+		allocate_new(&c);
 	print_result(&c);
-	ws_state_release(&c.st);
-out:
-	for (i = 0; i < c.plan.nr; i++)
-		free(c.worktree[i]);
-	free(c.worktree);
-	free(c.action);
-	strvec_clear(&c.lost);
-	free(c.base);
-	ws_allocation_release(&c.alloc);
-	plan_release(&c.plan);
-	ws_repo_close(&c.repo);
-	strbuf_release(&err);
+	alloc_release(&c);
 	return 0;
 }

@@ -84,9 +84,12 @@ static void join_ids(struct strbuf *sb, const struct strvec *ids)
 		strbuf_addf(sb, "%s%s", i ? ", " : "", ids->v[i]);
 }
 
-/* Record the new path of a worktree moved by hand, for all that share it. */
+/*
+ * Record the new path of a worktree moved by hand from `from`, for all
+ * that share it.
+ */
 static void follow_move(struct ws_lost_worktrees *lw, const struct strvec *ids,
-			const char *to)
+			const char *from, const char *to)
 {
 	struct strbuf who = STRBUF_INIT;
 	size_t i;
@@ -94,8 +97,11 @@ static void follow_move(struct ws_lost_worktrees *lw, const struct strvec *ids,
 	join_ids(&who, ids);
 	fprintf(stderr, "%s: the worktree moved to '%s'%s\n", who.buf, to,
 		lw->dry_run ? " (not recorded: dry run)" : "");
-	for (i = 0; i < ids->nr; i++)
+	for (i = 0; i < ids->nr; i++) {
+		if (!ws_state_get(lw->st, ids->v[i], WS_KEY_MOVED_FROM))
+			ws_state_set(lw->st, ids->v[i], WS_KEY_MOVED_FROM, from);
 		ws_state_set(lw->st, ids->v[i], WS_KEY_WORKTREE, to);
+	}
 	lw->changed += ids->nr;
 	add_records(lw, "moved", ids, to);
 	strbuf_release(&who);
@@ -130,21 +136,24 @@ static int make_again(struct ws_lost_worktrees *lw, const struct strvec *ids,
 static int bring_back(struct ws_lost_worktrees *lw, struct ws_worktree **list,
 		      const char *id, const char *path)
 {
-	const char *branch = ws_state_get(lw->st, id, WS_KEY_BRANCH);
+	char *branch = xstrdup(ws_state_get(lw->st, id, WS_KEY_BRANCH));
+	char *from = xstrdup(path); /* borrowed from the state we change */
 	struct strvec ids = STRVEC_INIT;
 	char *at;
 	int moved, ret = 0;
 
-	sharers(lw->st, path, &ids);
+	sharers(lw->st, from, &ids);
 	at = checked_out_at(list, branch, &moved);
 	if (at && moved)
-		follow_move(lw, &ids, at);
+		follow_move(lw, &ids, from, at);
 	else if (at)
 		warning("%s: cannot make the worktree '%s' again: branch '%s' is checked out in '%s'",
-			id, path, branch, at);
+			id, from, branch, at);
 	else
-		ret = make_again(lw, &ids, path, branch);
+		ret = make_again(lw, &ids, from, branch);
 	free(at);
+	free(from);
+	free(branch);
 	strvec_clear(&ids);
 	return ret;
 }

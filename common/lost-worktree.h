@@ -20,7 +20,9 @@
  *    worktree's admin directory (what `git worktree repair` checks, and
  *    what it leaves after a worktree was moved by hand and repaired):
  *    the state's `worktree` becomes that directory, for every
- *    workstream that shared the old one;
+ *    workstream that shared the old one, and `moved-from` keeps the
+ *    path it was allocated at (the first move's), which git ws-alloc
+ *    still takes for the plan's;
  *
  *  - or made again from the branch (ws_worktree_recreate(): `git
  *    worktree prune`, then `git worktree add <path> <branch>`), once
@@ -31,6 +33,8 @@
  * exists at the path, nor when the branch is gone or checked out in a
  * worktree that does not name it (then a warning says why).
  */
+#define WS_KEY_MOVED_FROM "moved-from"
+
 struct ws_lost_worktrees {
 	const struct ws_repo *repo;
 	struct ws_state *st;      /* locked by the caller; read only with dry_run */

@@ -124,6 +124,13 @@ test_expect_success 'a worktree moved by hand is found again' '
 	test_cmp tip1 actual
 '
 
+test_expect_success 'the moved worktree stays allocated where it is now' '
+	(cd repo && git ws-alloc ../p.plan >../out 2>&1) &&
+	grep "already allocated; nothing to do" out &&
+	! grep "again\|the worktree moved" out &&
+	test_path_is_missing repo-ws-1
+'
+
 test_expect_success 'workstreams that share a worktree share its re-creation' '
 	setup_repo r2 &&
 	cat >s.plan <<-\EOF &&
