@@ -651,6 +651,46 @@ static char *commands_key(const struct plan_workstream *w)
 }
 
 /*
+ * Run command number i of the tests gate (0) and the checks in t's
+ * worktree into its log, and add its gate. 0 when it passed, else -1.
+ */
+static int run_gate_command(const struct ws_gate_opts *c,
+			    struct ws_gate_target *t, size_t i,
+			    const char *name, const char *cmd, const char *label)
+{
+	struct strvec env = STRVEC_INIT;
+	struct ws_gate_run run;
+	char *log, *hint = NULL;
+	int ret = -1;
+
+	log = i ? ws_path(c->repo, "logs/%s.check-%zu.log", t->w->id, i) :
+		  ws_path(c->repo, "logs/%s.test.log", t->w->id);
+	ws_gate_env(c, t, &env, name);
+	if (!c->quiet && isatty(2))
+		fprintf(stderr, "%s: running %s: %s\n", t->w->id, name, label);
+	if (ws_gate_run_command(cmd, t->worktree, &env, t->w->timeout, log,
+				&run) < 0) {
+		add_gate(t, name, WS_GATE_FAIL, NULL, "%s: cannot run it", label);
+	} else if (run.timed_out) {
+		hint = xstrfmt("see why it hangs in '%s'", log);
+		add_gate(t, name, WS_GATE_FAIL, hint, "%s: timed out after %ld s",
+			 label, t->w->timeout);
+	} else if (run.code) {
+		hint = xstrfmt("see the output in '%s'", log);
+		add_gate(t, name, WS_GATE_FAIL, hint, "%s: exit %d (%.1f s)",
+			 label, run.code, run.elapsed_ms / 1000.0);
+	} else {
+		add_gate(t, name, WS_GATE_PASS, NULL, "%s (%.1f s)", label,
+			 run.elapsed_ms / 1000.0);
+		ret = 0;
+	}
+	free(log);
+	free(hint);
+	strvec_clear(&env);
+	return ret;
+}
+
+/*
  * The tests gate, then each check, in the worktree: skipped with
  * --no-tests or after a failed gate, not run again when the tree and the
  * commands are those of the last passing run.
@@ -678,9 +718,6 @@ static void gate_tests(const struct ws_gate_opts *c, struct ws_gate_target *t)
 		const char *cmd = cmds.v[i];
 		char *name = i ? xstrfmt("check-%zu", i) : xstrdup("tests");
 		struct strbuf label = STRBUF_INIT;
-		struct strvec env = STRVEC_INIT;
-		struct ws_gate_run run;
-		char *log = NULL, *hint = NULL;
 
 		if (!i && !*cmd) {
 			add_gate(t, name, WS_GATE_SKIP, NULL, "no test command in the plan");
@@ -698,36 +735,12 @@ static void gate_tests(const struct ws_gate_opts *c, struct ws_gate_target *t)
 				 t->tree_hex);
 			goto next;
 		}
-		log = i ? ws_path(c->repo, "logs/%s.check-%zu.log", t->w->id, i) :
-			  ws_path(c->repo, "logs/%s.test.log", t->w->id);
-		ws_gate_env(c, t, &env, name);
-		if (!c->quiet && isatty(2))
-			fprintf(stderr, "%s: running %s: %s\n", t->w->id, name, label.buf);
-		if (ws_gate_run_command(cmd, t->worktree, &env, t->w->timeout, log,
-					&run) < 0) {
-			add_gate(t, name, WS_GATE_FAIL, NULL, "%s: cannot run it", label.buf);
+		if (run_gate_command(c, t, i, name, cmd, label.buf) < 0)
 			all_ok = 0;
-		} else if (run.timed_out) {
-			hint = xstrfmt("see why it hangs in '%s'", log);
-			add_gate(t, name, WS_GATE_FAIL, hint, "%s: timed out after %ld s",
-				 label.buf, t->w->timeout);
-			all_ok = 0;
-		} else if (run.code) {
-			hint = xstrfmt("see the output in '%s'", log);
-			add_gate(t, name, WS_GATE_FAIL, hint, "%s: exit %d (%.1f s)",
-				 label.buf, run.code, run.elapsed_ms / 1000.0);
-			all_ok = 0;
-		} else {
-			add_gate(t, name, WS_GATE_PASS, NULL, "%s (%.1f s)", label.buf,
-				 run.elapsed_ms / 1000.0);
-		}
 		if (!all_ok && !skip_why)
 			skip_why = skip_buf = xstrfmt("not run: %s failed", name);
 	next:
-		free(log);
-		free(hint);
 		free(name);
-		strvec_clear(&env);
 		strbuf_release(&label);
 	}
 	t->tested = any && all_ok && !skip_why && !cached;
