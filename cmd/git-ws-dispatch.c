@@ -192,7 +192,7 @@ static void select_ready(struct dispatch_ctx *c, struct ws_job_opts *opts)
 }
 
 /*
- * The first step under the state lock: repair what a killed dispatch left
+ * The first step, with the state open: repair what a killed dispatch left
  * (recover.h, WS_INTENT_START: ws_reap_vanished() finalises every
  * workstream whose command or dispatcher is gone), and say which ones.
  */
@@ -213,8 +213,8 @@ static void recover(struct dispatch_ctx *c)
 	rc.st = &c->st;
 	rc.hold_fd = c->st.lock_fd;
 	/*
-	 * With --dry-run the state is read without the lock (choose()): the
-	 * repair then shows what would be dispatched, in memory only.
+	 * With --dry-run the state is not locked (open_state()): the repair
+	 * then shows what would be dispatched, in memory only.
 	 */
 	rc.kinds = 1u << WS_INTENT_START;
 	if (ws_recover(&rc) < 0)
@@ -622,8 +622,6 @@ static int run_loop(struct dispatch_ctx *c)
 	if (c->screen.tty)
 		c->d.tick_ms = 1000;
 
-	ws_state_lock_repo(&c->st, &c->repo);
-	recover(c);
 	resume(c);
 	ws_state_commit_or_die(&c->st);
 	ws_state_release(&c->st);
@@ -739,11 +737,10 @@ static void print_detached(struct dispatch_ctx *c, pid_t bg)
 }
 
 /*
- * Choose the workstreams to run, under the state lock: the named ones,
- * or every ready one. Returns 1 when there is something to run (the
- * lock is still held), else 0 with the lock released.
+ * The state, locked; with --dry-run read without the lock, so that
+ * nothing (the repair of recover() included) is written.
  */
-static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
+static void open_state(struct dispatch_ctx *c)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct ws_state init = WS_STATE_INIT;
@@ -754,7 +751,15 @@ static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 	else if (ws_state_read(&c->st, c->repo.ws_dir, &err) < 0)
 		die("%s", err.buf);
 	strbuf_release(&err);
-	recover(c);
+}
+
+/*
+ * Choose the workstreams to run, with the state open: the named ones,
+ * or every ready one. Returns 1 when there is something to run (the
+ * lock is still held), else 0 with the lock released.
+ */
+static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
+{
 	ws_update_blocked(&c->plan, &c->st);
 	if (c->retry)
 		retry_failed(c);
@@ -821,7 +826,8 @@ int cmd_main(int argc, const char **argv)
 	ws_load_plan(&c.repo, &c.plan);
 	ws_repo_ensure_dirs(&c.repo);
 	init_dispatcher(&c, &opts);
-
+	open_state(&c);
+	recover(&c);
 	ret = c.loop ? run_loop(&c) : run_once(&c, &opts);
 
 	ws_dispatch_release(&c.d);
