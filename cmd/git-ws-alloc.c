@@ -3,16 +3,18 @@
  * worktree, create the worktrees and branches, record the state.
  */
 #include "compat.h"
-#include <dirent.h>
 #include "allocate.h"
 #include "parse-options.h"
 #include "plan.h"
+#include "recover.h"
 #include "repo.h"
 #include "run.h"
 #include "state.h"
 #include "usage.h"
+#include "worktree.h"
 #include "wrapper.h"
 #include "lockfile.h"
+#include "lost-worktree.h"
 #include "ws.h"
 
 static const char * const alloc_usage[] = {
@@ -38,6 +40,7 @@ struct alloc_ctx {
 	enum action *action;
 	char **worktree;  /* per workstream: the worktree path it uses */
 	int dry_run, porcelain;
+	struct strvec lost;  /* ws_bring_back_worktrees()'s records */
 };
 
 static const char *wt_of(struct alloc_ctx *c, size_t i)
@@ -51,168 +54,22 @@ static const char *branch_of(struct alloc_ctx *c, size_t i)
 }
 
 /*
- * Delete refs/heads/<branch> when it still points at `expect` (so a branch
- * that gained commits, or that somebody else made, is never touched).
- * Returns 0 when deleted or absent, -1 when left alone.
+ * Undo what an interrupted run left: allocations still recorded as
+ * `allocating` (recover.h, WS_INTENT_ALLOCATE), whose worktree and branch
+ * did not exist when they were recorded. With --dry-run only say so.
  */
-static int delete_branch_if_at(struct alloc_ctx *c, const char *branch,
-			       const char *expect_hex)
+static void recover(struct alloc_ctx *c)
 {
-	git_reference *ref = NULL;
-	char *name = xstrfmt("refs/heads/%s", branch);
-	char hex[GIT_OID_HEXSZ + 1];
-	int ret = 0;
+	struct ws_recover rc = WS_RECOVER_INIT;
 
-	if (git_reference_lookup(&ref, c->repo.repo, name) < 0)
-		goto out; /* absent */
-	if (!git_reference_target(ref) ||
-	    strcmp(ws_oid_hex(git_reference_target(ref), hex), expect_hex))
-		ret = error("branch '%s' has moved since git ws-alloc made it; leaving it alone",
-			    branch);
-	else if (git_reference_delete(ref) < 0)
-		ret = error_git("cannot delete branch '%s'", branch);
-out:
-	git_reference_free(ref);
-	free(name);
-	return ret;
-}
-
-/*
- * Run `git <args>` in `dir` (NULL: here), stdin from /dev/null; 0 when it
- * succeeded.
- *
- * With OWN_GROUP, git runs in a process group of its own: `git worktree
- * add` and `git worktree remove` write git's admin files in several steps,
- * and a kill of our process group (a supervisor's `kill -9 -<pgid>`, a
- * timeout's) must not stop them half way; they finish, and the next git
- * ws-alloc finds what they made recorded as `allocating`. A keeper
- * process holds the state lock until git ends (child_process.hold_fd),
- * so that a git ws-alloc run meanwhile waits rather than repairs under
- * it. Ctrl-C does not reach them either, which is fine for these short
- * commands (not for the user's hooks: those stay in our group).
- */
-#define OWN_GROUP 1 /* in a process group of its own */
-#define QUIET 2     /* stderr to /dev/null */
-static int run_git(struct alloc_ctx *c, const char *dir, const char **args,
-		   unsigned flags)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	cp.no_stderr = !!(flags & QUIET);
-	cp.new_pgrp = !!(flags & OWN_GROUP);
-	if (flags & OWN_GROUP)
-		cp.hold_fd = c->st.lock_fd;
-	cp.dir = dir;
-	strvec_pushv(&cp.args, args);
-	return run_command(&cp);
-}
-
-/*
- * Remove a worktree this command made, through git's own bookkeeping
- * (`git worktree remove --force --force` also takes one that a killed
- * `git worktree add` left locked "initializing"). Returns 0 when the
- * path is gone afterwards.
- */
-static int remove_worktree(struct alloc_ctx *c, const char *path)
-{
-	run_git(c, NULL, (const char *[]){ "worktree", "remove", "--force",
-					"--force", path, NULL }, OWN_GROUP | QUIET);
-	if (path_exists(path))
-		return -1;
-	run_git(c, NULL, (const char *[]){ "worktree", "prune", NULL }, OWN_GROUP);
-	return 0;
-}
-
-/* 1 when `dir` holds nothing, or nothing but a regular file named .git. */
-static int holds_only_git_file(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int only = !!d;
-
-	while (only && (e = readdir(d))) {
-		struct stat st;
-		char *path;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		path = xstrfmt("%s/%s", dir, e->d_name);
-		only = !strcmp(e->d_name, ".git") && !lstat(path, &st) &&
-		       S_ISREG(st.st_mode);
-		free(path);
-	}
-	if (d)
-		closedir(d);
-	return only;
-}
-
-/*
- * Undo what an interrupted run left: records still marked `allocating`.
- * Their worktree path and branch did not exist when they were recorded,
- * so what is there now is ours to remove.
- *
- * A `git worktree add` killed part way leaves its admin directory locked
- * "initializing", maybe with files half written (an empty commondir makes
- * every `git worktree` command die), and a worktree directory holding at
- * most its .git file (git-ws-alloc checks out later, populate_worktrees()).
- * Those admin directories go first, so that git can remove the worktrees
- * that are whole; then a worktree git no longer knows is removed when it
- * holds nothing but that .git file.
- */
-static void repair_interrupted(struct alloc_ctx *c)
-{
-	size_t i;
-	int changed = 0;
-
-	for (i = 0; !c->dry_run && i < c->st.state.nr; i++) {
-		struct cfg_section *s = &c->st.state.sections[i];
-		const char *wt = cfg_get(s, WS_KEY_WORKTREE);
-		char *admin;
-
-		if (!cfg_get(s, "allocating") || strcmp(cfg_get(s, "allocating"), "owner") ||
-		    !wt || !(admin = ws_unfinished_worktree_admin(&c->repo, wt)))
-			continue;
-		if (remove_dir_recursively(admin) < 0)
-			die_errno("cannot remove '%s', left by an interrupted git worktree add",
-				  admin);
-		free(admin);
-	}
-	for (i = 0; i < c->st.state.nr; ) {
-		struct cfg_section *s = &c->st.state.sections[i];
-		const char *wt, *branch, *base;
-		char *id;
-
-		if (!cfg_get(s, "allocating")) {
-			i++;
-			continue;
-		}
-		id = xstrdup(s->sub);
-		wt = cfg_get(s, WS_KEY_WORKTREE);
-		branch = cfg_get(s, WS_KEY_BRANCH);
-		base = cfg_get(s, WS_KEY_BASE_OID);
-		if (c->dry_run) {
-			warning("would undo the interrupted allocation of '%s'", id);
-			ws_state_remove(&c->st, id);
-			free(id);
-			continue;
-		}
-		if (!strcmp(cfg_get(s, "allocating"), "owner")) {
-			if (wt && path_exists(wt) && remove_worktree(c, wt) < 0 &&
-			    (!holds_only_git_file(wt) || remove_dir_recursively(wt) < 0))
-				die("'%s' was left half-made by an interrupted git ws-alloc and is not a worktree git knows; remove it by hand",
-				    wt);
-			if (branch && base && delete_branch_if_at(c, branch, base) < 0)
-				die("cannot undo the interrupted allocation of '%s'", id);
-		}
-		warning("undid the interrupted allocation of '%s'", id);
-		ws_state_remove(&c->st, id);
-		free(id);
-		changed = 1;
-	}
-	if (changed && ws_state_write(&c->st) < 0)
-		die_errno("cannot write '%s'", c->st.state_path);
+	rc.repo = &c->repo;
+	rc.plan = &c->plan;
+	rc.st = &c->st;
+	rc.hold_fd = c->st.lock_fd;
+	rc.dry_run = c->dry_run;
+	rc.kinds = 1u << WS_INTENT_ALLOCATE;
+	if (ws_recover(&rc) < 0)
+		exit(WS_EXIT_FATAL);
 }
 
 /* A plan that would change what is allocated is refused, whole. */
@@ -293,6 +150,48 @@ static void check_against_state(struct alloc_ctx *c)
 	free(path);
 }
 
+/*
+ * A workstream allocated before keeps the worktree the state records for
+ * it: the plan's path, or where it was moved by hand from the plan's
+ * path (lost-worktree.h, `moved-from`).
+ */
+static void use_recorded_paths(struct alloc_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *id = c->plan.ws[i].id;
+		const char *wt = ws_state_get(&c->st, id, WS_KEY_WORKTREE);
+		const char *from = ws_state_get(&c->st, id, WS_KEY_MOVED_FROM);
+
+		if (c->alloc.owner[i] == i && wt && from &&
+		    !strcmp(from, c->worktree[i])) {
+			free(c->worktree[i]);
+			c->worktree[i] = xstrdup(wt);
+		}
+	}
+}
+
+/*
+ * Find again the worktrees moved by hand, and make again from their
+ * branch those removed by hand (lost-worktree.h), saying so.
+ */
+static void bring_back_worktrees(struct alloc_ctx *c)
+{
+	struct ws_lost_worktrees lw = WS_LOST_WORKTREES_INIT;
+
+	lw.repo = &c->repo;
+	lw.st = &c->st;
+	lw.hold_fd = c->st.lock_fd;
+	lw.dry_run = c->dry_run;
+	if (ws_bring_back_worktrees(&lw) < 0)
+		exit(WS_EXIT_FATAL);
+	if (lw.changed && !c->dry_run)
+		ws_state_write_or_die(&c->st);
+	c->lost = lw.records;
+	use_recorded_paths(c);
+}
+
 /* Everything that would stop the creation, checked before anything is made. */
 static void check_new(struct alloc_ctx *c)
 {
@@ -318,7 +217,10 @@ static void check_new(struct alloc_ctx *c)
 	}
 }
 
-/* Record the new workstreams, marked `allocating` until their worktree exists. */
+/*
+ * Record the new workstreams, with the intent to allocate them
+ * (WS_INTENT_ALLOCATE) until their worktree exists.
+ */
 static void record_new(struct alloc_ctx *c)
 {
 	size_t i;
@@ -328,10 +230,15 @@ static void record_new(struct alloc_ctx *c)
 	for (i = 0; i < c->plan.nr; i++) {
 		const char *id = c->plan.ws[i].id;
 
+		struct ws_intent in = WS_INTENT_INIT;
+
 		if (c->action[i] == KEEP)
 			continue;
-		ws_state_set(&c->st, id, "allocating",
-			     c->action[i] == CREATE ? "owner" : "share");
+		in.kind = WS_INTENT_ALLOCATE;
+		in.id = id;
+		in.role = c->action[i] == CREATE ? WS_ALLOCATING_OWNER :
+			  WS_ALLOCATING_SHARE;
+		ws_intent_record(&c->st, &in);
 		ws_state_set(&c->st, id, WS_KEY_WORKTREE, wt_of(c, i));
 		ws_state_set(&c->st, id, WS_KEY_BRANCH, branch_of(c, i));
 		ws_state_set(&c->st, id, WS_KEY_BASE_OID, c->base_hex);
@@ -343,104 +250,53 @@ static void record_new(struct alloc_ctx *c)
 }
 
 /*
- * Populate new worktrees (index and files), several at once: run
- * `git reset --hard` in up to ncpu of them at a time. Returns 0, or -1
- * when any failed.
- */
-static int populate_worktrees(struct alloc_ctx *c, const char *created)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t jobs = ncpu > 1 ? (size_t)ncpu : 2, running = 0, next = 0, i;
-	struct child_process *cps = xcalloc(c->plan.nr + 1, sizeof(*cps));
-	int ret = 0;
-
-	for (;;) {
-		int status;
-		pid_t pid;
-
-		while (running < jobs && next < c->plan.nr) {
-			struct child_process *cp = &cps[next];
-
-			if (!created[next]) {
-				next++;
-				continue;
-			}
-			*cp = (struct child_process)CHILD_PROCESS_INIT;
-			cp->git_cmd = 1;
-			cp->no_stdin = 1;
-			cp->dir = c->worktree[next];
-			strvec_pushv(&cp->args, (const char *[]){
-				"reset", "--quiet", "--hard", NULL });
-			if (start_command(cp) < 0)
-				ret = -1;
-			else
-				running++;
-			next++;
-		}
-		if (!running)
-			break;
-		pid = waitpid(-1, &status, 0);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			die_errno("waitpid");
-		}
-		for (i = 0; i < c->plan.nr; i++) {
-			if (!created[i] || cps[i].pid != pid)
-				continue;
-			cps[i].pid = 0;
-			running--;
-			child_process_clear(&cps[i]);
-			if (!WIFEXITED(status) || WEXITSTATUS(status))
-				ret = error("cannot check out the worktree of '%s' at '%s'",
-					    c->plan.ws[i].id, c->worktree[i]);
-		}
-	}
-	free(cps);
-	return ret;
-}
-
-/*
- * Create the new worktrees. This runs git's own `git worktree add`
- * rather than libgit2's git_worktree_add(): git's checkout is 1.3-3x
- * faster (bench/alloc.sh), and git's add cleans up after itself on
- * failure, where libgit2 1.5 leaves its admin directory and the target
- * directory behind.
- *
- * The worktrees and branches are made one at a time without a checkout
- * (a `git worktree add` reads every other worktree's admin files, so two
- * at once can see each other half-made), then populated in parallel,
- * which is where the time goes, then the post-checkout hook runs in each
- * as after `git worktree add`. Returns 0, or -1 when any failed;
- * created[i] says which worktrees exist.
+ * Create the new worktrees, one at a time and without a checkout (a
+ * `git worktree add` reads every other worktree's admin files, so two at
+ * once can see each other half-made), then check them out in parallel
+ * (ws_worktrees_populate()), which is where the time goes, then run the
+ * post-checkout hook in each as `git worktree add` would. Returns 0, or
+ * -1 when any failed; created[i] says which worktrees exist.
  */
 static int create_worktrees(struct alloc_ctx *c, char *created)
 {
-	size_t i;
+	const char **paths = xcalloc(c->plan.nr + 1, sizeof(*paths));
+	size_t *which = xcalloc(c->plan.nr + 1, sizeof(*which));
+	int *failed = xcalloc(c->plan.nr + 1, sizeof(*failed));
+	size_t i, nr = 0;
+	int ret = 0;
 
-	for (i = 0; i < c->plan.nr; i++) {
+	for (i = 0; !ret && i < c->plan.nr; i++) {
+		struct ws_worktree_add add = WS_WORKTREE_ADD_INIT;
+
 		if (c->action[i] != CREATE)
 			continue;
-		if (run_git(c, NULL, (const char *[]){ "worktree", "add", "--quiet",
-				"--no-checkout", "--no-track", "-b",
-				c->plan.ws[i].branch, c->worktree[i],
-				c->base_hex, NULL }, OWN_GROUP)) {
-			return error("cannot create the worktree of '%s' at '%s'",
-				     c->plan.ws[i].id, c->worktree[i]);
+		add.path = c->worktree[i];
+		add.new_branch = c->plan.ws[i].branch;
+		add.commit = c->base_hex;
+		add.no_checkout = 1;
+		add.hold_fd = c->st.lock_fd;
+		if (ws_worktree_add(&c->repo, &add)) {
+			ret = error("cannot create the worktree of '%s' at '%s'",
+				    c->plan.ws[i].id, c->worktree[i]);
+			break;
 		}
 		created[i] = 1;
+		which[nr] = i;
+		paths[nr++] = c->worktree[i];
 	}
-	if (populate_worktrees(c, created) < 0)
-		return -1;
-	/* what `git worktree add` does after its checkout */
-	for (i = 0; i < c->plan.nr; i++)
-		if (created[i] &&
-		    run_git(c, c->worktree[i], (const char *[]){ "hook", "run",
-				"--ignore-missing", "post-checkout", "--",
-				"0000000000000000000000000000000000000000",
-				c->base_hex, "1", NULL }, 0))
-			warning("the post-checkout hook failed in '%s'", c->worktree[i]);
-	return 0;
+	if (!ret && ws_worktrees_populate(paths, nr, failed) < 0) {
+		for (i = 0; i < nr; i++)
+			if (failed[i])
+				error("cannot check out the worktree of '%s' at '%s'",
+				      c->plan.ws[which[i]].id, paths[i]);
+		ret = -1;
+	}
+	for (i = 0; !ret && i < nr; i++)
+		ws_worktree_post_checkout(paths[i], c->base_hex);
+	free(paths);
+	free(which);
+	free(failed);
+	return ret;
 }
 
 /* Remove what this run made and its records; the state is as before. */
@@ -452,9 +308,11 @@ static void roll_back(struct alloc_ctx *c, const char *created)
 		if (c->action[i] == KEEP)
 			continue;
 		if (c->action[i] == CREATE) {
-			if (created[i] && remove_worktree(c, c->worktree[i]) < 0)
-				error("cannot remove '%s'", c->worktree[i]);
-			delete_branch_if_at(c, c->plan.ws[i].branch, c->base_hex);
+			const char *wt = created[i] ? c->worktree[i] : NULL;
+
+			if (ws_worktree_undo_add(&c->repo, wt, c->plan.ws[i].branch,
+						 c->base_hex, c->st.lock_fd) == -1)
+				error("cannot remove '%s'", wt);
 		}
 		ws_state_remove(&c->st, c->plan.ws[i].id);
 	}
@@ -479,6 +337,8 @@ static void print_result(struct alloc_ctx *c)
 			       c->plan.name, c->base, c->base_hex, new_wt,
 			       new_wt == 1 ? "" : "s", new_ws, new_ws == 1 ? "" : "s");
 	}
+	for (i = 0; c->porcelain && i < c->lost.nr; i++)
+		printf("%s\n", c->lost.v[i]);
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t k = c->plan.order[i];
 		const struct plan_workstream *w = &c->plan.ws[k];
@@ -535,6 +395,94 @@ static void write_plan_file(struct alloc_ctx *c)
 	free(path);
 }
 
+/* Read and validate the plan, and find the base it starts from. */
+static void read_plan(struct alloc_ctx *c, const char *file, const char *base)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *prefix = ws_branch_prefix(&c->repo);
+
+	if (plan_read(&c->plan, file, prefix, &err) < 0)
+		die("%s", err.buf);
+	free(prefix);
+	strbuf_release(&err);
+
+	if (base)
+		c->base = xstrdup(base);
+	else if (c->plan.base)
+		c->base = xstrdup(c->plan.base);
+	else if (!(c->base = ws_current_branch(&c->repo)))
+		die("HEAD is not on a branch; say which base to use with --base or [plan] base");
+	if (ws_branch_tip(&c->repo, c->base, &c->base_oid) < 0)
+		die("base branch '%s' does not exist", c->base);
+	ws_oid_hex(&c->base_oid, c->base_hex);
+	free(c->plan.base);
+	c->plan.base = xstrdup(c->base);
+}
+
+/* Decide who shares which worktree, and where each worktree goes. */
+static void plan_allocation(struct alloc_ctx *c)
+{
+	size_t i;
+
+	ws_allocate(&c->plan, &c->alloc);
+	c->action = xcalloc(c->plan.nr + 1, sizeof(*c->action));
+	c->worktree = xcalloc(c->plan.nr + 1, sizeof(*c->worktree));
+	for (i = 0; i < c->plan.nr; i++) {
+		c->worktree[i] = ws_worktree_path(&c->repo, c->plan.ws[i].id);
+		c->action[i] = c->alloc.owner[i] == i ? CREATE : SHARE;
+	}
+}
+
+/* The state, locked; with --dry-run read only: no lock, no directories. */
+static void open_state(struct alloc_ctx *c)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (c->dry_run) {
+		if (ws_state_read(&c->st, c->repo.ws_dir, &err) < 0)
+			die("%s", err.buf);
+	} else {
+		ws_repo_ensure_dirs(&c->repo);
+		ws_state_lock_repo(&c->st, &c->repo);
+	}
+	strbuf_release(&err);
+}
+
+/* Make what is new, and record it; on a failure, undo all of it. */
+static void allocate_new(struct alloc_ctx *c)
+{
+	char *created = xcalloc(c->plan.nr + 1, 1);
+	size_t i;
+
+	record_new(c);
+	if (create_worktrees(c, created) < 0) {
+		roll_back(c, created);
+		die("nothing was allocated");
+	}
+	free(created);
+	for (i = 0; i < c->plan.nr; i++)
+		ws_intent_clear(&c->st, c->plan.ws[i].id, WS_INTENT_ALLOCATE);
+	ws_update_blocked(&c->plan, &c->st);
+	write_plan_file(c);
+	ws_state_commit_or_die(&c->st);
+}
+
+static void alloc_release(struct alloc_ctx *c)
+{
+	size_t i;
+
+	ws_state_release(&c->st);
+	for (i = 0; i < c->plan.nr; i++)
+		free(c->worktree[i]);
+	free(c->worktree);
+	free(c->action);
+	strvec_clear(&c->lost);
+	free(c->base);
+	ws_allocation_release(&c->alloc);
+	plan_release(&c->plan);
+	ws_repo_close(&c->repo);
+}
+
 int cmd_main(int argc, const char **argv)
 {
 	struct alloc_ctx c;
@@ -546,83 +494,27 @@ int cmd_main(int argc, const char **argv)
 			   "branch to start from and merge into (default: the plan's, else the current branch)"),
 		OPT_END()
 	};
-	struct strbuf err = STRBUF_INIT;
-	char *prefix, *created;
-	size_t i;
+	struct ws_state st_init = WS_STATE_INIT;
 
 	memset(&c, 0, sizeof(c));
+	c.st = st_init;
 	argc = parse_options(argc, argv, options, alloc_usage);
 	if (argc != 1)
 		usage_msg_opt(argc ? "too many arguments" : "no plan given",
 			      alloc_usage, options);
 
 	ws_repo_open(&c.repo);
-	prefix = ws_branch_prefix(&c.repo);
-	if (plan_read(&c.plan, argv[0], prefix, &err) < 0)
-		die("%s", err.buf);
-	free(prefix);
-
-	if (base)
-		c.base = xstrdup(base);
-	else if (c.plan.base)
-		c.base = xstrdup(c.plan.base);
-	else if (!(c.base = ws_current_branch(&c.repo)))
-		die("HEAD is not on a branch; say which base to use with --base or [plan] base");
-	if (ws_branch_tip(&c.repo, c.base, &c.base_oid) < 0)
-		die("base branch '%s' does not exist", c.base);
-	ws_oid_hex(&c.base_oid, c.base_hex);
-	free(c.plan.base);
-	c.plan.base = xstrdup(c.base);
-
-	ws_allocate(&c.plan, &c.alloc);
-	c.action = xcalloc(c.plan.nr + 1, sizeof(*c.action));
-	c.worktree = xcalloc(c.plan.nr + 1, sizeof(*c.worktree));
-	for (i = 0; i < c.plan.nr; i++) {
-		c.worktree[i] = ws_worktree_path(&c.repo, c.plan.ws[i].id);
-		c.action[i] = c.alloc.owner[i] == i ? CREATE : SHARE;
-	}
-
-	if (c.dry_run) {
-		/* read only: no lock, no directories, nothing repaired */
-		if (ws_state_read(&c.st, c.repo.ws_dir, &err) < 0)
-			die("%s", err.buf);
-	} else {
-		ws_repo_ensure_dirs(&c.repo);
-		ws_state_lock_repo(&c.st, &c.repo);
-	}
-	repair_interrupted(&c);
+	read_plan(&c, argv[0], base);
+	plan_allocation(&c);
+	open_state(&c);
+	recover(&c);
+	use_recorded_paths(&c);
 	check_against_state(&c);
+	bring_back_worktrees(&c);
 	check_new(&c);
-
-	if (c.dry_run) {
-		print_result(&c);
-		ws_state_release(&c.st);
-		goto out;
-	}
-
-	record_new(&c);
-	created = xcalloc(c.plan.nr + 1, 1);
-	if (create_worktrees(&c, created) < 0) {
-		roll_back(&c, created);
-		die("nothing was allocated");
-	}
-	free(created);
-	for (i = 0; i < c.plan.nr; i++)
-		ws_state_set(&c.st, c.plan.ws[i].id, "allocating", NULL);
-	ws_update_blocked(&c.plan, &c.st);
-	write_plan_file(&c);
-	ws_state_commit_or_die(&c.st);
+	if (!c.dry_run)
+		allocate_new(&c);
 	print_result(&c);
-	ws_state_release(&c.st);
-out:
-	for (i = 0; i < c.plan.nr; i++)
-		free(c.worktree[i]);
-	free(c.worktree);
-	free(c.action);
-	free(c.base);
-	ws_allocation_release(&c.alloc);
-	plan_release(&c.plan);
-	ws_repo_close(&c.repo);
-	strbuf_release(&err);
+	alloc_release(&c);
 	return 0;
 }

@@ -4,9 +4,11 @@
  */
 #include "compat.h"
 #include "dispatch.h"
+#include "dispatch-screen.h"
+#include "lost-worktree.h"
 #include "parse-options.h"
-#include "reap.h"
 #include "plan.h"
+#include "recover.h"
 #include "repo.h"
 #include "run.h"
 #include "state.h"
@@ -32,172 +34,17 @@ struct dispatch_ctx {
 	struct ws_job_opts *opts;
 	enum ws_status *last_status; /* --loop: per workstream, as last reported */
 	long timeout;           /* -1: the plan's */
-	int tty;                /* progress redrawn on stderr */
-	int drawn;              /* lines of the progress block on screen */
+	struct ws_screen screen; /* progress redrawn on stderr */
 };
 
 /* ------------------------------------------------------------ output */
-
-static void add_field(struct strbuf *sb, const char *s)
-{
-	size_t start = sb->len, i;
-
-	strbuf_add_sanitized(sb, s);
-	for (i = start; i < sb->len; i++)
-		if (sb->buf[i] == '\t')
-			sb->buf[i] = ' ';
-}
-
-static void format_elapsed(struct strbuf *sb, uint64_t ms)
-{
-	uint64_t s = ms / 1000;
-
-	if (s >= 3600)
-		strbuf_addf(sb, "%lu:%02lu:%02lu", (unsigned long)(s / 3600),
-			    (unsigned long)(s / 60 % 60), (unsigned long)(s % 60));
-	else
-		strbuf_addf(sb, "%lu:%02lu", (unsigned long)(s / 60),
-			    (unsigned long)(s % 60));
-}
-
-/* The live block on a terminal: one line per running job, then counts. */
-static void draw_progress(struct dispatch_ctx *c, struct strbuf *out)
-{
-	size_t done, failed, running, queued, i;
-	uint64_t now = monotonic_ms();
-
-	ws_dispatch_counts(&c->d, &done, &failed, &running, &queued);
-	c->drawn = 0;
-	for (i = 0; i < c->d.nr; i++) {
-		const struct ws_job *job = c->d.jobs[i];
-		const char *title = c->plan.ws[job->idx].title;
-		struct strbuf t = STRBUF_INIT;
-
-		if (job->phase != WS_JOB_RUNNING)
-			continue;
-		strbuf_addf(out, "  %-14s ", job->id);
-		format_elapsed(out, now - job->started_ms);
-		if (job->tries > 1)
-			strbuf_addf(out, "  attempt %d", job->tries);
-		strbuf_add_sanitized(&t, title ? title : "");
-		if (t.len > 40) {
-			strbuf_setlen(&t, 37);
-			strbuf_addstr(&t, "...");
-		}
-		strbuf_addf(out, "  %s\033[K\n", t.buf);
-		strbuf_release(&t);
-		c->drawn++;
-	}
-	strbuf_addf(out, "%zu/%zu done", done, c->d.nr);
-	if (failed)
-		strbuf_addf(out, ", %zu failed", failed);
-	strbuf_addf(out, ", %zu running, %zu queued\033[K\n", running, queued);
-	c->drawn++;
-}
-
-/* Erase the live progress block, so that a line can be printed in its place. */
-static void clear_progress(struct dispatch_ctx *c)
-{
-	if (c->tty && c->drawn) {
-		fprintf(stderr, "\033[%dA\r\033[J", c->drawn);
-		c->drawn = 0;
-	}
-}
-
-static void event_line(struct dispatch_ctx *c, struct ws_job *job,
-		       enum ws_dispatch_event ev, struct strbuf *out)
-{
-	struct strbuf el = STRBUF_INIT;
-
-	format_elapsed(&el, job->ended_ms - job->started_ms);
-	switch (ev) {
-	case WS_EV_START:
-		strbuf_addf(out, "%s: started (attempt %d, pid %ld)", job->id,
-			    job->attempts, (long)job->pid);
-		if (job->prepare_note && job->tries == 1)
-			strbuf_addf(out, "; %s", job->prepare_note);
-		break;
-	case WS_EV_RETRY:
-		strbuf_addf(out, "%s: %s; retrying", job->id, job->result);
-		break;
-	case WS_EV_DONE:
-		strbuf_addf(out, "%s: done (%s, %s)", job->id, job->result, el.buf);
-		break;
-	case WS_EV_FAILED:
-		strbuf_addf(out, "%s: failed: %s", job->id,
-			    job->reason ? job->reason : job->result);
-		break;
-	case WS_EV_SKIPPED:
-		strbuf_addf(out, "%s: %s", job->id, job->result);
-		break;
-	case WS_EV_TICK:
-		break;
-	}
-	strbuf_release(&el);
-}
 
 static void on_event(struct ws_dispatch *d, struct ws_job *job,
 		     enum ws_dispatch_event ev)
 {
 	struct dispatch_ctx *c = d->data;
-	struct strbuf line = STRBUF_INIT, out = STRBUF_INIT;
 
-	if (job)
-		event_line(c, job, ev, &line);
-	if (!c->tty) {
-		if (line.len) {
-			strbuf_add_sanitized(&out, line.buf);
-			strbuf_addch(&out, '\n');
-		}
-	} else {
-		if (c->drawn)
-			strbuf_addf(&out, "\033[%dA\r\033[J", c->drawn);
-		if (line.len && (ev != WS_EV_START || job->prepare_note)) {
-			strbuf_add_sanitized(&out, line.buf);
-			strbuf_addstr(&out, "\033[K\n");
-		}
-		draw_progress(c, &out);
-	}
-	if (out.len)
-		write_in_full(2, out.buf, out.len);
-	strbuf_release(&line);
-	strbuf_release(&out);
-}
-
-static void print_summary(struct dispatch_ctx *c)
-{
-	size_t done, failed, running, queued, i;
-	struct strbuf sb = STRBUF_INIT;
-
-	clear_progress(c);
-	ws_dispatch_counts(&c->d, &done, &failed, &running, &queued);
-	for (i = 0; i < c->d.nr; i++) {
-		const struct ws_job *job = c->d.jobs[i];
-		const char *what = job->ok ? ws_status_name(WS_STATUS_DONE) :
-				   job->skipped ? "not-started" :
-				   ws_status_name(WS_STATUS_FAILED);
-		const char *why = job->ok || !job->reason ? job->result : job->reason;
-
-		strbuf_reset(&sb);
-		if (c->porcelain) {
-			strbuf_addf(&sb, "dispatched\t%s\t%s\t%d\t", job->id, what,
-				    job->tries);
-			add_field(&sb, why ? why : "");
-		} else {
-			strbuf_addf(&sb, "  %-14s %-11s ", job->id, what);
-			if (job->tries) {
-				format_elapsed(&sb, job->ended_ms - job->started_ms);
-				strbuf_addstr(&sb, "  ");
-			}
-			strbuf_add_sanitized(&sb, why ? why : "");
-		}
-		printf("%s\n", sb.buf);
-	}
-	if (!c->porcelain)
-		printf("%zu workstream%s dispatched: %zu done, %zu failed%s\n",
-		       c->d.nr, c->d.nr == 1 ? "" : "s", done, failed,
-		       c->d.interrupted ? " (interrupted)" : "");
-	strbuf_release(&sb);
+	ws_screen_event(&c->screen, d, job, ev);
 }
 
 /* ---------------------------------------------------------- selection */
@@ -344,9 +191,14 @@ static void select_ready(struct dispatch_ctx *c, struct ws_job_opts *opts)
 		exit(WS_EXIT_FATAL);
 }
 
-/* Tell the user about workstreams ws_reap_vanished() finalised. */
-static void reap_vanished(struct dispatch_ctx *c)
+/*
+ * The first step, with the state open: repair what a killed dispatch left
+ * (recover.h, WS_INTENT_START: ws_reap_vanished() finalises every
+ * workstream whose command or dispatcher is gone), and say which ones.
+ */
+static void recover(struct dispatch_ctx *c)
 {
+	struct ws_recover rc = WS_RECOVER_INIT;
 	struct strvec before = STRVEC_INIT;
 	size_t i;
 
@@ -356,19 +208,62 @@ static void reap_vanished(struct dispatch_ctx *c)
 		if (s == WS_STATUS_IN_PROGRESS)
 			strvec_push(&before, c->plan.ws[i].id);
 	}
-	if (before.nr && ws_reap_vanished(&c->repo, &c->st)) {
-		for (i = 0; i < before.nr; i++) {
-			enum ws_status s = ws_state_status(&c->st, before.v[i]);
-			const char *r = ws_state_get(&c->st, before.v[i], WS_KEY_REASON);
+	rc.repo = &c->repo;
+	rc.plan = &c->plan;
+	rc.st = &c->st;
+	rc.hold_fd = c->st.lock_fd;
+	/*
+	 * With --dry-run the state is not locked (open_state()): the repair
+	 * then shows what would be dispatched, in memory only.
+	 */
+	rc.kinds = 1u << WS_INTENT_START;
+	if (ws_recover(&rc) < 0)
+		exit(WS_EXIT_FATAL);
+	for (i = 0; rc.changed && i < before.nr; i++) {
+		enum ws_status s = ws_state_status(&c->st, before.v[i]);
+		const char *r = ws_state_get(&c->st, before.v[i], WS_KEY_REASON);
 
-			if (s == WS_STATUS_IN_PROGRESS)
-				continue;
-			warning("'%s' was in progress but its process is gone: now %s%s%s",
-				before.v[i], ws_status_name(s), r ? ": " : "",
-				r ? r : "");
-		}
+		if (s == WS_STATUS_IN_PROGRESS)
+			continue;
+		warning("'%s' was in progress but its process is gone: now %s%s%s",
+			before.v[i], ws_status_name(s), r ? ": " : "", r ? r : "");
 	}
 	strvec_clear(&before);
+}
+
+/*
+ * Before anything starts in them: find again the worktrees of the queued
+ * workstreams that were moved by hand, and make again those removed by
+ * hand (lost-worktree.h). One that cannot be made again fails its job
+ * when it would start, the worktree missing.
+ */
+static void bring_back_worktrees(struct dispatch_ctx *c)
+{
+	struct ws_lost_worktrees lw = WS_LOST_WORKTREES_INIT;
+	struct strvec ids = STRVEC_INIT;
+	size_t i;
+
+	for (i = 0; i < c->d.nr; i++)
+		if (c->d.jobs[i]->phase == WS_JOB_QUEUED)
+			strvec_push(&ids, c->d.jobs[i]->id);
+	lw.repo = &c->repo;
+	lw.st = &c->st;
+	lw.hold_fd = c->st.lock_fd;
+	lw.dry_run = c->dry_run;
+	lw.ids = &ids;
+	if (ids.nr)
+		ws_bring_back_worktrees(&lw);
+	for (i = 0; lw.changed && i < c->d.nr; i++) {
+		struct ws_job *job = c->d.jobs[i];
+		const char *wt = ws_state_get(&c->st, job->id, WS_KEY_WORKTREE);
+
+		if (wt && strcmp(wt, job->worktree)) {
+			free(job->worktree);
+			job->worktree = xstrdup(wt);
+		}
+	}
+	strvec_clear(&lw.records);
+	strvec_clear(&ids);
 }
 
 /* 1 when the first dispatch of `job` would change its branch. */
@@ -396,9 +291,9 @@ static void print_dry_run(struct dispatch_ctx *c)
 		strbuf_reset(&sb);
 		if (c->porcelain) {
 			strbuf_addf(&sb, "would-start\t%s\t", job->id);
-			add_field(&sb, job->worktree);
+			ws_add_field(&sb, job->worktree);
 			strbuf_addch(&sb, '\t');
-			add_field(&sb, cmd);
+			ws_add_field(&sb, cmd);
 		} else {
 			strbuf_addf(&sb, "would start %s in ", job->id);
 			strbuf_add_sanitized(&sb, job->worktree);
@@ -530,7 +425,7 @@ static void report_changes(struct dispatch_ctx *c, const struct ws_state *st)
 		if (c->porcelain) {
 			fprintf(stderr, "%s\n", sb.buf);
 		} else {
-			clear_progress(c);
+			ws_screen_clear(&c->screen);
 			fprintf(stderr, "%s\n", sb.buf);
 		}
 		strbuf_release(&sb);
@@ -591,6 +486,7 @@ static size_t feed(struct dispatch_ctx *c)
 			continue;
 		ws_dispatch_add(&c->d, &c->st, idx, c->opts);
 	}
+	bring_back_worktrees(c);
 	ws_dispatch_mark_queued(&c->d, &c->st);
 	ws_state_commit_or_die(&c->st);
 	report_changes(c, &c->st);
@@ -674,7 +570,7 @@ static int print_loop_summary(struct dispatch_ctx *c)
 	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
 	size_t i, merged = 0;
 
-	clear_progress(c);
+	ws_screen_clear(&c->screen);
 	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
 		die("%s", err.buf);
 	for (i = 0; i < c->plan.nr; i++) {
@@ -691,9 +587,9 @@ static int print_loop_summary(struct dispatch_ctx *c)
 		if (c->porcelain) {
 			strbuf_addf(&sb, "loop\t%s\t%s\t%ld\t", id,
 				    ws_status_name(s) ?: "", it);
-			add_field(&sb, ok ? (ws_state_get(&st, id, WS_KEY_MERGE_OID) ?: "") : (r ? r : ""));
+			ws_add_field(&sb, ok ? (ws_state_get(&st, id, WS_KEY_MERGE_OID) ?: "") : (r ? r : ""));
 			strbuf_addch(&sb, '\t');
-			add_field(&sb, log);
+			ws_add_field(&sb, log);
 		} else {
 			strbuf_addf(&sb, "  %-14s %-11s ", id,
 				    ws_status_name(s) ?: "-");
@@ -722,12 +618,10 @@ static int run_loop(struct dispatch_ctx *c)
 
 	c->last_status = xcalloc(c->plan.nr + 1, sizeof(*c->last_status));
 	c->d.notify = loop_on_event;
-	c->tty = isatty(2);
-	if (c->tty)
+	c->screen.tty = isatty(2);
+	if (c->screen.tty)
 		c->d.tick_ms = 1000;
 
-	ws_state_lock_repo(&c->st, &c->repo);
-	reap_vanished(c);
 	resume(c);
 	ws_state_commit_or_die(&c->st);
 	ws_state_release(&c->st);
@@ -843,14 +737,29 @@ static void print_detached(struct dispatch_ctx *c, pid_t bg)
 }
 
 /*
- * Choose the workstreams to run, under the state lock: the named ones,
+ * The state, locked; with --dry-run read without the lock, so that
+ * nothing (the repair of recover() included) is written.
+ */
+static void open_state(struct dispatch_ctx *c)
+{
+	struct strbuf err = STRBUF_INIT;
+	struct ws_state init = WS_STATE_INIT;
+
+	c->st = init;
+	if (!c->dry_run)
+		ws_state_lock_repo(&c->st, &c->repo);
+	else if (ws_state_read(&c->st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	strbuf_release(&err);
+}
+
+/*
+ * Choose the workstreams to run, with the state open: the named ones,
  * or every ready one. Returns 1 when there is something to run (the
  * lock is still held), else 0 with the lock released.
  */
 static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 {
-	ws_state_lock_repo(&c->st, &c->repo);
-	reap_vanished(c);
 	ws_update_blocked(&c->plan, &c->st);
 	if (c->retry)
 		retry_failed(c);
@@ -858,9 +767,10 @@ static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 		select_named(c, opts);
 	else
 		select_ready(c, opts);
+	bring_back_worktrees(c);
 	if (c->dry_run) {
 		print_dry_run(c);
-		ws_state_release(&c->st); /* nothing is written */
+		ws_state_release(&c->st);
 		return 0;
 	}
 	if (!c->d.nr) {
@@ -894,11 +804,11 @@ static int run_once(struct dispatch_ctx *c, struct ws_job_opts *opts)
 		return 0;
 	}
 
-	c->tty = !c->detach && isatty(2);
-	if (c->tty)
+	c->screen.tty = !c->detach && isatty(2);
+	if (c->screen.tty)
 		c->d.tick_ms = 1000;
 	failed = ws_dispatch_run(&c->d);
-	print_summary(c);
+	ws_screen_summary(&c->screen, &c->d, c->porcelain);
 	if (c->d.interrupted)
 		return 130;
 	return failed ? WS_EXIT_NO : 0;
@@ -916,7 +826,8 @@ int cmd_main(int argc, const char **argv)
 	ws_load_plan(&c.repo, &c.plan);
 	ws_repo_ensure_dirs(&c.repo);
 	init_dispatcher(&c, &opts);
-
+	open_state(&c);
+	recover(&c);
 	ret = c.loop ? run_loop(&c) : run_once(&c, &opts);
 
 	ws_dispatch_release(&c.d);

@@ -29,7 +29,6 @@ static int run_git(struct ws_job *job, const char *dir, struct strbuf *out,
 	struct child_process cp = CHILD_PROCESS_INIT;
 
 	cp.git_cmd = 1;
-	cp.new_pgrp = !out;
 	cp.dir = dir;
 	cp.no_stdin = 1;
 	push_git_env(&cp.env);
@@ -42,7 +41,7 @@ static int run_git(struct ws_job *job, const char *dir, struct strbuf *out,
 	} else {
 		cp.no_stdout = cp.no_stderr = 1;
 	}
-	return run_command(&cp);
+	return ws_run_to_the_end(&cp, -1);
 }
 
 /*

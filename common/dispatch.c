@@ -4,6 +4,7 @@
 #include "base-update.h"
 #include "donefile.h"
 #include "lockfile.h"
+#include "recover.h"
 #include "run.h"
 #include "sigchain.h"
 #include "usage.h"
@@ -179,7 +180,11 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 
 void ws_dispatch_mark_queued(struct ws_dispatch *d, struct ws_state *st)
 {
+	struct ws_intent in = WS_INTENT_INIT;
 	size_t i;
+
+	in.kind = WS_INTENT_START;
+	in.pid = (long)d->owner;
 
 	for (i = 0; i < d->nr; i++) {
 		struct ws_job *job = d->jobs[i];
@@ -190,8 +195,8 @@ void ws_dispatch_mark_queued(struct ws_dispatch *d, struct ws_state *st)
 		if (unlink(job->done_path) < 0 && errno != ENOENT)
 			warning("cannot remove '%s': %s", job->done_path,
 				strerror(errno));
-		ws_state_set_status(st, job->id, WS_STATUS_IN_PROGRESS, "queued");
-		ws_state_setf(st, job->id, WS_KEY_PID, "%ld", (long)d->owner);
+		in.id = job->id;
+		ws_intent_record(st, &in);
 	}
 }
 

@@ -31,8 +31,9 @@ only_main () {
 	test_cmp expect.refs refs
 }
 
-# A fake `git` for failure injection: `git worktree add` of a path ending
-# in $FAIL_WT fails as a full disk would (after git's own clean-up), and
+# A fake `git` for failure injection: `git [--git-dir=<dir>] worktree add`
+# of a path ending in $FAIL_WT fails as a full disk would (after git's own
+# clean-up), and
 # `git reset` in a directory ending in $FAIL_RESET_WT fails likewise; or,
 # with HANG_WT, records its pid in $HANG_PIDFILE and hangs; with ADD_PIDS,
 # every `git worktree add` appends its pid to that file. Everything
@@ -56,7 +57,11 @@ test_expect_success 'setup' '
 			exit 128 ;;
 		esac
 	fi
-	if test "$1 $2" = "worktree add"
+	sub="$1 $2"
+	case "$1" in
+	--git-dir=*) sub="$2 $3" ;;
+	esac
+	if test "$sub" = "worktree add"
 	then
 		test -z "$ADD_PIDS" || echo $$ >>"$ADD_PIDS"
 		case "$last2" in
@@ -238,7 +243,7 @@ test_expect_success 'a half-made directory git does not know is left alone, with
 		echo mine >../r7-ws-9/precious &&
 		test_expect_code 128 git ws-alloc ../plan 2>../err
 	) &&
-	grep "^fatal: ${SQ}.*/r7-ws-9${SQ} was left half-made by an interrupted git ws-alloc and is not a worktree git knows; remove it by hand$" err &&
+	grep "^error: ${SQ}.*/r7-ws-9${SQ} was left half-made by an interrupted git ws-alloc and is not a worktree git knows; remove it by hand$" err &&
 	echo mine >expect &&
 	test_cmp expect r7-ws-9/precious
 '
