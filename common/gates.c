@@ -1,7 +1,6 @@
 #include "compat.h"
 #include "gates.h"
 #include "donefile.h"
-#include "contracts.h"
 #include "mergetree.h"
 #include "run.h"
 #include "usage.h"
