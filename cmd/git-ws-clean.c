@@ -15,6 +15,7 @@
 #include "plan.h"
 #include "recover.h"
 #include "repo.h"
+#include "scratch.h"
 #include "state.h"
 #include "usage.h"
 #include "worktree.h"
@@ -1003,7 +1004,7 @@ static void archive_items(struct clean_ctx *c)
  */
 static void remove_scratch(struct clean_ctx *c)
 {
-	char *scratch = ws_path(&c->repo, "scratch");
+	char *scratch = ws_scratch_path(&c->repo);
 	char *lock = ws_path(&c->repo, "merge.lock");
 	struct ws_state st = WS_STATE_INIT;
 	struct strbuf err = STRBUF_INIT;
@@ -1017,9 +1018,8 @@ static void remove_scratch(struct clean_ctx *c)
 	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0 || ws_queue_nr(&st))
 		goto cleanup;
 	add_event(c, EV_REMOVE_SCRATCH, 1, scratch);
-	if (!c->dry_run &&
-	    ws_worktree_remove(&c->repo, scratch, 1, fd, NULL) != WS_WT_REMOVED)
-		error("cannot remove '%s'", scratch);
+	if (!c->dry_run)
+		ws_scratch_remove(&c->repo, fd);
 cleanup:
 	if (fd >= 0)
 		release_flock(fd);

@@ -352,7 +352,7 @@ static pid_t detach_dispatcher(struct dispatch_ctx *c)
 /* ------------------------------------------------------------ loop */
 
 /*
- * --loop (issue "the main job"): dispatch every ready workstream; as each
+ * --loop: dispatch every ready workstream; as each
  * command ends, run `git ws-converge` on it and, when it converged,
  * `git ws-merge`, which unblocks its dependents; dispatch those, and again
  * what converge or merge sent back (its next iteration reads why in

@@ -11,7 +11,6 @@
 #include "wrapper.h"
 #include <poll.h>
 
-/* Variables of git's that must not leak from our repository into a worktree. */
 /* ---------------------------------------------------------------- signals */
 
 static int sig_pipe[2] = { -1, -1 };

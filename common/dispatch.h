@@ -8,10 +8,11 @@
 #include "strvec.h"
 
 /*
- * Running a command in workstreams' worktrees (git ws-dispatch; DESIGN.md
- * §4 and §5): a scheduler that keeps at most `max_jobs` commands running,
- * never two in one worktree, retries failures, enforces timeouts on whole
- * process groups, and records every start and end in the state.
+ * Running a command in workstreams' worktrees (git ws-dispatch; git-ws(7),
+ * LIFE CYCLE and DISPATCH ENVIRONMENT): a scheduler that keeps at most
+ * `max_jobs` commands running, never two in one worktree, retries
+ * failures, enforces timeouts on whole process groups, and records every
+ * start and end in the state.
  *
  *	struct ws_dispatch d;
  *	ws_dispatch_init(&d, &repo, &plan);
