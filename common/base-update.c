@@ -7,14 +7,6 @@
 #include "wrapper.h"
 #include "ws.h"
 
-static void push_git_env(struct strvec *env)
-{
-	size_t i;
-
-	for (i = 0; ws_local_git_env[i]; i++)
-		strvec_push(env, ws_local_git_env[i]);
-}
-
 /*
  * Run git in `dir`; its output goes to the job's log, or into `out`.
  * Without `out` it is one of the merges that update the worktree
@@ -28,10 +20,8 @@ static int run_git(struct ws_job *job, const char *dir, struct strbuf *out,
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 
-	cp.git_cmd = 1;
-	cp.dir = dir;
+	ws_git_in(&cp, dir);
 	cp.no_stdin = 1;
-	push_git_env(&cp.env);
 	strvec_pushv(&cp.args, argv);
 	if (out)
 		return capture_command(&cp, out, NULL);

@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "worktree.h"
+#include "ws.h"
 #include "recover.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -347,9 +348,7 @@ void ws_git_in(struct child_process *cp, const char *dir)
 {
 	cp->git_cmd = 1;
 	cp->dir = dir;
-	strvec_pushv(&cp->env, (const char *[]){ "GIT_DIR", "GIT_WORK_TREE",
-						"GIT_INDEX_FILE", "GIT_COMMON_DIR",
-						NULL });
+	strvec_pushv(&cp->env, (const char **)ws_local_git_env);
 }
 
 /*

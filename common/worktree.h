@@ -220,7 +220,7 @@ enum ws_half_removed ws_worktree_check_half_removed(const char *path,
 
 /*
  * Prepare cp to run git inside the worktree `dir`: git_cmd, dir, and
- * GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and GIT_COMMON_DIR unset so
+ * git's variables that name a repository (ws_local_git_env) unset so
  * that git finds that worktree's repository itself. `dir` is borrowed.
  */
 void ws_git_in(struct child_process *cp, const char *dir);
