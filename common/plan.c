@@ -24,23 +24,94 @@ int plan_id_is_valid(const char *id)
 	return n <= PLAN_ID_MAX;
 }
 
+/*
+ * The ASCII spelling of the Latin letters U+00C0 to U+017F (Latin-1
+ * Supplement and Latin Extended-A), lower case: a letter loses its
+ * diacritics, a ligature is spelt out, and "" marks a sign that is no
+ * letter (U+00D7 and U+00F7). A fixed table and not iconv's //TRANSLIT,
+ * whose answer depends on the locale: a branch name must be the same on
+ * every machine that reads the plan.
+ */
+static const char *const latin[0x180 - 0xc0] = {
+	/* U+00C0 */ "a", "a", "a", "a", "a", "a", "ae", "c",
+	/* U+00C8 */ "e", "e", "e", "e", "i", "i", "i", "i",
+	/* U+00D0 */ "d", "n", "o", "o", "o", "o", "o", "",
+	/* U+00D8 */ "o", "u", "u", "u", "u", "y", "th", "ss",
+	/* U+00E0 */ "a", "a", "a", "a", "a", "a", "ae", "c",
+	/* U+00E8 */ "e", "e", "e", "e", "i", "i", "i", "i",
+	/* U+00F0 */ "d", "n", "o", "o", "o", "o", "o", "",
+	/* U+00F8 */ "o", "u", "u", "u", "u", "y", "th", "y",
+	/* U+0100 */ "a", "a", "a", "a", "a", "a", "c", "c",
+	/* U+0108 */ "c", "c", "c", "c", "c", "c", "d", "d",
+	/* U+0110 */ "d", "d", "e", "e", "e", "e", "e", "e",
+	/* U+0118 */ "e", "e", "e", "e", "g", "g", "g", "g",
+	/* U+0120 */ "g", "g", "g", "g", "h", "h", "h", "h",
+	/* U+0128 */ "i", "i", "i", "i", "i", "i", "i", "i",
+	/* U+0130 */ "i", "i", "ij", "ij", "j", "j", "k", "k",
+	/* U+0138 */ "k", "l", "l", "l", "l", "l", "l", "l",
+	/* U+0140 */ "l", "l", "l", "n", "n", "n", "n", "n",
+	/* U+0148 */ "n", "n", "n", "n", "o", "o", "o", "o",
+	/* U+0150 */ "o", "o", "oe", "oe", "r", "r", "r", "r",
+	/* U+0158 */ "r", "r", "s", "s", "s", "s", "s", "s",
+	/* U+0160 */ "s", "s", "t", "t", "t", "t", "t", "t",
+	/* U+0168 */ "u", "u", "u", "u", "u", "u", "u", "u",
+	/* U+0170 */ "u", "u", "u", "u", "w", "w", "y", "y",
+	/* U+0178 */ "y", "z", "z", "z", "z", "z", "z", "s",
+};
+
+/*
+ * Decode the two-byte UTF-8 sequence at *s (U+0080 to U+07FF), the only
+ * length that holds the letters above and the combining diacritical
+ * marks. Returns the code point and advances *s past it; 0 (and *s
+ * unchanged) for anything else.
+ */
+static unsigned two_byte_code_point(const char **s)
+{
+	const unsigned char *u = (const unsigned char *)*s;
+	unsigned cp;
+
+	if ((u[0] & 0xe0) != 0xc0 || (u[1] & 0xc0) != 0x80)
+		return 0;
+	cp = (u[0] & 0x1fu) << 6 | (u[1] & 0x3fu);
+	if (cp < 0x80)
+		return 0; /* an overlong form is no letter */
+	*s += 2;
+	return cp;
+}
+
 char *plan_slugify(const char *title)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int dash = 0;
 
-	for (; *title && sb.len < SLUG_MAX; title++) {
+	while (*title && sb.len < SLUG_MAX) {
 		unsigned char c = *title;
+		const char *letters = NULL;
+		char ascii[2] = { 0, 0 };
+		unsigned cp;
 
 		if (isascii(c) && isalnum(c)) {
-			if (dash && sb.len)
-				strbuf_addch(&sb, '-');
-			dash = 0;
-			strbuf_addch(&sb, tolower(c));
+			ascii[0] = tolower(c);
+			letters = ascii;
+			title++;
+		} else if ((cp = two_byte_code_point(&title))) {
+			if (cp >= 0x300 && cp < 0x370)
+				continue; /* a combining mark: the letter before it stands */
+			if (cp >= 0xc0 && cp < 0x180 && *latin[cp - 0xc0])
+				letters = latin[cp - 0xc0];
 		} else {
-			dash = 1;
+			title++;
 		}
+		if (!letters) {
+			dash = 1;
+			continue;
+		}
+		if (dash && sb.len)
+			strbuf_addch(&sb, '-');
+		dash = 0;
+		strbuf_addstr(&sb, letters);
 	}
+	strbuf_setlen(&sb, sb.len < SLUG_MAX ? sb.len : SLUG_MAX);
 	while (sb.len && sb.buf[sb.len - 1] == '-')
 		strbuf_setlen(&sb, sb.len - 1);
 	return strbuf_detach(&sb, NULL);

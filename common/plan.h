@@ -103,9 +103,12 @@ void plan_release(struct plan *plan);
 int plan_id_is_valid(const char *id);
 
 /*
- * The branch slug of a title: lower case, runs of anything outside
- * [a-z0-9] become one '-', no '-' at either end, at most 40 characters.
- * Returns a new string (caller frees); "" for a title with no letters.
+ * The branch slug of a title: lower case, the Latin letters of UTF-8
+ * text (U+00C0 to U+017F) spelt in ASCII without their diacritics
+ * ("Ünïcödé" gives "unicode", "Straße" "strasse"), combining marks
+ * dropped, and runs of anything else outside [a-z0-9] made one '-', with
+ * no '-' at either end; at most 40 characters. Returns a new string
+ * (caller frees); "" for a title with no letters.
  */
 char *plan_slugify(const char *title);
 

@@ -118,4 +118,14 @@ test_expect_success 'a command cut short by a comment character is warned about'
 	! grep ":3:" err
 '
 
+test_expect_success 'a title in Latin letters with diacritics keeps its letters in the branch' '
+	setup_repo latin &&
+	cat >latin.plan <<-\EOF &&
+	[workstream "u"]
+		title = Ünïcödé Straße
+	EOF
+	(cd latin && git ws-alloc ../latin.plan >/dev/null &&
+	 git rev-parse --verify -q refs/heads/feature/u-unicode-strasse)
+'
+
 test_done

@@ -190,6 +190,29 @@ static void test_slug(void **unused)
 	free(s);
 }
 
+static void test_slug_latin_letters(void **unused)
+{
+	char *s = plan_slugify("Ünïcödé");
+
+	assert_string_equal(s, "unicode");
+	free(s);
+	s = plan_slugify("Straße Æsop Łódź");
+	assert_string_equal(s, "strasse-aesop-lodz");
+	free(s);
+	/* decomposed: "e" + U+0301; a letter with a combining mark stays one word */
+	s = plan_slugify("Cafe\xcc\x81 menu");
+	assert_string_equal(s, "cafe-menu");
+	free(s);
+	/* no Latin letter: U+00D7, Greek, CJK, a stray continuation byte */
+	s = plan_slugify("a×b αβ 日 \x80" "z");
+	assert_string_equal(s, "a-b-z");
+	free(s);
+	s = plan_slugify("\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f"
+			 "\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f\xc3\x9f");
+	assert_int_equal(strlen(s), 40);
+	free(s);
+}
+
 static void test_globs_overlap(void **unused)
 {
 	assert_true(plan_globs_overlap("src/ws/*", "src/ws/server.c"));
@@ -320,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_validation_errors),
 		cmocka_unit_test(test_nul_byte_is_refused),
 		cmocka_unit_test(test_slug),
+		cmocka_unit_test(test_slug_latin_letters),
 		cmocka_unit_test(test_globs_overlap),
 		cmocka_unit_test(test_allocation_shares),
 		cmocka_unit_test(test_escaped_globs_are_a_risk),
