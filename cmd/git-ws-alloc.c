@@ -14,6 +14,7 @@
 #include "worktree.h"
 #include "wrapper.h"
 #include "lockfile.h"
+#include "include.h"
 #include "lost-worktree.h"
 #include "ws.h"
 
@@ -41,6 +42,7 @@ struct alloc_ctx {
 	char **worktree;  /* per workstream: the worktree path it uses */
 	int dry_run, porcelain;
 	struct strvec lost;  /* ws_bring_back_worktrees()'s records */
+	struct ws_include include; /* ignored files every new worktree gets */
 };
 
 static const char *wt_of(struct alloc_ctx *c, size_t i)
@@ -184,6 +186,7 @@ static void bring_back_worktrees(struct alloc_ctx *c)
 	lw.st = &c->st;
 	lw.hold_fd = c->st.lock_fd;
 	lw.dry_run = c->dry_run;
+	lw.include = &c->include;
 	if (ws_bring_back_worktrees(&lw) < 0)
 		exit(WS_EXIT_FATAL);
 	if (lw.changed && !c->dry_run)
@@ -291,6 +294,10 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 				      c->plan.ws[which[i]].id, paths[i]);
 		ret = -1;
 	}
+	for (i = 0; !ret && i < nr; i++)
+		if (ws_include_copy(&c->include, paths[i], NULL) < 0)
+			ret = error("cannot copy the included files into '%s'",
+				    paths[i]);
 	for (i = 0; !ret && i < nr; i++)
 		ws_worktree_post_checkout(paths[i], c->base_hex);
 	free(paths);
@@ -401,7 +408,8 @@ static void read_plan(struct alloc_ctx *c, const char *file, const char *base)
 	struct strbuf err = STRBUF_INIT;
 	char *prefix = ws_branch_prefix(&c->repo);
 
-	if (plan_read(&c->plan, file, prefix, &err) < 0)
+	if (plan_read(&c->plan, file, prefix, &err) < 0 ||
+	    ws_include_read(&c->include, &c->repo, &c->plan.include, &err) < 0)
 		die("%s", err.buf);
 	free(prefix);
 	strbuf_release(&err);
@@ -477,6 +485,7 @@ static void alloc_release(struct alloc_ctx *c)
 	free(c->worktree);
 	free(c->action);
 	strvec_clear(&c->lost);
+	ws_include_release(&c->include);
 	free(c->base);
 	ws_allocation_release(&c->alloc);
 	plan_release(&c->plan);

@@ -124,6 +124,10 @@ static int make_again(struct ws_lost_worktrees *lw, const struct strvec *ids,
 		ret = error("%s: the worktree '%s' is gone and could not be made again",
 			    who.buf, path);
 	} else {
+		if (!lw->dry_run && lw->include &&
+		    ws_include_copy(lw->include, path, NULL) < 0)
+			warning("%s: the worktree '%s' lacks some of its included files",
+				who.buf, path);
 		fprintf(stderr, "%s: %s the worktree '%s' again from branch '%s'\n",
 			who.buf, lw->dry_run ? "would make" : "made", path, branch);
 		add_records(lw, "recreate", ids, path);

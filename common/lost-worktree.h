@@ -3,6 +3,7 @@
 
 #include "compat.h"
 #include "repo.h"
+#include "include.h"
 #include "state.h"
 #include "strvec.h"
 
@@ -41,10 +42,11 @@ struct ws_lost_worktrees {
 	int hold_fd;              /* lock held while git runs (worktree.h); -1 */
 	int dry_run;              /* say what would be done; make nothing */
 	const struct strvec *ids; /* only their worktrees; NULL: every one */
+	const struct ws_include *include; /* copied into a worktree made again; NULL: none */
 	struct strvec records;    /* out: "recreate\t<id>\t<path>" or "moved\t<id>\t<path>" */
 	int changed;              /* out: state records changed */
 };
-#define WS_LOST_WORKTREES_INIT { NULL, NULL, -1, 0, NULL, STRVEC_INIT, 0 }
+#define WS_LOST_WORKTREES_INIT { NULL, NULL, -1, 0, NULL, NULL, STRVEC_INIT, 0 }
 
 /*
  * Find again or make again every lost worktree of lw->st's workstreams

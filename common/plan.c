@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "plan.h"
 #include "cfgfile.h"
+#include "include.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <ctype.h>
@@ -176,7 +177,7 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
-	"timeout", "todo", NULL
+	"timeout", "todo", "include", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
@@ -184,7 +185,7 @@ static const char *const ws_keys[] = {
 };
 /* keys that may be repeated (their values accumulate) */
 static const char *const multi_keys[] = {
-	"check", "paths", "contract", "depends", NULL
+	"check", "paths", "contract", "depends", "include", NULL
 };
 
 static int in_list(const char *const *list, const char *s)
@@ -326,6 +327,7 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 {
 	struct plan *p = r->plan;
 	const struct cfg_entry *e;
+	size_t i;
 
 	if (s->sub)
 		return fail(r, s->lineno, "[plan] takes no subsection");
@@ -334,6 +336,16 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 	if (read_common(r, s, &p->command, &p->test, &p->check, &p->timeout,
 			&p->todo_allow, &p->max_iterations, &p->given))
 		return -1;
+	for (i = 0; i < s->nr; i++) {
+		e = &s->entries[i];
+		if (strcmp(e->key, "include") || !*e->value)
+			continue;
+		if (ws_include_pattern_escapes(e->value))
+			return fail(r, e->lineno,
+				    "bad include '%s': a '..' component leaves the repository",
+				    e->value);
+		strvec_push(&p->include, e->value);
+	}
 	if ((e = cfg_get_entry(s, "name"))) {
 		if (!plan_id_is_valid(e->value))
 			return fail(r, e->lineno,
@@ -716,6 +728,7 @@ void plan_format(const struct plan *p, struct strbuf *out)
 	}
 	add_common(out, p->given, p->command, p->test, &p->check, p->timeout,
 		   p->todo_allow, p->max_iterations);
+	add_list(out, "include", &p->include);
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_workstream *w = &p->ws[i];
 		struct cfg_file one = CFG_FILE_INIT;
@@ -765,6 +778,7 @@ void plan_release(struct plan *p)
 	free(p->command);
 	free(p->test);
 	strvec_clear(&p->check);
+	strvec_clear(&p->include);
 	free(p->by_id);
 	free(p->order);
 	graph_clear(&p->graph);

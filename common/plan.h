@@ -64,6 +64,7 @@ struct plan {
 	int todo_allow;
 	int jobs;           /* 0 when not given */
 	int max_iterations; /* default 3 */
+	struct strvec include; /* patterns of ignored files to copy (include.h) */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */
 
 	struct plan_workstream *ws;

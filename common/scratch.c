@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "scratch.h"
+#include "include.h"
 #include "run.h"
 #include "usage.h"
 #include "worktree.h"
@@ -120,6 +121,26 @@ int ws_scratch_remove(const struct ws_repo *r, int hold_fd)
 	return ret;
 }
 
+/*
+ * Give the scratch worktree the main worktree's included files, as every
+ * workstream's worktree has them: its checkout cleaned them away.
+ */
+static int include_files(const struct ws_repo *r, const struct plan *plan,
+			 const char *scratch)
+{
+	struct ws_include inc = WS_INCLUDE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int ret = ws_include_read(&inc, r, &plan->include, &err);
+
+	if (ret < 0)
+		error("%s", err.buf);
+	else
+		ret = ws_include_copy(&inc, scratch, NULL);
+	ws_include_release(&inc);
+	strbuf_release(&err);
+	return ret;
+}
+
 int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 		    const char *branch, const git_oid *commit, const char *log,
 		    int hold_fd, int verbose)
@@ -135,7 +156,7 @@ int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 		goto out;
 	}
 	if (ws_scratch_checkout(r, ws_oid_hex(commit, hex),
-				hold_fd) < 0)
+				hold_fd) < 0 || include_files(r, plan, scratch) < 0)
 		goto out;
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
