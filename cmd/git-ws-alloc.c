@@ -6,6 +6,7 @@
 #include "allocate.h"
 #include "parse-options.h"
 #include "plan.h"
+#include "ports.h"
 #include "recover.h"
 #include "repo.h"
 #include "run.h"
@@ -107,6 +108,12 @@ static void check_against_state(struct alloc_ctx *c)
 			error("plan '%s' was allocated on base '%s', not '%s'",
 			      old.name, old.base, c->base);
 			advise("a workstream's base cannot change once it is allocated");
+			exit(WS_EXIT_FATAL);
+		} else if (old.ports != c->plan.ports) {
+			error("%s:%d: plan '%s' was allocated with ports = %d, not %d",
+			      c->plan.file, c->plan.ports_line ? c->plan.ports_line : 1,
+			      old.name, old.ports, c->plan.ports);
+			advise("the workstreams' port blocks cannot change once they are allocated");
 			exit(WS_EXIT_FATAL);
 		} else {
 			for (i = 0; i < old.nr; i++) {
@@ -456,6 +463,27 @@ static void open_state(struct alloc_ctx *c)
 	strbuf_release(&err);
 }
 
+/*
+ * Give each new workstream its block of ports (ports.h), in the state
+ * in memory; record_new() writes it. With --dry-run only check that the
+ * blocks fit.
+ */
+static void assign_ports(struct alloc_ctx *c)
+{
+	const char **ids = xcalloc(c->plan.nr + 1, sizeof(*ids));
+	struct strbuf err = STRBUF_INIT;
+	size_t i, nr = 0;
+
+	for (i = 0; i < c->plan.nr; i++)
+		if (c->action[i] != KEEP)
+			ids[nr++] = c->plan.ws[i].id;
+	if (ws_ports_assign(&c->plan, &c->st, ws_port_base(&c->repo),
+			    ids, nr, &err) < 0)
+		die("%s", err.buf);
+	strbuf_release(&err);
+	free(ids);
+}
+
 /* Make what is new, and record it; on a failure, undo all of it. */
 static void allocate_new(struct alloc_ctx *c)
 {
@@ -521,6 +549,7 @@ int cmd_main(int argc, const char **argv)
 	check_against_state(&c);
 	bring_back_worktrees(&c);
 	check_new(&c);
+	assign_ports(&c);
 	if (!c.dry_run)
 		allocate_new(&c);
 	print_result(&c);

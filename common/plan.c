@@ -177,7 +177,7 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
-	"timeout", "todo", "include", NULL
+	"timeout", "todo", "include", "ports", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
@@ -358,6 +358,14 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 			return fail(r, e->lineno, "bad base '%s': not a valid branch name",
 				    e->value);
 		p->base = xstrdup(e->value);
+	}
+	if ((e = cfg_get_entry(s, "ports"))) {
+		if (parse_nonneg_int(e->value, &p->ports) < 0 || !p->ports ||
+		    p->ports > PLAN_PORT_MAX)
+			return fail(r, e->lineno,
+				    "bad ports '%s' (expected a positive integer, at most %d)",
+				    e->value, PLAN_PORT_MAX);
+		p->ports_line = e->lineno;
 	}
 	if ((e = cfg_get_entry(s, "jobs")) &&
 	    (parse_nonneg_int(e->value, &p->jobs) < 0 || !p->jobs))
@@ -725,6 +733,10 @@ void plan_format(const struct plan *p, struct strbuf *out)
 	if (p->jobs) {
 		snprintf(num, sizeof(num), "%d", p->jobs);
 		add_kv(out, "jobs", num);
+	}
+	if (p->ports) {
+		snprintf(num, sizeof(num), "%d", p->ports);
+		add_kv(out, "ports", num);
 	}
 	add_common(out, p->given, p->command, p->test, &p->check, p->timeout,
 		   p->todo_allow, p->max_iterations);

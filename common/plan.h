@@ -65,6 +65,8 @@ struct plan {
 	int jobs;           /* 0 when not given */
 	int max_iterations; /* default 3 */
 	struct strvec include; /* patterns of ignored files to copy (include.h) */
+	int ports;          /* TCP ports per workstream (ports.h); 0: none */
+	int ports_line;     /* where `ports` was given, for messages */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */
 
 	struct plan_workstream *ws;
@@ -76,6 +78,7 @@ struct plan {
 #define PLAN_INIT { 0 }
 
 #define PLAN_DEFAULT_MAX_ITERATIONS 3
+#define PLAN_PORT_MAX 65535
 #define PLAN_DEFAULT_BRANCH_PREFIX "feature/"
 
 /*

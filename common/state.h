@@ -75,6 +75,7 @@ int ws_status_is_finished(enum ws_status status);
 #define WS_KEY_BRANCH "branch"
 #define WS_KEY_BASE_OID "base-oid"     /* the base tip the branch was made at */
 #define WS_KEY_CREATED "created"       /* ISO 8601 UTC, when alloc made it */
+#define WS_KEY_PORT "port"             /* the first of its block of TCP ports */
 #define WS_KEY_ITERATIONS "iterations" /* convergences that failed */
 #define WS_KEY_ATTEMPTS "attempts"     /* dispatched command runs */
 #define WS_KEY_PID "pid"               /* the running command's group */

@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "ws.h"
+#include "ports.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <libgen.h>
@@ -143,6 +144,7 @@ void ws_push_env(const struct ws_repo *r, const struct plan *plan, size_t idx,
 	const struct plan_workstream *w = &plan->ws[idx];
 	struct strbuf deps = STRBUF_INIT;
 	size_t i;
+	int port;
 
 	for (i = 0; i < w->depends.nr; i++)
 		strbuf_addf(&deps, "%s%s", i ? " " : "", w->depends.v[i]);
@@ -157,5 +159,9 @@ void ws_push_env(const struct ws_repo *r, const struct plan *plan, size_t idx,
 	strvec_pushf(env, "WS_PLAN=%s/plan", r->ws_dir);
 	strvec_pushf(env, "WS_DEPENDS=%s", deps.buf);
 	strvec_pushf(env, "GIT_WS_DIR=%s", r->ws_dir);
+	if (plan->ports && (port = ws_port_of(r, w->id))) {
+		strvec_pushf(env, "WS_PORT=%d", port);
+		strvec_pushf(env, "WS_PORTS=%d", plan->ports);
+	}
 	strbuf_release(&deps);
 }
