@@ -291,6 +291,11 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 			break;
 		}
 		created[i] = 1;
+		if (c->plan.ws[i].sparse.nr &&
+		    ws_worktree_sparse_set(c->worktree[i], &c->plan.ws[i].sparse) < 0) {
+			ret = -1;
+			break;
+		}
 		which[nr] = i;
 		paths[nr++] = c->worktree[i];
 	}

@@ -177,11 +177,12 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
-	"timeout", "todo", "include", "ports", NULL
+	"timeout", "todo", "include", "ports", "sparse", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
-	"command", "test", "check", "timeout", "todo", "max-iterations", NULL
+	"command", "test", "check", "timeout", "todo", "max-iterations",
+	"sparse", NULL
 };
 /* keys that may be repeated (their values accumulate) */
 static const char *const multi_keys[] = {
@@ -323,6 +324,31 @@ static int valid_relative_path(const char *p)
 	return 1;
 }
 
+/*
+ * `sparse`: the directories of a cone-mode sparse checkout, words
+ * relative to the top of the repository. Returns 1 when given, 0 when
+ * not, -1 after an error.
+ */
+static int read_sparse(struct reader *r, const struct cfg_section *s,
+		       struct strvec *dirs)
+{
+	const struct cfg_entry *e = cfg_get_entry(s, "sparse");
+	size_t i;
+
+	if (!e)
+		return 0;
+	strvec_split_words(dirs, e->value);
+	for (i = 0; i < dirs->nr; i++)
+		if (!valid_relative_path(dirs->v[i]) ||
+		    strcspn(dirs->v[i], "*?[\\") != strlen(dirs->v[i]))
+			return fail(r, e->lineno,
+				    "bad sparse '%s': directories relative to the top of the repository, without '..' or glob characters",
+				    dirs->v[i]);
+	if (!dirs->nr)
+		return fail(r, e->lineno, "sparse is empty (name the directories to check out)");
+	return 1;
+}
+
 static int read_plan_section(struct reader *r, const struct cfg_section *s)
 {
 	struct plan *p = r->plan;
@@ -359,6 +385,8 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 				    e->value);
 		p->base = xstrdup(e->value);
 	}
+	if (read_sparse(r, s, &p->sparse) < 0)
+		return -1;
 	if ((e = cfg_get_entry(s, "ports"))) {
 		if (parse_nonneg_int(e->value, &p->ports) < 0 || !p->ports ||
 		    p->ports > PLAN_PORT_MAX)
@@ -447,6 +475,12 @@ static int read_ws_section(struct reader *r, const struct cfg_section *s,
 	if (read_common(r, s, &w->command, &w->test, &w->check, &w->timeout,
 			&w->todo_allow, &w->max_iterations, &w->overrides))
 		goto out;
+	switch (read_sparse(r, s, &w->sparse)) {
+	case -1:
+		goto out;
+	case 1:
+		w->overrides |= PLAN_KEY_SPARSE;
+	}
 	ret = 0;
 out:
 	free(where);
@@ -471,6 +505,9 @@ static void inherit(struct plan *p, struct plan_workstream *w)
 		w->todo_allow = p->todo_allow;
 	if (!(w->overrides & PLAN_KEY_MAX_ITERATIONS))
 		w->max_iterations = p->max_iterations;
+	if (!(w->overrides & PLAN_KEY_SPARSE))
+		for (i = 0; i < p->sparse.nr; i++)
+			strvec_push(&w->sparse, p->sparse.v[i]);
 }
 
 /* The index of workstreams sorted by id, for plan_find(). */
@@ -721,6 +758,18 @@ static void add_list(struct strbuf *out, const char *key, const struct strvec *v
 		add_kv(out, key, v->v[i]);
 }
 
+/* One `key = word word...` line, when there are words. */
+static void add_words(struct strbuf *out, const char *key, const struct strvec *v)
+{
+	struct strbuf words = STRBUF_INIT;
+
+	if (!v->nr)
+		return;
+	strvec_join(&words, v, " ");
+	add_kv(out, key, words.buf);
+	strbuf_release(&words);
+}
+
 void plan_format(const struct plan *p, struct strbuf *out)
 {
 	size_t i;
@@ -741,6 +790,7 @@ void plan_format(const struct plan *p, struct strbuf *out)
 	add_common(out, p->given, p->command, p->test, &p->check, p->timeout,
 		   p->todo_allow, p->max_iterations);
 	add_list(out, "include", &p->include);
+	add_words(out, "sparse", &p->sparse);
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_workstream *w = &p->ws[i];
 		struct cfg_file one = CFG_FILE_INIT;
@@ -758,6 +808,8 @@ void plan_format(const struct plan *p, struct strbuf *out)
 			add_kv(out, "worktree", w->share);
 		add_common(out, w->overrides, w->command, w->test, &w->check,
 			   w->timeout, w->todo_allow, w->max_iterations);
+		if (w->overrides & PLAN_KEY_SPARSE)
+			add_words(out, "sparse", &w->sparse);
 	}
 }
 
@@ -780,6 +832,7 @@ void plan_release(struct plan *p)
 		free(w->command);
 		free(w->test);
 		strvec_clear(&w->check);
+		strvec_clear(&w->sparse);
 		free(w->dep_idx);
 		free(w->branch);
 	}
@@ -791,6 +844,7 @@ void plan_release(struct plan *p)
 	free(p->test);
 	strvec_clear(&p->check);
 	strvec_clear(&p->include);
+	strvec_clear(&p->sparse);
 	free(p->by_id);
 	free(p->order);
 	graph_clear(&p->graph);

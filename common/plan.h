@@ -24,6 +24,7 @@
 #define PLAN_KEY_TIMEOUT (1u << 3)
 #define PLAN_KEY_TODO (1u << 4)
 #define PLAN_KEY_MAX_ITERATIONS (1u << 5)
+#define PLAN_KEY_SPARSE (1u << 8)
 
 struct plan_workstream {
 	char *id;
@@ -45,6 +46,7 @@ struct plan_workstream {
 	long timeout;       /* seconds; 0 = none */
 	int todo_allow;
 	int max_iterations;
+	struct strvec sparse; /* cone directories; empty: as the main worktree */
 	unsigned overrides; /* PLAN_KEY_* set in this section */
 
 	/* resolved by plan_read() */
@@ -65,6 +67,7 @@ struct plan {
 	int jobs;           /* 0 when not given */
 	int max_iterations; /* default 3 */
 	struct strvec include; /* patterns of ignored files to copy (include.h) */
+	struct strvec sparse; /* cone directories of every worktree, or empty */
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */

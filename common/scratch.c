@@ -156,7 +156,9 @@ int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 		goto out;
 	}
 	if (ws_scratch_checkout(r, ws_oid_hex(commit, hex),
-				hold_fd) < 0 || include_files(r, plan, scratch) < 0)
+				hold_fd) < 0 ||
+	    ws_worktree_sparse_like(r, scratch, &w->sparse) < 0 ||
+	    include_files(r, plan, scratch) < 0)
 		goto out;
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {

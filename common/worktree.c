@@ -252,12 +252,29 @@ const char *ws_worktree_state_name(enum ws_worktree_state s)
 	return (size_t)s < ARRAY_SIZE(names) ? names[s] : "broken";
 }
 
+/*
+ * 1 when status entry `e` is a file that a sparse checkout leaves out:
+ * missing from the worktree, and skip-worktree in the index. git status
+ * does not report those; libgit2's status does not know the bit and
+ * calls them deleted.
+ */
+static int left_out_by_sparse(git_index *index, const git_status_entry *e)
+{
+	const git_index_entry *ie;
+
+	if (!index || e->status != GIT_STATUS_WT_DELETED || !e->index_to_workdir)
+		return 0;
+	ie = git_index_get_bypath(index, e->index_to_workdir->old_file.path, 0);
+	return ie && (ie->flags_extended & GIT_INDEX_ENTRY_SKIP_WORKTREE);
+}
+
 long ws_worktree_changes(const char *path, struct strvec *paths, size_t max)
 {
 	git_repository *wt = NULL;
 	git_status_list *list = NULL;
+	git_index *index = NULL;
 	git_status_options opts = GIT_STATUS_OPTIONS_INIT;
-	long ret = -1;
+	long ret = -1, changes = 0;
 	size_t i, n;
 
 	if (git_repository_open_ext(&wt, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
@@ -270,18 +287,24 @@ long ws_worktree_changes(const char *path, struct strvec *paths, size_t max)
 	if (git_status_list_new(&list, wt, &opts) < 0)
 		goto cleanup;
 	n = git_status_list_entrycount(list);
-	for (i = 0; paths && i < n && i < max; i++) {
+	for (i = 0; i < n; i++) {
 		const git_status_entry *e = git_status_byindex(list, i);
 		const git_diff_delta *d = e->index_to_workdir ? e->index_to_workdir :
 					  e->head_to_index;
 
-		if (d && d->new_file.path)
-			strvec_push(paths, d->new_file.path);
-		else if (d && d->old_file.path)
-			strvec_push(paths, d->old_file.path);
+		if (e->status == GIT_STATUS_WT_DELETED && !index &&
+		    git_repository_index(&index, wt) < 0)
+			goto cleanup;
+		if (left_out_by_sparse(index, e))
+			continue;
+		if (paths && (size_t)changes < max && d)
+			strvec_push(paths, d->new_file.path ? d->new_file.path :
+					   d->old_file.path);
+		changes++;
 	}
-	ret = (long)n;
+	ret = changes;
 cleanup:
+	git_index_free(index);
 	git_status_list_free(list);
 	git_repository_free(wt);
 	return ret;
@@ -638,6 +661,89 @@ int ws_worktree_add(const struct ws_repo *r, const struct ws_worktree_add *add)
 	else if (add->commit)
 		strvec_push(&cp.args, add->commit);
 	return ws_run_to_the_end(&cp, add->hold_fd);
+}
+
+int ws_worktree_sparse_set(const char *path, const struct strvec *dirs)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	ws_git_in(&cp, path);
+	cp.no_stdin = 1;
+	strvec_pushv(&cp.args, (const char *[]){ "sparse-checkout", "set",
+		     "--cone", "--", NULL });
+	strvec_pushv(&cp.args, (const char **)dirs->v);
+	if (run_command(&cp))
+		return error("cannot make '%s' a sparse checkout", path);
+	return 0;
+}
+
+/* 1 when the worktree at `dir` is sparse in cone mode (git's default). */
+static int sparse_is_cone(const char *dir)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int cone;
+
+	ws_git_in(&cp, dir);
+	cp.no_stdin = 1;
+	strvec_pushv(&cp.args, (const char *[]){ "config", "--type=bool",
+		     "--get", "core.sparseCheckoutCone", NULL });
+	capture_command(&cp, &out, NULL);
+	cone = strcmp(out.buf, "false\n") != 0;
+	strbuf_release(&out);
+	return cone;
+}
+
+/* `git sparse-checkout list` in `dir` into `out`: 0, or -1 when not sparse. */
+static int sparse_list(const char *dir, struct strvec *out)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf list = STRBUF_INIT;
+	char *line, *next;
+	int ret;
+
+	ws_git_in(&cp, dir);
+	cp.no_stdin = 1;
+	cp.no_stderr = 1;
+	strvec_pushv(&cp.args, (const char *[]){ "sparse-checkout", "list", NULL });
+	ret = capture_command(&cp, &list, NULL) ? -1 : 0;
+	for (line = list.buf; !ret && *line; line = next) {
+		next = strchrnul(line, '\n');
+		if (*next)
+			*next++ = '\0';
+		if (*line)
+			strvec_push(out, line);
+	}
+	strbuf_release(&list);
+	return ret;
+}
+
+int ws_worktree_sparse_like(const struct ws_repo *r, const char *path,
+			    const struct strvec *dirs)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strvec main_patterns = STRVEC_INIT, mine = STRVEC_INIT;
+	int ret = 0;
+
+	if (dirs && dirs->nr)
+		return ws_worktree_sparse_set(path, dirs);
+	ws_git_in(&cp, path);
+	cp.no_stdin = 1;
+	if (r->main_worktree && !sparse_list(r->main_worktree, &main_patterns)) {
+		strvec_pushv(&cp.args, (const char *[]){ "sparse-checkout", "set",
+			     sparse_is_cone(r->main_worktree) ? "--cone" : "--no-cone",
+			     "--", NULL });
+		strvec_pushv(&cp.args, (const char **)main_patterns.v);
+	} else if (!sparse_list(path, &mine)) {
+		strvec_pushv(&cp.args, (const char *[]){ "sparse-checkout",
+			     "disable", NULL });
+	}
+	if (cp.args.nr && run_command(&cp))
+		ret = error("cannot make '%s' as sparse as the main worktree", path);
+	child_process_clear(&cp);
+	strvec_clear(&main_patterns);
+	strvec_clear(&mine);
+	return ret;
 }
 
 int ws_worktrees_populate(const char *const *paths, size_t nr, int *failed)

@@ -152,7 +152,8 @@ enum ws_worktree_state ws_worktree_status(const struct ws_repo *r,
 /*
  * The uncommitted changes and untracked files of the worktree at `path`
  * (ignored files and submodules do not count), as libgit2's status with
- * INCLUDE_UNTRACKED. Up to `max` of their paths are appended to `paths`
+ * INCLUDE_UNTRACKED, and as git status: the files that a sparse checkout
+ * leaves out (skip-worktree) do not count either. Up to `max` of their paths are appended to `paths`
  * (may be NULL). Returns how many there are, or -1 when the worktree
  * cannot be opened or read.
  */
@@ -251,6 +252,31 @@ struct ws_worktree_add {
  * the remains.
  */
 int ws_worktree_add(const struct ws_repo *r, const struct ws_worktree_add *add);
+
+/*
+ * Make the worktree at `path`, added with `no_checkout`, a cone-mode
+ * sparse checkout of `dirs` (`git sparse-checkout set --cone`, which
+ * writes the patterns into that worktree's own config and files and
+ * enables extensions.worktreeConfig, as it does for a person), so that
+ * ws_worktrees_populate() writes only those directories and the files
+ * at the top. Without a call, a new worktree has the main worktree's
+ * sparse-checkout patterns: git copies those of the worktree that `git
+ * worktree add` runs in, and ws_worktree_add() runs it on the common
+ * directory, the main worktree's. Returns 0, or -1 after an error.
+ */
+int ws_worktree_sparse_set(const char *path, const struct strvec *dirs);
+
+/*
+ * Give the existing worktree at `path` (git ws-merge's scratch worktree,
+ * reused from one workstream to the next) the sparse checkout that a
+ * new worktree of the workstream would have: the cone `dirs` when it has
+ * any, else the main worktree's patterns (cone mode or not, as there),
+ * else none (`git sparse-checkout disable` when it was sparse). Through
+ * `git sparse-checkout`, which updates the files. Returns 0, or -1 after
+ * an error.
+ */
+int ws_worktree_sparse_like(const struct ws_repo *r, const char *path,
+			    const struct strvec *dirs);
 
 /*
  * Check out the index and files of worktrees made with no_checkout:
