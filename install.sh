@@ -28,7 +28,8 @@ done
 
 # Everything the build, the tests and the man pages need.
 DEPS="build-essential pkg-config git perl libgit2-dev libinih-dev
-libjansson-dev libcmocka-dev sharness asciidoctor bash-completion valgrind"
+libjansson-dev libcmocka-dev sharness asciidoctor bash-completion valgrind
+git-lfs"
 
 missing=
 for p in $DEPS

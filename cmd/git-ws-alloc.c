@@ -291,8 +291,10 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 			break;
 		}
 		created[i] = 1;
-		if (c->plan.ws[i].sparse.nr &&
-		    ws_worktree_sparse_set(c->worktree[i], &c->plan.ws[i].sparse) < 0) {
+		if ((c->plan.ws[i].sparse.nr &&
+		     ws_worktree_sparse_set(c->worktree[i], &c->plan.ws[i].sparse) < 0) ||
+		    (c->plan.ws[i].lfs_skip &&
+		     ws_worktree_lfs_skip(c->worktree[i]) < 0)) {
 			ret = -1;
 			break;
 		}

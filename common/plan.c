@@ -177,12 +177,12 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
-	"timeout", "todo", "include", "ports", "sparse", NULL
+	"timeout", "todo", "include", "ports", "sparse", "lfs", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
 	"command", "test", "check", "timeout", "todo", "max-iterations",
-	"sparse", NULL
+	"sparse", "lfs", NULL
 };
 /* keys that may be repeated (their values accumulate) */
 static const char *const multi_keys[] = {
@@ -349,6 +349,27 @@ static int read_sparse(struct reader *r, const struct cfg_section *s,
 	return 1;
 }
 
+/*
+ * `lfs`: "checkout" (Git LFS files with their contents, the default) or
+ * "skip" (pointer files). Returns 1 when given, 0 when not, -1 after an
+ * error.
+ */
+static int read_lfs(struct reader *r, const struct cfg_section *s, int *skip)
+{
+	const struct cfg_entry *e = cfg_get_entry(s, "lfs");
+
+	if (!e)
+		return 0;
+	if (!strcmp(e->value, "skip"))
+		*skip = 1;
+	else if (!strcmp(e->value, "checkout"))
+		*skip = 0;
+	else
+		return fail(r, e->lineno, "bad lfs '%s' (expected checkout or skip)",
+			    e->value);
+	return 1;
+}
+
 static int read_plan_section(struct reader *r, const struct cfg_section *s)
 {
 	struct plan *p = r->plan;
@@ -385,7 +406,7 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 				    e->value);
 		p->base = xstrdup(e->value);
 	}
-	if (read_sparse(r, s, &p->sparse) < 0)
+	if (read_sparse(r, s, &p->sparse) < 0 || read_lfs(r, s, &p->lfs_skip) < 0)
 		return -1;
 	if ((e = cfg_get_entry(s, "ports"))) {
 		if (parse_nonneg_int(e->value, &p->ports) < 0 || !p->ports ||
@@ -481,6 +502,12 @@ static int read_ws_section(struct reader *r, const struct cfg_section *s,
 	case 1:
 		w->overrides |= PLAN_KEY_SPARSE;
 	}
+	switch (read_lfs(r, s, &w->lfs_skip)) {
+	case -1:
+		goto out;
+	case 1:
+		w->overrides |= PLAN_KEY_LFS;
+	}
 	ret = 0;
 out:
 	free(where);
@@ -505,6 +532,8 @@ static void inherit(struct plan *p, struct plan_workstream *w)
 		w->todo_allow = p->todo_allow;
 	if (!(w->overrides & PLAN_KEY_MAX_ITERATIONS))
 		w->max_iterations = p->max_iterations;
+	if (!(w->overrides & PLAN_KEY_LFS))
+		w->lfs_skip = p->lfs_skip;
 	if (!(w->overrides & PLAN_KEY_SPARSE))
 		for (i = 0; i < p->sparse.nr; i++)
 			strvec_push(&w->sparse, p->sparse.v[i]);
@@ -791,6 +820,8 @@ void plan_format(const struct plan *p, struct strbuf *out)
 		   p->todo_allow, p->max_iterations);
 	add_list(out, "include", &p->include);
 	add_words(out, "sparse", &p->sparse);
+	if (p->lfs_skip)
+		add_kv(out, "lfs", "skip");
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_workstream *w = &p->ws[i];
 		struct cfg_file one = CFG_FILE_INIT;
@@ -810,6 +841,8 @@ void plan_format(const struct plan *p, struct strbuf *out)
 			   w->timeout, w->todo_allow, w->max_iterations);
 		if (w->overrides & PLAN_KEY_SPARSE)
 			add_words(out, "sparse", &w->sparse);
+		if (w->overrides & PLAN_KEY_LFS)
+			add_kv(out, "lfs", w->lfs_skip ? "skip" : "checkout");
 	}
 }
 

@@ -25,6 +25,7 @@
 #define PLAN_KEY_TODO (1u << 4)
 #define PLAN_KEY_MAX_ITERATIONS (1u << 5)
 #define PLAN_KEY_SPARSE (1u << 8)
+#define PLAN_KEY_LFS (1u << 9)
 
 struct plan_workstream {
 	char *id;
@@ -47,6 +48,7 @@ struct plan_workstream {
 	int todo_allow;
 	int max_iterations;
 	struct strvec sparse; /* cone directories; empty: as the main worktree */
+	int lfs_skip;       /* `lfs = skip`: Git LFS pointer files, not contents */
 	unsigned overrides; /* PLAN_KEY_* set in this section */
 
 	/* resolved by plan_read() */
@@ -68,6 +70,7 @@ struct plan {
 	int max_iterations; /* default 3 */
 	struct strvec include; /* patterns of ignored files to copy (include.h) */
 	struct strvec sparse; /* cone directories of every worktree, or empty */
+	int lfs_skip;       /* `lfs = skip` */
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */

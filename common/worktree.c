@@ -677,6 +677,42 @@ int ws_worktree_sparse_set(const char *path, const struct strvec *dirs)
 	return 0;
 }
 
+/* `git config <args>` in the worktree at `path`; 0 or -1. */
+static int config_in(const char *path, const char **args)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	ws_git_in(&cp, path);
+	cp.no_stdin = 1;
+	strvec_push(&cp.args, "config");
+	strvec_pushv(&cp.args, args);
+	return run_command(&cp) ? -1 : 0;
+}
+
+int ws_worktree_lfs_skip(const char *path)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT;
+
+	ws_git_in(&cp, path);
+	cp.no_stdin = 1;
+	strvec_pushv(&cp.args, (const char *[]){ "config", "--type=bool",
+		     "--get", "extensions.worktreeConfig", NULL });
+	capture_command(&cp, &out, NULL);
+	if ((strcmp(out.buf, "true\n") &&
+	     config_in(path, (const char *[]){ "extensions.worktreeConfig",
+			"true", NULL }) < 0) ||
+	    config_in(path, (const char *[]){ "--worktree", "filter.lfs.process",
+			"git-lfs filter-process --skip", NULL }) < 0 ||
+	    config_in(path, (const char *[]){ "--worktree", "filter.lfs.smudge",
+			"git-lfs smudge --skip -- %f", NULL }) < 0) {
+		strbuf_release(&out);
+		return error("cannot make Git LFS leave pointer files in '%s'", path);
+	}
+	strbuf_release(&out);
+	return 0;
+}
+
 /* 1 when the worktree at `dir` is sparse in cone mode (git's default). */
 static int sparse_is_cone(const char *dir)
 {

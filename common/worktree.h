@@ -267,6 +267,20 @@ int ws_worktree_add(const struct ws_repo *r, const struct ws_worktree_add *add);
 int ws_worktree_sparse_set(const char *path, const struct strvec *dirs);
 
 /*
+ * Make Git LFS leave pointer files in the worktree at `path`, for every
+ * git that runs there (a checkout, a merge, a person's `git switch`):
+ * `filter.lfs.process` and `filter.lfs.smudge` with `--skip` in that
+ * worktree's own config (`git config --worktree`, as `git lfs install
+ * --skip-smudge` does for a repository). That needs
+ * extensions.worktreeConfig, which it enables when it is not yet, as
+ * `git sparse-checkout` does; other worktrees read their config as
+ * before. A pointer file is what the index holds, so git status takes it
+ * as unchanged. Call it before the checkout. Returns 0, or -1 after an
+ * error.
+ */
+int ws_worktree_lfs_skip(const char *path);
+
+/*
  * Give the existing worktree at `path` (git ws-merge's scratch worktree,
  * reused from one workstream to the next) the sparse checkout that a
  * new worktree of the workstream would have: the cone `dirs` when it has
