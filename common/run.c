@@ -3,6 +3,7 @@
 #include "sigchain.h"
 #include "usage.h"
 #include "wrapper.h"
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/prctl.h>
@@ -53,6 +54,34 @@ static void wait_at_gate(int fd, const char *prog)
 /* The stop signals a supervisor outlives (see start_command()). */
 static const int supervisor_outlives[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
+/*
+ * In the supervisor, which runs on without exec: close the close-on-exec
+ * fds it inherited (the state lock of its dispatcher, say), as an exec
+ * would, but `keep`. Otherwise a lock would live as long as the program.
+ */
+static void close_cloexec_fds(int keep)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int fd, max = 1024;
+
+	if (!dir) {
+		for (fd = 3; fd < max; fd++)
+			if (fd != keep && fcntl(fd, F_GETFD) > 0 &&
+			    (fcntl(fd, F_GETFD) & FD_CLOEXEC))
+				close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		fd = atoi(de->d_name);
+		if (fd < 3 || fd == keep || fd == dirfd(dir))
+			continue;
+		if (fcntl(fd, F_GETFD) > 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC))
+			close(fd);
+	}
+	closedir(dir);
+}
+
 /* Interrupts the supervisor's waitpid(); the program decides. */
 static void supervisor_on_signal(int sig)
 {
@@ -89,6 +118,7 @@ static void supervise(struct child_process *cp, const char *const *argv)
 		for (i = 0; i < ARRAY_SIZE(supervisor_outlives); i++)
 			signal(supervisor_outlives[i], supervisor_on_signal);
 		prctl(PR_SET_NAME, "ws-supervisor", 0, 0, 0);
+		close_cloexec_fds(cp->hold_fd);
 	}
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	while (waitpid(pid, &status, 0) < 0)
