@@ -105,7 +105,12 @@ int ws_exit_record_write(const char *path, const char *id,
 		struct strbuf sb = STRBUF_INIT;
 
 		strbuf_addf(&sb, "%s\n", text);
-		ret = write_file_atomically(path, sb.buf, sb.len, 0);
+		/*
+		 * Not fsynced, as the done file: the dispatcher waits for it
+		 * at every command's end. Lost in a power cut, it leaves
+		 * what was there before it: "process vanished".
+		 */
+		ret = write_file_atomically(path, sb.buf, sb.len, LOCK_NO_FSYNC);
 		strbuf_release(&sb);
 		free(text);
 	}

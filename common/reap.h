@@ -86,8 +86,9 @@ struct ws_exit_record {
 };
 
 /*
- * Write `rec` for `id` at `path` (write_file_atomically()). Safe in the
- * supervisor (a forked child). Returns 0, or -1 with errno set.
+ * Write `rec` for `id` at `path` (write_file_atomically(), without
+ * fsync, as the done file). Safe in the supervisor (a forked child).
+ * Returns 0, or -1 with errno set.
  */
 int ws_exit_record_write(const char *path, const char *id,
 			 const struct ws_exit_record *rec);
