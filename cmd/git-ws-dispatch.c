@@ -642,12 +642,16 @@ static int adopt(struct dispatch_ctx *c)
 	credited = ws_reap_vanished(&c->repo, &st) > 0;
 	for (k = 0; credited && k < c->adopted.nr; k++) {
 		const char *id = c->adopted.v[k];
+		ssize_t idx = plan_find(&c->plan, id);
 		enum ws_status s = ws_state_status(&st, id);
 		const char *r = ws_state_get(&st, id, WS_KEY_REASON);
 
-		if (s != WS_STATUS_IN_PROGRESS && c->last_status[plan_find(&c->plan, id)] != s)
-			fprintf(stderr, "%s: %s%s%s (the command it adopted ended)\n", id,
-				ws_status_name(s), r ? ": " : "", r ? r : "");
+		if (idx < 0 || s == WS_STATUS_IN_PROGRESS || c->last_status[idx] == s)
+			continue;
+		/* said here, not again by report_changes() */
+		c->last_status[idx] = s;
+		fprintf(stderr, "%s: %s%s%s (the adopted command ended)\n", id,
+			ws_status_name(s), r ? ": " : "", r ? r : "");
 	}
 	for (i = 0; !credited && i < c->plan.nr; i++) {
 		const char *id = c->plan.ws[i].id;

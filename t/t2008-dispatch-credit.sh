@@ -191,6 +191,7 @@ test_expect_success 'dispatcher killed; the rerun starts while the command still
 	test "$(cd repo && ws_state a pid)" = $sup &&
 	touch go-a &&
 	wait $rerun &&
+	grep "^a: done (the adopted command ended)$" err &&
 	test "$(cd repo && ws_state a status)" = merged &&
 	test "$(cd repo && ws_state b status)" = merged &&
 	test "$(cd repo && ws_state a attempts)" = 1 &&
