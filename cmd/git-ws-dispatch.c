@@ -8,6 +8,7 @@
 #include "lost-worktree.h"
 #include "parse-options.h"
 #include "plan.h"
+#include "reap.h"
 #include "recover.h"
 #include "repo.h"
 #include "run.h"
@@ -17,8 +18,8 @@
 #include "ws.h"
 
 static const char * const dispatch_usage[] = {
-	"git ws-dispatch [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--detach] [-n | --dry-run] [--porcelain] [--retry] [<id>...] [-- <command> [<args>...]]",
-	"git ws-dispatch --loop [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--porcelain] [-- <command> [<args>...]]",
+	"git ws-dispatch [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--detach] [-n | --dry-run] [--porcelain] [--retry] [--wait] [<id>...] [-- <command> [<args>...]]",
+	"git ws-dispatch --loop [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--porcelain] [--wait] [-- <command> [<args>...]]",
 	NULL
 };
 
@@ -30,9 +31,10 @@ struct dispatch_ctx {
 	const char **ids;       /* named on the command line */
 	size_t ids_nr;
 	const char **command;   /* after "--", NULL-terminated; NULL if none */
-	int jobs, retries, detach, dry_run, porcelain, retry, loop;
+	int jobs, retries, detach, dry_run, porcelain, retry, loop, wait;
 	struct ws_job_opts *opts;
 	enum ws_status *last_status; /* --loop: per workstream, as last reported */
+	struct strvec adopted;  /* --loop: the ids whose command it adopted */
 	long timeout;           /* -1: the plan's */
 	struct ws_screen screen; /* progress redrawn on stderr */
 };
@@ -61,6 +63,11 @@ static void explain_not_ready(struct dispatch_ctx *c, const char *id,
 		error("'%s' is not ready: it is blocked (%s)", id,
 		      reason ? reason : "waiting for its dependencies");
 		advise("merge its dependencies first ('git ws-merge')");
+	} else if (status == WS_STATUS_IN_PROGRESS &&
+		   ws_command_running(&c->st, id) && !ws_live_dispatcher(&c->st, id)) {
+		error("'%s' is not ready: its command runs on (pid %s) after its dispatcher died",
+		      id, ws_state_get(&c->st, id, WS_KEY_PID) ?: "unknown");
+		advise("'git ws-dispatch --loop' waits for it and records how it ended");
 	} else if (status == WS_STATUS_IN_PROGRESS) {
 		error("'%s' is not ready: it is already in progress (pid %s)", id,
 		      ws_state_get(&c->st, id, WS_KEY_PID) ?: "unknown");
@@ -225,8 +232,12 @@ static void recover(struct dispatch_ctx *c)
 
 		if (s == WS_STATUS_IN_PROGRESS)
 			continue;
-		warning("'%s' was in progress but its process is gone: now %s%s%s",
-			before.v[i], ws_status_name(s), r ? ": " : "", r ? r : "");
+		if (s == WS_STATUS_DONE && !r)
+			fprintf(stderr, "%s: done (its command ended after its dispatcher was gone)\n",
+				before.v[i]);
+		else
+			warning("'%s' was in progress but its process is gone: now %s%s%s",
+				before.v[i], ws_status_name(s), r ? ": " : "", r ? r : "");
 	}
 	strvec_clear(&before);
 }
@@ -307,6 +318,71 @@ static void print_dry_run(struct dispatch_ctx *c)
 		free(cmd);
 	}
 	strbuf_release(&sb);
+}
+
+/* ------------------------------------------------- another dispatcher */
+
+/*
+ * Another live git ws-dispatch that runs what we are asked to run: with
+ * --loop, the plan (the loop of coordination/dispatcher, or the
+ * dispatcher of any running command); with <id>s, the dispatcher of one
+ * of them that is in progress (reap.h). Returns its pid, else 0; the
+ * workstream it runs in *what, or NULL for the plan.
+ */
+static long other_dispatcher(struct dispatch_ctx *c, const char **what)
+{
+	long pid;
+	size_t i;
+
+	*what = NULL;
+	if (c->loop || !c->ids_nr) {
+		if ((pid = ws_dispatcher_record_live(&c->repo, NULL)))
+			return c->loop ? pid : 0;
+		for (i = 0; c->loop && i < c->plan.nr; i++)
+			if ((pid = ws_live_dispatcher(&c->st, c->plan.ws[i].id)) &&
+			    pid != (long)getpid())
+				return pid;
+		return 0;
+	}
+	for (i = 0; i < c->ids_nr; i++)
+		if (plan_find(&c->plan, c->ids[i]) >= 0 &&
+		    (pid = ws_live_dispatcher(&c->st, c->ids[i])) &&
+		    pid != (long)getpid()) {
+			*what = c->ids[i];
+			return pid;
+		}
+	return 0;
+}
+
+static void open_state(struct dispatch_ctx *c);
+
+/*
+ * With the state open, before anything is repaired or run: when another
+ * git ws-dispatch runs what we are asked to run, say so and exit 1; with
+ * --wait, wait for it to end (reap.h, ws_wait_for_pid()), then look
+ * again as if started afresh. A dispatcher that died is no such thing:
+ * the commands it left running are adopted (adopt()).
+ */
+static void check_other_dispatcher(struct dispatch_ctx *c)
+{
+	const char *what;
+	long pid;
+
+	while ((pid = other_dispatcher(c, &what))) {
+		ws_state_release(&c->st);
+		if (!c->wait) {
+			if (what)
+				error("another git ws-dispatch (pid %ld) is running '%s'; watch it with 'git ws-status', or wait for it with --wait",
+				      pid, what);
+			else
+				error("another git ws-dispatch (pid %ld) is running this plan; watch it with 'git ws-status', or wait for it with --wait",
+				      pid);
+			exit(WS_EXIT_NO);
+		}
+		fprintf(stderr, "Waiting for git ws-dispatch (pid %ld) to finish...\n", pid);
+		ws_wait_for_pid(pid, -1);
+		open_state(c);
+	}
 }
 
 /* ------------------------------------------------------------ detach */
@@ -546,6 +622,75 @@ static void loop_on_event(struct ws_dispatch *d, struct ws_job *job,
 }
 
 /*
+ * Adopt the commands that run on after their dispatcher died (its
+ * kill -9, a crash): their supervisors record how they end (reap.h).
+ * Under the state lock, credit every one that has ended
+ * (ws_reap_vanished()); when none had, wait until one of those still
+ * running ends, passing a stop signal on to their process groups
+ * meanwhile, so that stopping us leaves nothing running. Nothing else
+ * starts in their worktrees meanwhile: they are in progress. Returns 1
+ * when the loop is to look again, 0 when no command was left to adopt.
+ */
+static int adopt(struct dispatch_ctx *c)
+{
+	struct ws_state st = WS_STATE_INIT;
+	long *pids = NULL;
+	size_t nr = 0, alloc = 0, i, k;
+	int credited;
+
+	ws_state_lock_repo(&st, &c->repo);
+	credited = ws_reap_vanished(&c->repo, &st) > 0;
+	for (k = 0; credited && k < c->adopted.nr; k++) {
+		const char *id = c->adopted.v[k];
+		ssize_t idx = plan_find(&c->plan, id);
+		enum ws_status s = ws_state_status(&st, id);
+		const char *r = ws_state_get(&st, id, WS_KEY_REASON);
+
+		if (idx < 0 || s == WS_STATUS_IN_PROGRESS || c->last_status[idx] == s)
+			continue;
+		/* said here, not again by report_changes() */
+		c->last_status[idx] = s;
+		fprintf(stderr, "%s: %s%s%s (the adopted command ended)\n", id,
+			ws_status_name(s), r ? ": " : "", r ? r : "");
+	}
+	for (i = 0; !credited && i < c->plan.nr; i++) {
+		const char *id = c->plan.ws[i].id;
+
+		if (ws_state_status(&st, id) != WS_STATUS_IN_PROGRESS ||
+		    active(c, i) || !ws_command_running(&st, id) ||
+		    ws_live_dispatcher(&st, id))
+			continue;
+		ALLOC_GROW(pids, nr + 1, alloc);
+		pids[nr++] = ws_state_get_long(&st, id, WS_KEY_PID, 0);
+		for (k = 0; k < c->adopted.nr; k++)
+			if (!strcmp(c->adopted.v[k], id))
+				break;
+		if (k == c->adopted.nr) {
+			strvec_push(&c->adopted, id);
+			ws_screen_clear(&c->screen);
+			fprintf(stderr, "%s: its command runs on (pid %ld) after its dispatcher died: waiting for it\n",
+				id, pids[nr - 1]);
+		}
+	}
+	ws_state_commit_or_die(&st);
+	if (credited)
+		report_changes(c, &st);
+	ws_state_release(&st);
+	if (credited || !nr) {
+		free(pids);
+		return credited;
+	}
+	for (i = 0; i < nr; i++)
+		forward_signals_to_group((pid_t)pids[i]);
+	for (i = 0; !ws_wait_for_pid(pids[i], 200); i = (i + 1) % nr)
+		;
+	for (i = 0; i < nr; i++)
+		stop_forwarding_signals_to_group((pid_t)pids[i]);
+	free(pids);
+	return 1;
+}
+
+/*
  * Resume what an interrupted loop left: workstreams it stopped
  * ("interrupted") or whose process vanished go back to ready.
  */
@@ -623,18 +768,24 @@ static int run_loop(struct dispatch_ctx *c)
 		c->d.tick_ms = 1000;
 
 	resume(c);
+	ws_dispatcher_record_write(&c->repo);
 	ws_state_commit_or_die(&c->st);
 	ws_state_release(&c->st);
 
 	for (;;) {
 		settle(c);
-		if (!feed(c))
+		if (!feed(c)) {
+			if (adopt(c))
+				continue;
 			break;
+		}
 		ws_dispatch_run(&c->d);
 		if (c->d.interrupted)
 			break;
 	}
 	ret = print_loop_summary(c);
+	ws_dispatcher_record_remove(&c->repo);
+	strvec_clear(&c->adopted);
 	free(c->last_status);
 	return c->d.interrupted ? 130 : ret;
 }
@@ -659,6 +810,8 @@ static void parse_args(struct dispatch_ctx *c, int argc, const char **argv)
 			 "put the named failed workstreams back to ready and dispatch them"),
 		OPT_BOOL(0, "loop", &c->loop,
 			 "run the whole plan: dispatch, converge, merge, dispatch what that unblocks, until done"),
+		OPT_BOOL(0, "wait", &c->wait,
+			 "when another git ws-dispatch runs the plan (or the named workstreams), wait for it to finish first"),
 		OPT_END()
 	};
 	int i;
@@ -821,12 +974,14 @@ int cmd_main(int argc, const char **argv)
 	int ret;
 
 	memset(&c, 0, sizeof(c));
+	strvec_init(&c.adopted);
 	parse_args(&c, argc, argv);
 	ws_repo_open(&c.repo);
 	ws_load_plan(&c.repo, &c.plan);
 	ws_repo_ensure_dirs(&c.repo);
 	init_dispatcher(&c, &opts);
 	open_state(&c);
+	check_other_dispatcher(&c);
 	recover(&c);
 	ret = c.loop ? run_loop(&c) : run_once(&c, &opts);
 

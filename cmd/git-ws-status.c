@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "run.h"
 #include "parse-options.h"
+#include "reap.h"
 #include "recover.h"
 #include "plan.h"
 #include "repo.h"
@@ -162,7 +163,7 @@ static int has_vanished(const struct plan *plan, const struct ws_state *st)
 		enum ws_status s = ws_state_status(st, plan->ws[i].id);
 
 		if (s == WS_STATUS_IN_PROGRESS &&
-		    !process_is_alive(ws_state_get_long(st, plan->ws[i].id, WS_KEY_PID, 0)))
+		    !ws_command_running(st, plan->ws[i].id))
 			return 1;
 	}
 	return 0;
@@ -395,6 +396,29 @@ static void print_row(const struct strbuf *cell, const size_t *width)
  * moves the columns after it in every row alike; ids and statuses take at
  * least 10 and 12 characters, which lines the usual ones up as before.
  */
+/*
+ * The git ws-dispatch running the plan, when one is, on one line: the
+ * --loop of coordination/dispatcher, else the dispatcher of a running
+ * command (reap.h). Only in the human output: porcelain is unchanged.
+ */
+static void print_dispatcher(const struct status_ctx *c)
+{
+	char started[32];
+	long pid = ws_dispatcher_record_live(&c->repo, started);
+	size_t i;
+
+	if (pid) {
+		printf("Dispatched by git ws-dispatch --loop (pid %ld) since %s\n",
+		       pid, started);
+		return;
+	}
+	for (i = 0; i < c->plan.nr; i++)
+		if ((pid = ws_live_dispatcher(&c->st, c->plan.ws[i].id))) {
+			printf("Dispatched by git ws-dispatch (pid %ld)\n", pid);
+			return;
+		}
+}
+
 static void print_human(const struct status_ctx *c)
 {
 	static const size_t min_width[COL_NR] = { 10, 12 };
@@ -417,6 +441,7 @@ static void print_human(const struct status_ctx *c)
 	}
 
 	printf("Plan '%s' on '%s'\n", c->plan.name, c->plan.base);
+	print_dispatcher(c);
 	for (i = 0; i < rows; i++)
 		print_row(&cell[i * COL_NR], width);
 	printf("%zu/%zu merged\n", c->merged, c->plan.nr);

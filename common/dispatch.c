@@ -4,6 +4,7 @@
 #include "base-update.h"
 #include "donefile.h"
 #include "lockfile.h"
+#include "reap.h"
 #include "recover.h"
 #include "run.h"
 #include "sigchain.h"
@@ -97,6 +98,7 @@ static void job_free(struct ws_job *job)
 	strvec_clear(&job->args);
 	free(job->log_path);
 	free(job->done_path);
+	free(job->exit_path);
 	free(job->report);
 	free(job->prepare_note);
 	free(job->result);
@@ -166,6 +168,7 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 	job->log_fd = -1;
 	job->log_path = ws_path(d->repo, "logs/%s.log", w->id);
 	job->done_path = ws_path(d->repo, "coordination/%s.done", w->id);
+	job->exit_path = ws_path(d->repo, "coordination/%s.exit", w->id);
 	job->report = xstrdup("");
 
 	/* keep d->jobs in topological order */
@@ -175,6 +178,17 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 	d->jobs[pos] = job;
 	d->nr++;
 	return job;
+}
+
+/* The last attempt's exit record (reap.h), and a lock a kill left. */
+static void remove_exit_record(struct ws_job *job)
+{
+	char *lock = xstrfmt("%s.lock", job->exit_path);
+
+	if (unlink(job->exit_path) < 0 && errno != ENOENT)
+		warning("cannot remove '%s': %s", job->exit_path, strerror(errno));
+	unlink(lock);
+	free(lock);
 }
 
 void ws_dispatch_mark_queued(struct ws_dispatch *d, struct ws_state *st)
@@ -194,6 +208,7 @@ void ws_dispatch_mark_queued(struct ws_dispatch *d, struct ws_state *st)
 		if (unlink(job->done_path) < 0 && errno != ENOENT)
 			warning("cannot remove '%s': %s", job->done_path,
 				strerror(errno));
+		remove_exit_record(job);
 		in.id = job->id;
 		ws_intent_record(st, &in);
 	}
@@ -323,6 +338,8 @@ static void prepare_attempt(struct ws_dispatch *d, struct ws_job *job)
 	job->done_unwritten = 0;
 	if (job->tries && unlink(job->done_path) < 0 && errno != ENOENT)
 		warning("cannot remove '%s': %s", job->done_path, strerror(errno));
+	if (job->tries)
+		remove_exit_record(job);
 	if (!job->tries && job->iteration > 0) {
 		char *path = ws_path(d->repo, "reports/%s", job->id);
 
@@ -351,8 +368,36 @@ static void job_env(struct ws_dispatch *d, struct ws_job *job,
 }
 
 /*
- * Fork the job's command behind `gate` (see transact()): it runs once a
- * byte is written there.
+ * In the command's supervisor (run.h), once the command has ended: the
+ * done file when the command did not write one, then the exit record
+ * (reap.h), so that the end is on disk whether or not we still live.
+ * `data` is the job as it was when the supervisor was forked.
+ */
+static void record_end(int status, void *data)
+{
+	struct ws_job *job = data;
+	struct ws_exit_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.pid = (long)getpid();
+	rec.attempt = job->attempts + 1; /* start_job() counts it after the fork */
+	rec.status = status;
+	rec.done_by_command = path_exists(job->done_path);
+	iso8601_now(rec.finished);
+	if (!rec.done_by_command) {
+		char *desc = ws_describe_wait_status(status);
+		int ok = WIFEXITED(status) && !WEXITSTATUS(status);
+
+		ws_done_write(job->done_path, job->id,
+			      ok ? WS_DONE_SUCCESS : WS_DONE_FAILED, desc);
+		free(desc);
+	}
+	ws_exit_record_write(job->exit_path, job->id, &rec);
+}
+
+/*
+ * Fork the job's command, under its supervisor, behind `gate` (see
+ * transact()): it runs once a byte is written there.
  */
 static int start_job(struct ws_dispatch *d, struct ws_job *job,
 		     const int gate[2])
@@ -375,6 +420,8 @@ static int start_job(struct ws_dispatch *d, struct ws_job *job,
 	cp.dir = job->worktree;
 	cp.no_stdin = 1;
 	cp.new_pgrp = 1;
+	cp.on_end = record_end;
+	cp.on_end_data = job;
 	cp.gate[0] = gate[0];
 	cp.gate[1] = gate[1];
 	if (job->log_fd >= 0) {
@@ -391,6 +438,8 @@ static int start_job(struct ws_dispatch *d, struct ws_job *job,
 	}
 	child_process_clear(&cp);
 	job->pid = cp.pid;
+	if (process_start_time(job->pid, &job->pid_start) < 0)
+		job->pid_start = 0;
 	job->phase = WS_JOB_RUNNING;
 	job->tries++;
 	job->attempts++;
@@ -436,6 +485,21 @@ static char *describe_exit(struct ws_job *job)
 }
 
 /*
+ * 0 when the done file is the supervisor's, written from the exit status
+ * (its exit record says so): we decide from the exit status ourselves,
+ * and write it again, with our words. Else 1.
+ */
+static int done_by_command(struct ws_job *job)
+{
+	struct ws_exit_record rec;
+	struct strbuf err = STRBUF_INIT;
+	int rc = ws_exit_record_read(job->exit_path, job->id, &rec, &err);
+
+	strbuf_release(&err);
+	return rc || rec.pid != (long)job->pid || rec.done_by_command;
+}
+
+/*
  * Decide the outcome of an attempt that ended: the done file when the
  * command wrote one (validated), else the exit status, which is then
  * written as the done file. A signal, a timeout or an interruption is
@@ -448,7 +512,8 @@ static void finish_attempt(struct ws_dispatch *d, struct ws_job *job)
 	char *exit_desc = describe_exit(job), now[32];
 	int killed = job->interrupted || job->timed_out ||
 		     WIFSIGNALED(job->wait_status);
-	int rc = killed ? 1 : ws_done_read(&done, job->done_path, job->id, &err);
+	int rc = killed || !done_by_command(job) ? 1 :
+		 ws_done_read(&done, job->done_path, job->id, &err);
 
 	job->ended_ms = monotonic_ms();
 	free(job->result);
@@ -565,6 +630,8 @@ static void apply_pending(struct ws_dispatch *d, struct ws_state *st)
 		if (!further)
 			ws_state_set_status(st, id, p->status, p->reason);
 		ws_state_setf(st, id, WS_KEY_ATTEMPTS, "%d", p->attempts);
+		ws_state_set(st, id, WS_KEY_PID_START, NULL);
+		ws_state_set(st, id, WS_KEY_DISPATCHER, NULL);
 		if (p->status == WS_STATUS_IN_PROGRESS) {
 			/* to be retried: queued under our pid again */
 			ws_state_setf(st, id, WS_KEY_PID, "%ld", (long)d->owner);
@@ -732,6 +799,10 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		iso8601_now(now);
 		ws_state_set_status(&st, job->id, WS_STATUS_IN_PROGRESS, NULL);
 		ws_state_setf(&st, job->id, WS_KEY_PID, "%ld", (long)job->pid);
+		if (job->pid_start)
+			ws_state_setf(&st, job->id, WS_KEY_PID_START, "%llu",
+				      job->pid_start);
+		ws_state_setf(&st, job->id, WS_KEY_DISPATCHER, "%ld", (long)getpid());
 		ws_state_set(&st, job->id, WS_KEY_STARTED, now);
 		ws_state_set(&st, job->id, WS_KEY_FINISHED, NULL);
 		ws_state_setf(&st, job->id, WS_KEY_ATTEMPTS, "%d", job->attempts);

@@ -51,6 +51,16 @@
  * footer line naming the result. coordination/<id>.done is removed
  * before each attempt and afterwards validated (donefile.h), or written
  * from the exit status when the command did not write it.
+ *
+ * Each command runs under a supervisor (run.h, start_command() with
+ * on_end): the process whose pid the state records leads the command's
+ * process group, runs the command in it and, when it ends, writes the
+ * done file when the command did not, then the exit record
+ * coordination/<id>.exit (reap.h), and ends as the command did. So the
+ * end of a command is on disk even when its dispatcher died first, and
+ * the next dispatch credits it (ws_reap_vanished()) rather than running
+ * it again. The state also records the supervisor's start time
+ * (`pid-start`) and the dispatcher's pid (`dispatcher`).
  */
 
 enum ws_job_phase {
@@ -82,6 +92,8 @@ struct ws_job {
 	int timed_out, interrupted;
 	int log_fd;
 	char *log_path, *done_path;
+	char *exit_path;     /* coordination/<id>.exit (reap.h) */
+	unsigned long long pid_start; /* the start time of pid, or 0 */
 	char *report;        /* $WS_REPORT; "" when none */
 	char *prepare_note;  /* what bringing the branch to base did, or NULL */
 

@@ -37,6 +37,9 @@ void ws_intent_record(struct ws_state *st, const struct ws_intent *in)
 	case WS_INTENT_START:
 		ws_state_set_status(st, in->id, WS_STATUS_IN_PROGRESS, WS_REASON_QUEUED);
 		ws_state_setf(st, in->id, WS_KEY_PID, "%ld", in->pid);
+		/* the keys of a command that ran (reap.h) */
+		ws_state_set(st, in->id, WS_KEY_PID_START, NULL);
+		ws_state_set(st, in->id, WS_KEY_DISPATCHER, NULL);
 		break;
 	default:
 		BUG("unknown intent kind %d", (int)in->kind);

@@ -3,8 +3,11 @@
 #include "sigchain.h"
 #include "usage.h"
 #include "wrapper.h"
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -48,28 +51,84 @@ static void wait_at_gate(int fd, const char *prog)
 	_exit(127);
 }
 
-/*
- * In the child, for child_process.hold_fd: stay behind as the keeper of
- * that fd (close-on-exec, so only we keep it) while a child of ours runs
- * the program, and end as it ends, by the same signal or with the same
- * exit code, so that our parent sees no difference.
- */
-static void keep_fd_while_running(const char *const *argv)
-{
-	pid_t pid = fork();
-	int status;
+/* The stop signals a supervisor outlives (see start_command()). */
+static const int supervisor_outlives[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
+/*
+ * In the supervisor, which runs on without exec: close the close-on-exec
+ * fds it inherited (the state lock of its dispatcher, say), as an exec
+ * would, but `keep`. Otherwise a lock would live as long as the program.
+ */
+static void close_cloexec_fds(int keep)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int fd, max = 1024;
+
+	if (!dir) {
+		for (fd = 3; fd < max; fd++)
+			if (fd != keep && fcntl(fd, F_GETFD) > 0 &&
+			    (fcntl(fd, F_GETFD) & FD_CLOEXEC))
+				close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		fd = atoi(de->d_name);
+		if (fd < 3 || fd == keep || fd == dirfd(dir))
+			continue;
+		if (fcntl(fd, F_GETFD) > 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC))
+			close(fd);
+	}
+	closedir(dir);
+}
+
+/* Interrupts the supervisor's waitpid(); the program decides. */
+static void supervisor_on_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * In the child, for child_process.hold_fd and on_end: stay behind (as
+ * the keeper of that fd, close-on-exec, so only we keep it; as the
+ * supervisor that reports the end) while a child of ours runs the
+ * program, and end as it ends, by the same signal or with the same exit
+ * code, so that our parent sees no difference.
+ */
+static void supervise(struct child_process *cp, const char *const *argv)
+{
+	sigset_t all, none;
+	pid_t pid;
+	int status;
+	size_t i;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	pid = fork();
 	if (pid < 0)
 		child_die("cannot fork to run", argv[0]);
 	if (!pid) {
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		execvp(argv[0], (char *const *)argv);
 		child_die("cannot run", argv[0]);
 	}
+	if (cp->on_end) {
+		/* a handler, not SIG_IGN, which the program would inherit */
+		for (i = 0; i < ARRAY_SIZE(supervisor_outlives); i++)
+			signal(supervisor_outlives[i], supervisor_on_signal);
+		prctl(PR_SET_NAME, "ws-supervisor", 0, 0, 0);
+		close_cloexec_fds(cp->hold_fd);
+	}
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(127);
+	if (cp->on_end)
+		cp->on_end(status, cp->on_end_data);
 	if (WIFSIGNALED(status)) {
 		sigchain_set_default(WTERMSIG(status));
+		signal(WTERMSIG(status), SIG_DFL);
 		raise(WTERMSIG(status));
 	}
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
@@ -185,8 +244,8 @@ int start_command(struct child_process *cp)
 		child_setup(cp, null_fd);
 		if (cp->gate[0] >= 0)
 			wait_at_gate(cp->gate[0], argv.v[0]);
-		if (cp->hold_fd >= 0)
-			keep_fd_while_running((const char *const *)argv.v);
+		if (cp->hold_fd >= 0 || cp->on_end)
+			supervise(cp, (const char *const *)argv.v);
 		execvp(argv.v[0], argv.v);
 		child_die("cannot run", argv.v[0]);
 	}
@@ -307,6 +366,105 @@ int process_is_alive(pid_t pid)
 	if (pid <= 0)
 		return 0;
 	return !kill(pid, 0) || errno == EPERM;
+}
+
+/* The fields of /proc/<pid>/stat after the command name, in a new string. */
+static char *proc_stat_fields(pid_t pid)
+{
+	char path[64], *buf = NULL, *p, *ret;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (pid <= 0 || read_file(path, &buf, NULL) < 0)
+		return NULL;
+	p = strrchr(buf, ')');
+	ret = p ? xstrdup(p + 1) : NULL;
+	free(buf);
+	return ret;
+}
+
+int process_start_time(pid_t pid, unsigned long long *start)
+{
+	char *f = proc_stat_fields(pid), *p;
+	int field = 3, ret = -1;
+
+	if (!f)
+		return -1;
+	/* f holds field 3 (state) on; the start time is field 22 */
+	p = f + strspn(f, " ");
+	while (*p && field < 22) {
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+		field++;
+	}
+	if (field == 22 && sscanf(p, "%llu", start) == 1)
+		ret = 0;
+	free(f);
+	return ret;
+}
+
+int process_parent(pid_t pid, pid_t *ppid, char *state)
+{
+	char *f = proc_stat_fields(pid), st;
+	long pp;
+	int ret = -1;
+
+	if (f && sscanf(f, " %c %ld", &st, &pp) == 2) {
+		*ppid = (pid_t)pp;
+		if (state)
+			*state = st;
+		ret = 0;
+	}
+	free(f);
+	return ret;
+}
+
+int wait_for_process(pid_t pid, long timeout_ms,
+		     int (*is_running)(pid_t pid, void *data), void *data)
+{
+	uint64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int fd = -1, ret = 0;
+
+#ifdef SYS_pidfd_open
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+	for (;;) {
+		uint64_t now = monotonic_ms();
+		int wait = 1000, alive;
+
+		alive = is_running ? is_running(pid, data) : process_is_alive(pid);
+		if (!alive) {
+			ret = 1;
+			break;
+		}
+		if (timeout_ms >= 0 && now >= deadline)
+			break;
+		if (timeout_ms >= 0 && deadline - now < (uint64_t)wait)
+			wait = (int)(deadline - now);
+		if (fd >= 0) {
+			struct pollfd pfd;
+
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, wait) < 0 && errno == EINTR) {
+				ret = -1;
+				break;
+			}
+			if (pfd.revents & POLLIN) {
+				if (!is_running) {
+					ret = 1;
+					break;
+				}
+				/* it has exited, yet counts as running: poll no more */
+				close(fd);
+				fd = -1;
+			}
+		} else {
+			sleep_ms(wait < 50 ? wait : 50);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 static int wait_with_timeout(struct child_process *cp, long timeout_ms,

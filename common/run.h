@@ -32,8 +32,11 @@ struct child_process {
 	int gate[2];         /* a start gate, or -1 (see start_command()) */
 	int hold_fd;         /* held until the program ends, or -1 (start_command()) */
 	pid_t pid;
+	/* with it, the child supervises the program (start_command()) */
+	void (*on_end)(int status, void *data);
+	void *on_end_data;   /* for on_end */
 };
-#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, { -1, -1 }, -1, 0 }
+#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, { -1, -1 }, -1, 0, NULL, NULL }
 
 /*
  * Start the child. `out` and `err` belong to start_command() from then
@@ -60,6 +63,19 @@ struct child_process {
  * it, lives as long as the program does, even when the caller is killed
  * first, and yet the program (and the hooks or daemons it starts) never
  * sees it.
+ *
+ * With on_end (not NULL), the child stays behind the same way, as the
+ * program's supervisor: it leads the process group (with new_pgrp or
+ * new_session) and runs the program in it, outlives the stop signals
+ * sent to the group (SIGINT, SIGTERM, SIGHUP, SIGQUIT: the program
+ * decides whether to stop; SIGKILL takes both), and once the program has
+ * ended calls on_end(status, on_end_data) with its waitpid(2) status,
+ * then ends as it did. on_end runs in the forked child, without exec:
+ * it may read what the caller set up before start_command(), must not
+ * expect its changes to reach the caller, and should write what it has
+ * to say to files (atomically: it may be killed while it writes). Both
+ * hold_fd and on_end may be set. The supervisor's /proc comm is
+ * "ws-supervisor" (prctl(PR_SET_NAME)).
  */
 int start_command(struct child_process *cp);
 
@@ -128,5 +144,31 @@ void kill_process_group(pid_t pgid, int sig);
 
 /* 1 when a process with this pid exists (kill(pid, 0)), else 0. */
 int process_is_alive(pid_t pid);
+
+/*
+ * The start time of process `pid`, in clock ticks after boot (field 22
+ * of /proc/<pid>/stat): with the pid, it names one process even once
+ * the pid is reused. Returns 0, or -1 (no such process, or no /proc).
+ */
+int process_start_time(pid_t pid, unsigned long long *start);
+
+/*
+ * The parent pid and state letter of `pid` (fields 4 and 3 of
+ * /proc/<pid>/stat; `state` may be NULL). Returns 0, or -1.
+ */
+int process_parent(pid_t pid, pid_t *ppid, char *state);
+
+/*
+ * Wait until `pid`, which need not be our child, has ended, or for
+ * `timeout_ms` (< 0: no limit). With pidfd_open(2) (Linux 5.3) the
+ * wait is a poll(2) of its pidfd, which wakes when it exits (it may stay
+ * a zombie); otherwise kill(pid, 0) is tried every 50 ms, which sees a
+ * zombie as alive. `is_running`, when not NULL, decides instead whether
+ * it still runs (for a zombie, or a reused pid); it is asked at least
+ * once a second. Returns 1 when it has ended, 0 on timeout, -1 when a
+ * signal interrupted the wait (EINTR).
+ */
+int wait_for_process(pid_t pid, long timeout_ms,
+		     int (*is_running)(pid_t pid, void *data), void *data);
 
 #endif

@@ -132,7 +132,7 @@ _git_ws_dispatch ()
 	case "$cur" in
 	-*)
 		__gitcomp "--jobs= --retries= --timeout= --detach --dry-run
-			--porcelain --retry --loop -j -n"
+			--porcelain --retry --loop --wait -j -n"
 		return ;;
 	esac
 	if __git_ws_has_option --retry; then

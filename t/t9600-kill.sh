@@ -792,6 +792,57 @@ test_expect_success STRACE 'and the plan was finished all the same' '
 	kill_check "$old" rerun
 '
 
+# common/run.c, supervise(): each dispatched command runs under a
+# supervisor that records how it ended (coordination/<id>.exit) whether
+# or not its dispatcher still lives. The dispatcher is killed right
+# before ws-a's agent runs `git commit` (its group only: the agent runs
+# on, in a group of its own, and commits): the rerun credits that
+# attempt instead of taking it for vanished and running a second one.
+test_expect_success 'git ws-dispatch --loop killed while a command runs; it commits: the rerun credits it' '
+	kill_restore allocated &&
+	old=$(git -C repo rev-parse main) &&
+	kill_launch git-sub-spare commit git ws-dispatch --loop &&
+	test $KILL_STATUS = 137 &&
+	test "$(cd repo && ws_state ws-a status)" = in_progress &&
+	test_path_is_file repo/.git/ws/coordination/ws-a.exit &&
+	after_kill &&
+	# the git ws-status of kill_check credited it already
+	test "$(cd repo && ws_state ws-a status)" = done &&
+	test -z "$(cd repo && ws_state ws-a reason)" &&
+	finish_loop &&
+	test "$(cd repo && ws_state ws-a attempts)" = 1 &&
+	test "$(grep -c "^ws-a " agents.log)" = 1 &&
+	test "$(git -C repo log --format=%s main | grep -c "^ws-a: add ws-a.txt$")" = 1 &&
+	log=repo/.git/ws/archive/kill/logs/ws-a.log &&
+	! grep "ws-a attempt 2" $log &&
+	grep "^=== git ws-dispatch: ws-a attempt 1 ended .*(recorded by its supervisor" $log
+'
+
+# The same, but the rerun starts while that command still runs (its git
+# commit waits 3 s): git ws-dispatch --loop adopts it, waits for it and
+# credits it, and starts no second command in its worktree meanwhile.
+test_expect_success 'git ws-dispatch --loop killed while a command runs; the rerun adopts it' '
+	kill_restore allocated &&
+	old=$(git -C repo rev-parse main) &&
+	KILL_GIT_SPARE_SLEEP=3 KILL_LEAVE_RUNNING=1 &&
+	export KILL_GIT_SPARE_SLEEP KILL_LEAVE_RUNNING &&
+	test_when_finished "unset KILL_GIT_SPARE_SLEEP KILL_LEAVE_RUNNING" &&
+	kill_launch git-sub-spare commit git ws-dispatch --loop &&
+	test $KILL_STATUS = 137 &&
+	first=$KILL_TOKEN &&
+	test -n "$(kill_leftovers $first)" &&
+	test_path_is_missing repo/.git/ws/coordination/ws-a.exit &&
+	sup=$(cd repo && ws_state ws-a pid) &&
+	{ kill_run git ws-dispatch --loop || { cat run.out run.err; false; }; } &&
+	grep "^ws-a: its command runs on (pid $sup) after its dispatcher died: waiting for it" run.err &&
+	kill_wait_leftovers $first &&
+	kill_all_merged &&
+	kill_check "$old" rerun &&
+	test "$(cd repo && ws_state ws-a attempts)" = 1 &&
+	test "$(grep -c "^ws-a " agents.log)" = 1 &&
+	! grep "ws-a attempt 2" repo/.git/ws/archive/kill/logs/ws-a.log
+'
+
 summary () {
 	echo "kill points tried: $tried, landed (the command was still running): $landed"
 	for name in alloc loop converge merge clean
