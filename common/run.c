@@ -161,11 +161,31 @@ static void child_argv(const struct child_process *cp, struct strvec *argv)
 		BUG("start_command() without a program");
 }
 
+/*
+ * In the child: move `fd` above 2 when it is 0, 1 or 2, so that putting
+ * the standard fds in place cannot overwrite it first (a parent that
+ * runs with stdin closed gets fd 0 for the log it opens). The copy is
+ * close-on-exec: what the program sees are its dup2()s onto 0, 1 and 2.
+ */
+static int above_stdio(int fd)
+{
+	int high;
+
+	if (fd < 0 || fd > 2)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return high < 0 ? fd : high;
+}
+
 /* In the child: its process group, fds, directory and environment. */
 static void child_setup(struct child_process *cp, int null_fd)
 {
 	size_t i;
+	int same = cp->out >= 0 && cp->out == cp->err;
 
+	null_fd = above_stdio(null_fd);
+	cp->out = above_stdio(cp->out);
+	cp->err = same ? cp->out : above_stdio(cp->err);
 	if (cp->new_session)
 		setsid();
 	else if (cp->new_pgrp)

@@ -203,6 +203,40 @@ static int teardown(void **state)
 	return ret ? -1 : 0;
 }
 
+/*
+ * A parent that runs with stdin closed opens its log as fd 0: the
+ * child's stdin from /dev/null must not take the place of that log
+ * before it becomes the child's stdout.
+ */
+static void test_output_fd_that_is_stdin(void **state)
+{
+	char path[] = "/tmp/test-run-out.XXXXXX";
+	int saved = dup(0), fd, tmp = mkstemp(path);
+	struct child_process cp = CHILD_PROCESS_INIT;
+	char *buf;
+	size_t len;
+
+	(void)state;
+	assert_true(saved >= 0 && tmp >= 0);
+	close(tmp);
+	close(0);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_int_equal(fd, 0);
+	strvec_push(&cp.args, "echo out; echo err >&2");
+	cp.use_shell = 1;
+	cp.no_stdin = 1;
+	cp.out = fd;
+	cp.err = fd;
+	assert_int_equal(run_command(&cp), 0);
+	assert_int_equal(dup2(saved, 0), 0);
+	close(saved);
+	assert_int_equal(read_file(path, &buf, &len), 0);
+	assert_int_equal(len, 8);
+	assert_memory_equal(buf, "out\nerr\n", 8);
+	free(buf);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_start_time),
 		cmocka_unit_test(test_wait_for_process),
 		cmocka_unit_test(test_exit_record),
+		cmocka_unit_test(test_output_fd_that_is_stdin),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
