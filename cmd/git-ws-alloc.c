@@ -7,6 +7,7 @@
 #include "parse-options.h"
 #include "plan.h"
 #include "ports.h"
+#include "setup.h"
 #include "recover.h"
 #include "repo.h"
 #include "run.h"
@@ -255,6 +256,8 @@ static void record_new(struct alloc_ctx *c)
 		ws_state_set(&c->st, id, WS_KEY_ITERATIONS, "0");
 		ws_state_set(&c->st, id, WS_KEY_ATTEMPTS, "0");
 		ws_state_set(&c->st, id, WS_KEY_CREATED, now);
+		if (c->action[i] == CREATE && c->plan.ws[i].setup)
+			ws_state_set(&c->st, id, WS_KEY_SETUP, WS_SETUP_PENDING);
 	}
 	ws_state_write_or_die(&c->st);
 }
@@ -510,6 +513,69 @@ static void allocate_new(struct alloc_ctx *c)
 	ws_state_commit_or_die(&c->st);
 }
 
+/*
+ * Run the `setup` of each new worktree, the state unlocked meanwhile (a
+ * setup may take minutes), then record what passed (the worktree's
+ * `setup` record goes) and what failed (the workstream `failed`, with
+ * the reason and the log). Returns how many failed.
+ */
+static size_t run_setups(struct alloc_ctx *c)
+{
+	struct ws_setup_job *jobs = xcalloc(c->plan.nr + 1, sizeof(*jobs));
+	size_t i, nr = 0, failed;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		if (c->action[i] != CREATE || !c->plan.ws[i].setup)
+			continue;
+		jobs[nr].idx = i;
+		jobs[nr].branch = c->plan.ws[i].branch;
+		jobs[nr].worktree = c->worktree[i];
+		nr++;
+	}
+	if (!nr) {
+		free(jobs);
+		return 0;
+	}
+	failed = ws_setup_run(&c->repo, &c->plan, jobs, nr);
+	{
+		struct ws_state fresh = WS_STATE_INIT;
+
+		ws_state_release(&c->st);
+		c->st = fresh;
+	}
+	ws_state_lock_repo(&c->st, &c->repo);
+	for (i = 0; i < nr; i++) {
+		const struct plan_workstream *w = &c->plan.ws[jobs[i].idx];
+		char *log = ws_setup_log(&c->repo, w->id);
+		char *reason = xstrfmt("setup failed: %s; see %s",
+				       jobs[i].result, log);
+		size_t j;
+
+		if (jobs[i].failed)
+			error("the setup of '%s' failed (%s); see %s", w->id,
+			      jobs[i].result, log);
+		/* the workstreams that share the worktree wait on its setup */
+		for (j = 0; j < c->plan.nr; j++) {
+			const char *id = c->plan.ws[j].id;
+
+			if (c->alloc.owner[j] != jobs[i].idx || c->action[j] == KEEP)
+				continue;
+			if (!jobs[i].failed) {
+				ws_state_set(&c->st, id, WS_KEY_SETUP, NULL);
+				continue;
+			}
+			ws_state_set(&c->st, id, WS_KEY_SETUP, WS_SETUP_FAILED);
+			ws_state_set_status(&c->st, id, WS_STATUS_FAILED, reason);
+		}
+		free(reason);
+		free(log);
+		free(jobs[i].result);
+	}
+	ws_state_commit_or_die(&c->st);
+	free(jobs);
+	return failed;
+}
+
 static void alloc_release(struct alloc_ctx *c)
 {
 	size_t i;
@@ -531,6 +597,7 @@ int cmd_main(int argc, const char **argv)
 {
 	struct alloc_ctx c;
 	const char *base = NULL;
+	size_t failed;
 	struct option options[] = {
 		OPT__DRY_RUN(&c.dry_run),
 		OPT__PORCELAIN(&c.porcelain),
@@ -559,7 +626,11 @@ int cmd_main(int argc, const char **argv)
 	assign_ports(&c);
 	if (!c.dry_run)
 		allocate_new(&c);
+	failed = c.dry_run ? 0 : run_setups(&c);
 	print_result(&c);
+	if (failed)
+		advise("the worktree%s kept as %s; 'git ws-dispatch --retry <id>' runs the setup again",
+		       failed > 1 ? "s are" : " is", failed > 1 ? "they are" : "it is");
 	alloc_release(&c);
-	return 0;
+	return failed ? 1 : 0;
 }

@@ -177,12 +177,13 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
-	"timeout", "todo", "include", "ports", "sparse", "lfs", NULL
+	"timeout", "todo", "include", "ports", "sparse", "lfs",
+	"setup", "teardown", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
 	"command", "test", "check", "timeout", "todo", "max-iterations",
-	"sparse", "lfs", NULL
+	"sparse", "lfs", "setup", "teardown", NULL
 };
 /* keys that may be repeated (their values accumulate) */
 static const char *const multi_keys[] = {
@@ -370,6 +371,22 @@ static int read_lfs(struct reader *r, const struct cfg_section *s, int *skip)
 	return 1;
 }
 
+/*
+ * A command-valued key that may be empty (`setup`, `teardown`): *value
+ * gets a copy, NULL when empty. Returns the bit `key_bit` when given, else 0.
+ */
+static unsigned read_command_key(const struct cfg_section *s, const char *key,
+				 char **value, unsigned key_bit)
+{
+	const struct cfg_entry *e = cfg_get_entry(s, key);
+
+	if (!e)
+		return 0;
+	free(*value);
+	*value = *e->value ? xstrdup(e->value) : NULL;
+	return key_bit;
+}
+
 static int read_plan_section(struct reader *r, const struct cfg_section *s)
 {
 	struct plan *p = r->plan;
@@ -408,6 +425,8 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 	}
 	if (read_sparse(r, s, &p->sparse) < 0 || read_lfs(r, s, &p->lfs_skip) < 0)
 		return -1;
+	read_command_key(s, "setup", &p->setup, PLAN_KEY_SETUP);
+	read_command_key(s, "teardown", &p->teardown, PLAN_KEY_TEARDOWN);
 	if ((e = cfg_get_entry(s, "ports"))) {
 		if (parse_nonneg_int(e->value, &p->ports) < 0 || !p->ports ||
 		    p->ports > PLAN_PORT_MAX)
@@ -508,6 +527,9 @@ static int read_ws_section(struct reader *r, const struct cfg_section *s,
 	case 1:
 		w->overrides |= PLAN_KEY_LFS;
 	}
+	w->overrides |= read_command_key(s, "setup", &w->setup, PLAN_KEY_SETUP);
+	w->overrides |= read_command_key(s, "teardown", &w->teardown,
+					 PLAN_KEY_TEARDOWN);
 	ret = 0;
 out:
 	free(where);
@@ -534,6 +556,10 @@ static void inherit(struct plan *p, struct plan_workstream *w)
 		w->max_iterations = p->max_iterations;
 	if (!(w->overrides & PLAN_KEY_LFS))
 		w->lfs_skip = p->lfs_skip;
+	if (!(w->overrides & PLAN_KEY_SETUP))
+		w->setup = xstrdup_or_null(p->setup);
+	if (!(w->overrides & PLAN_KEY_TEARDOWN))
+		w->teardown = xstrdup_or_null(p->teardown);
 	if (!(w->overrides & PLAN_KEY_SPARSE))
 		for (i = 0; i < p->sparse.nr; i++)
 			strvec_push(&w->sparse, p->sparse.v[i]);
@@ -822,6 +848,10 @@ void plan_format(const struct plan *p, struct strbuf *out)
 	add_words(out, "sparse", &p->sparse);
 	if (p->lfs_skip)
 		add_kv(out, "lfs", "skip");
+	if (p->setup)
+		add_kv(out, "setup", p->setup);
+	if (p->teardown)
+		add_kv(out, "teardown", p->teardown);
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_workstream *w = &p->ws[i];
 		struct cfg_file one = CFG_FILE_INIT;
@@ -843,6 +873,10 @@ void plan_format(const struct plan *p, struct strbuf *out)
 			add_words(out, "sparse", &w->sparse);
 		if (w->overrides & PLAN_KEY_LFS)
 			add_kv(out, "lfs", w->lfs_skip ? "skip" : "checkout");
+		if (w->overrides & PLAN_KEY_SETUP)
+			add_kv(out, "setup", w->setup ? w->setup : "");
+		if (w->overrides & PLAN_KEY_TEARDOWN)
+			add_kv(out, "teardown", w->teardown ? w->teardown : "");
 	}
 }
 
@@ -866,6 +900,8 @@ void plan_release(struct plan *p)
 		free(w->test);
 		strvec_clear(&w->check);
 		strvec_clear(&w->sparse);
+		free(w->setup);
+		free(w->teardown);
 		free(w->dep_idx);
 		free(w->branch);
 	}
@@ -878,6 +914,8 @@ void plan_release(struct plan *p)
 	strvec_clear(&p->check);
 	strvec_clear(&p->include);
 	strvec_clear(&p->sparse);
+	free(p->setup);
+	free(p->teardown);
 	free(p->by_id);
 	free(p->order);
 	graph_clear(&p->graph);

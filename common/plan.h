@@ -26,6 +26,8 @@
 #define PLAN_KEY_MAX_ITERATIONS (1u << 5)
 #define PLAN_KEY_SPARSE (1u << 8)
 #define PLAN_KEY_LFS (1u << 9)
+#define PLAN_KEY_SETUP (1u << 10)
+#define PLAN_KEY_TEARDOWN (1u << 11)
 
 struct plan_workstream {
 	char *id;
@@ -49,6 +51,8 @@ struct plan_workstream {
 	int max_iterations;
 	struct strvec sparse; /* cone directories; empty: as the main worktree */
 	int lfs_skip;       /* `lfs = skip`: Git LFS pointer files, not contents */
+	char *setup;        /* run in a new worktree (setup.h); NULL: none */
+	char *teardown;     /* run before git ws-clean removes it; NULL: none */
 	unsigned overrides; /* PLAN_KEY_* set in this section */
 
 	/* resolved by plan_read() */
@@ -71,6 +75,7 @@ struct plan {
 	struct strvec include; /* patterns of ignored files to copy (include.h) */
 	struct strvec sparse; /* cone directories of every worktree, or empty */
 	int lfs_skip;       /* `lfs = skip` */
+	char *setup, *teardown; /* NULL: none */
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */

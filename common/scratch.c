@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "scratch.h"
 #include "include.h"
+#include "setup.h"
 #include "run.h"
 #include "usage.h"
 #include "worktree.h"
@@ -51,17 +52,19 @@ static int git_in(const char *dir, const char **args)
 }
 
 /* Check out hex in the scratch worktree at path, which exists; git's code. */
-static int checkout(const char *path, const char *hex)
+static int checkout(const char *path, const char *hex, int keep_ignored)
 {
 	int ret = git_in(path, (const char *[]){ "checkout", "--quiet",
 			 "--detach", "--force", hex, NULL });
 
 	if (!ret)
-		ret = git_in(path, (const char *[]){ "clean", "-q", "-fdx", NULL });
+		ret = git_in(path, (const char *[]){ "clean", "-q",
+			     keep_ignored ? "-fd" : "-fdx", NULL });
 	return ret;
 }
 
-int ws_scratch_checkout(const struct ws_repo *r, const char *hex, int hold_fd)
+int ws_scratch_checkout(const struct ws_repo *r, const char *hex,
+			int keep_ignored, int hold_fd)
 {
 	struct ws_worktree_add add = WS_WORKTREE_ADD_INIT;
 	char *path = ws_scratch_path(r);
@@ -71,7 +74,7 @@ int ws_scratch_checkout(const struct ws_repo *r, const char *hex, int hold_fd)
 	if (drop_half_made(r, path) < 0)
 		goto out;
 	if (path_exists(dotgit)) {
-		if (!checkout(path, hex)) {
+		if (!checkout(path, hex, keep_ignored)) {
 			ret = 0;
 			goto out;
 		}
@@ -90,7 +93,7 @@ int ws_scratch_checkout(const struct ws_repo *r, const char *hex, int hold_fd)
 	if (ws_worktree_add(r, &add))
 		error("cannot create the scratch worktree '%s'", path);
 	else
-		ret = 0;
+		ret = 1;
 out:
 	free(dotgit);
 	free(path);
@@ -149,17 +152,38 @@ int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 	struct child_process cp = CHILD_PROCESS_INIT;
 	char *scratch = ws_scratch_path(r);
 	char hex[GIT_OID_HEXSZ + 1];
-	int fd = -1, code, timed_out = 0, ret = -1;
+	int fd = -1, code, timed_out = 0, ret = -1, made;
 
 	if (!w->test || !*w->test) {
 		ret = 0;
 		goto out;
 	}
-	if (ws_scratch_checkout(r, ws_oid_hex(commit, hex),
-				hold_fd) < 0 ||
+	made = ws_scratch_checkout(r, ws_oid_hex(commit, hex), !!w->setup,
+				   hold_fd);
+	if (made < 0 ||
 	    ws_worktree_sparse_like(r, scratch, &w->sparse) < 0 ||
 	    include_files(r, plan, scratch) < 0)
 		goto out;
+	if (made && w->setup) {
+		struct ws_setup_job job = { 0 };
+		char *setup_log = ws_path(r, "logs/%s.merge-setup.log", w->id);
+
+		job.idx = i;
+		job.branch = branch;
+		job.worktree = scratch;
+		job.log = setup_log;
+		if (ws_setup_run(r, plan, &job, 1)) {
+			warning("the setup of the scratch worktree failed (%s); see %s",
+				job.result, setup_log);
+			/* made again, and set up again, for the next test */
+			ws_scratch_remove(r, hold_fd);
+			ret = 1;
+		}
+		free(job.result);
+		free(setup_log);
+		if (ret == 1)
+			goto out;
+	}
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		error_errno("cannot open '%s'", log);

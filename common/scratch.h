@@ -19,15 +19,17 @@ char *ws_scratch_path(const struct ws_repo *r);
 
 /*
  * Check out `hex` (a commit) in the scratch worktree, detached, with
- * every untracked and ignored file removed (`git checkout --detach
- * --force`, `git clean -fdx`), making the worktree first when it is not
- * there (`git worktree add --detach`). What a killed `git worktree add`
+ * every untracked file removed, and the ignored ones too unless
+ * `keep_ignored` (`git checkout --detach --force`, `git clean -fd[x]`),
+ * making the worktree first when it is not there (`git worktree add
+ * --detach`). What a killed `git worktree add`
  * left (ws_unfinished_worktree_admin()) is removed first, and a scratch
  * worktree git cannot check out in is removed and made again; both with
- * a warning. Returns 0, or -1 after an error (something else is in the
- * way, git failed).
+ * a warning. Returns 1 when it made the worktree, 0 when it was there,
+ * or -1 after an error (something else is in the way, git failed).
  */
-int ws_scratch_checkout(const struct ws_repo *r, const char *hex, int hold_fd);
+int ws_scratch_checkout(const struct ws_repo *r, const char *hex,
+			int keep_ignored, int hold_fd);
 
 /*
  * Remove the scratch worktree, if there is one (`git worktree remove
@@ -41,8 +43,13 @@ int ws_scratch_remove(const struct ws_repo *r, int hold_fd);
 
 /*
  * Test `commit`, the merge of plan->ws[i] (whose branch is `branch`),
- * in the scratch worktree: ws_scratch_checkout() it, then run the
- * workstream's `test` command there, as `/bin/sh -c`, in a process
+ * in the scratch worktree: ws_scratch_checkout() it, give it the
+ * workstream's sparse checkout and included files, and run the
+ * workstream's `setup` when the scratch worktree is new (with a `setup`,
+ * the checkout keeps the ignored files it made: dependencies it
+ * installed stay for the next test, as in a workstream's worktree); its
+ * output goes to `log` too, and a failed setup fails the test. Then run
+ * the workstream's `test` command there, as `/bin/sh -c`, in a process
  * group of its own, bounded by its `timeout`, with the environment of
  * ws_push_env() (WS_WORKTREE the scratch worktree) and WS_MERGE_OID
  * and WS_LOG. Its output goes to `log`, truncated first. With
