@@ -12,6 +12,7 @@
 #include "recover.h"
 #include "repo.h"
 #include "run.h"
+#include "setup.h"
 #include "state.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -102,6 +103,83 @@ static const char *worktree_taken(struct dispatch_ctx *c, size_t idx)
 	return NULL;
 }
 
+/* 1 when `id` is among the ids named on the command line. */
+static int named(const struct dispatch_ctx *c, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < c->ids_nr; i++)
+		if (!strcmp(c->ids[i], id))
+			return 1;
+	return 0;
+}
+
+static void open_state(struct dispatch_ctx *c);
+
+/*
+ * Run the `setup` that a worktree still needs (setup.h) before anything
+ * runs there: the pending ones (git ws-alloc was killed before it ran
+ * them) and, with --retry, the failed ones named. The state lock is let
+ * go while they run and taken again to record them; a setup that fails
+ * again leaves its workstream failed, and --retry then does not retry it.
+ */
+static void run_setups(struct dispatch_ctx *c)
+{
+	struct ws_setup_job *jobs;
+	size_t i, nr = 0;
+
+	if (c->dry_run)
+		return;
+	jobs = xcalloc(c->plan.nr + 1, sizeof(*jobs));
+	for (i = 0; i < c->plan.nr; i++) {
+		const char *id = c->plan.ws[i].id;
+		const char *setup = ws_state_get(&c->st, id, WS_KEY_SETUP);
+		enum ws_status s = ws_state_status(&c->st, id);
+
+		if (!setup || !c->plan.ws[i].setup ||
+		    s == WS_STATUS_MERGED || s == WS_STATUS_CLEANED ||
+		    (!strcmp(setup, WS_SETUP_FAILED) && !(c->retry && named(c, id))))
+			continue;
+		jobs[nr].idx = i;
+		jobs[nr].branch = xstrdup_or_null(ws_state_get(&c->st, id, WS_KEY_BRANCH));
+		jobs[nr].worktree = xstrdup_or_null(ws_state_get(&c->st, id, WS_KEY_WORKTREE));
+		if (!jobs[nr].worktree) {
+			free((char *)jobs[nr].branch);
+			continue;
+		}
+		fprintf(stderr, "%s: running its setup\n", id);
+		nr++;
+	}
+	if (nr) {
+		ws_state_commit_or_die(&c->st);
+		ws_state_release(&c->st);
+		ws_setup_run(&c->repo, &c->plan, jobs, nr);
+		open_state(c);
+	}
+	for (i = 0; i < nr; i++) {
+		const char *id = c->plan.ws[jobs[i].idx].id;
+		char *log = ws_setup_log(&c->repo, id);
+
+		if (!jobs[i].failed) {
+			ws_state_set(&c->st, id, WS_KEY_SETUP, NULL);
+		} else {
+			char *reason = xstrfmt("setup failed: %s; see %s",
+					       jobs[i].result, log);
+
+			error("the setup of '%s' failed (%s); see %s", id,
+			      jobs[i].result, log);
+			ws_state_set(&c->st, id, WS_KEY_SETUP, WS_SETUP_FAILED);
+			ws_state_set_status(&c->st, id, WS_STATUS_FAILED, reason);
+			free(reason);
+		}
+		free(log);
+		free(jobs[i].result);
+		free((char *)jobs[i].branch);
+		free((char *)jobs[i].worktree);
+	}
+	free(jobs);
+}
+
 /* Put the named failed workstreams back to ready (--retry). */
 static void retry_failed(struct dispatch_ctx *c)
 {
@@ -121,6 +199,8 @@ static void retry_failed(struct dispatch_ctx *c)
 				    id, ws_status_name(s) ?: "not allocated");
 			continue;
 		}
+		if (ws_state_get(&c->st, id, WS_KEY_SETUP))
+			continue; /* its setup failed again: run_setups() said so */
 		ws_state_set_status(&c->st, id, WS_STATUS_READY, NULL);
 	}
 	if (bad) {
@@ -353,8 +433,6 @@ static long other_dispatcher(struct dispatch_ctx *c, const char **what)
 		}
 	return 0;
 }
-
-static void open_state(struct dispatch_ctx *c);
 
 /*
  * With the state open, before anything is repaired or run: when another
@@ -983,6 +1061,7 @@ int cmd_main(int argc, const char **argv)
 	open_state(&c);
 	check_other_dispatcher(&c);
 	recover(&c);
+	run_setups(&c);
 	ret = c.loop ? run_loop(&c) : run_once(&c, &opts);
 
 	ws_dispatch_release(&c.d);

@@ -106,4 +106,25 @@ test_expect_success 'a setup that fails in the merge scratch worktree fails the 
 	 test "$(ws_state b status)" = merged) || { cat out; false; }
 '
 
+test_expect_success 'git ws-dispatch --retry runs a failed setup again, then the command' '
+	(cd bad && test_expect_code 128 git ws-dispatch --retry b >../out 2>../err) &&
+	grep "the setup of .b. failed" err &&
+	(cd bad && test "$(ws_state b status)" = failed) &&
+	sed -e "/^[	 ]*setup = /d" -e "/^\[plan\]/a\\
+	setup = mkdir -p deps \&\& echo fixed >deps/ready" bad.plan >fixed.plan &&
+	cp fixed.plan bad/.git/ws/plan &&
+	(cd bad && git ws-dispatch --retry b >../out 2>../err) &&
+	echo fixed >expect && test_cmp expect bad-b/deps/ready &&
+	(cd bad && test_must_fail ws_state b setup &&
+	 test "$(ws_state b status)" = done)
+'
+
+test_expect_success 'a setup left pending by a killed git ws-alloc runs before the first command' '
+	(cd bad && ws_set_state a setup pending && rm -r ../bad-a/deps &&
+	 git ws-dispatch a >../out 2>../err) &&
+	grep "a: running its setup" err &&
+	test_path_is_file bad-a/deps/ready &&
+	(cd bad && test_must_fail ws_state a setup)
+'
+
 test_done
