@@ -8,6 +8,7 @@
 #include "plan.h"
 #include "ports.h"
 #include "setup.h"
+#include "submodule.h"
 #include "recover.h"
 #include "repo.h"
 #include "run.h"
@@ -311,6 +312,9 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 				      c->plan.ws[which[i]].id, paths[i]);
 		ret = -1;
 	}
+	for (i = 0; !ret && i < nr; i++)
+		if (ws_submodules_update(&c->repo, paths[i]) < 0)
+			ret = -1;
 	for (i = 0; !ret && i < nr; i++)
 		if (ws_include_copy(&c->include, paths[i], NULL) < 0)
 			ret = error("cannot copy the included files into '%s'",

@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "lost-worktree.h"
+#include "submodule.h"
 #include "recover.h"
 #include "usage.h"
 #include "worktree.h"
@@ -124,6 +125,9 @@ static int make_again(struct ws_lost_worktrees *lw, const struct strvec *ids,
 		ret = error("%s: the worktree '%s' is gone and could not be made again",
 			    who.buf, path);
 	} else {
+		if (!lw->dry_run && ws_submodules_update(lw->repo, path) < 0)
+			warning("%s: the worktree '%s' lacks some of its submodules",
+				who.buf, path);
 		if (!lw->dry_run && lw->include &&
 		    ws_include_copy(lw->include, path, NULL) < 0)
 			warning("%s: the worktree '%s' lacks some of its included files",

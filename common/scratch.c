@@ -2,6 +2,7 @@
 #include "scratch.h"
 #include "include.h"
 #include "setup.h"
+#include "submodule.h"
 #include "run.h"
 #include "usage.h"
 #include "worktree.h"
@@ -144,6 +145,25 @@ static int include_files(const struct ws_repo *r, const struct plan *plan,
 	return ret;
 }
 
+/*
+ * The submodule commits that the merge `hex` records and that only the
+ * worktree of `branch` has go to the main worktree's submodule
+ * repositories, where the scratch worktree's submodules find them.
+ */
+static int bring_submodule_commits(const struct ws_repo *r, const char *branch,
+				   const char *hex)
+{
+	struct ws_worktree **list = ws_worktrees_get(r);
+	size_t pos = 0;
+	struct ws_worktree *wt = ws_worktree_find_branch(list, branch, &pos);
+	int ret = 0;
+
+	if (wt)
+		ret = ws_submodules_bring_commits(r, hex, wt->path);
+	ws_worktrees_free(list);
+	return ret;
+}
+
 int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 		    const char *branch, const git_oid *commit, const char *log,
 		    int hold_fd, int verbose)
@@ -158,9 +178,11 @@ int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 		ret = 0;
 		goto out;
 	}
-	made = ws_scratch_checkout(r, ws_oid_hex(commit, hex), !!w->setup,
-				   hold_fd);
-	if (made < 0 ||
+	ws_oid_hex(commit, hex);
+	if (bring_submodule_commits(r, branch, hex) < 0)
+		goto out;
+	made = ws_scratch_checkout(r, hex, !!w->setup, hold_fd);
+	if (made < 0 || ws_submodules_update(r, scratch) < 0 ||
 	    ws_worktree_sparse_like(r, scratch, &w->sparse) < 0 ||
 	    include_files(r, plan, scratch) < 0)
 		goto out;

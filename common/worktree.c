@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "worktree.h"
+#include "submodule.h"
 #include "ws.h"
 #include "recover.h"
 #include "usage.h"
@@ -862,6 +863,12 @@ enum ws_worktree_removed ws_worktree_remove(const struct ws_repo *r,
 	enum ws_worktree_removed ret = WS_WT_REMOVED;
 	int i;
 
+	if (wt && ws_submodules_remove(r, path, wt->admin_dir, force,
+				       err ? err : &errbuf) < 0) {
+		ws_worktrees_free(list);
+		strbuf_release(&errbuf);
+		return WS_WT_REMOVE_FAILED;
+	}
 	worktree_cmd(&cp, r, "remove");
 	for (i = 0; i < force; i++)
 		strvec_push(&cp.args, "--force");
