@@ -313,6 +313,9 @@ int cmd_main(int argc, const char **argv)
 
 	c.program = agent_locate(env_or_null(c.def->env_program) ?
 				 env_or_null(c.def->env_program) : c.def->program);
+	if (!c.program && dry_run)
+		c.program = xstrdup(env_or_null(c.def->env_program) ?
+				    env_or_null(c.def->env_program) : c.def->program);
 	if (!c.program) {
 		char *msg = xstrfmt("cannot find the '%s' program on PATH",
 				    env_or_null(c.def->env_program) ?

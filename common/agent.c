@@ -79,9 +79,20 @@ static json_t *last_event(const char *out, const char *type)
  */
 static void claude_args(struct strvec *args, const struct agent_run *run)
 {
+	const char **a;
+	int own_tools = 0;
+
+	/* the user's --allowedTools replaces ours (the CLI would add them up) */
+	for (a = run->extra; *a; a++)
+		if (!strcmp(*a, "--allowedTools") || !strcmp(*a, "--allowed-tools") ||
+		    !strncmp(*a, "--allowedTools=", 15) ||
+		    !strncmp(*a, "--allowed-tools=", 16))
+			own_tools = 1;
 	strvec_pushv(args, (const char *[]){ "-p", run->prompt,
-		     "--output-format", "json",
-		     "--allowedTools", "Bash", "Write", "Edit", NULL });
+		     "--output-format", "json", NULL });
+	if (!own_tools)
+		strvec_pushv(args, (const char *[]){
+			     "--allowedTools", "Bash", "Write", "Edit", NULL });
 	strvec_pushv(args, run->extra);
 }
 

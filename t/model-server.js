@@ -3,10 +3,12 @@
 // Claude Code (Anthropic Messages API) and Codex (OpenAI Responses API),
 // on 127.0.0.1, following a script instead of thinking.
 //
-//	node model-server.js <script.json> <port-file> <pid-file> <log-file>
+//	node model-server.js <script.json> <port-file> <pid-file> <log-file> [<pid>]
 //
 // It listens on a port of its own choosing, then writes that port and its
-// pid to the two files (each whole, by rename). Stop it by that pid.
+// pid to the two files (each whole, by rename). Stop it by that pid; with
+// a <pid> (the test script's), it also stops by itself once that process
+// is gone, so that a test script that dies leaves no server behind.
 //
 // The script, read again on every request so that a test may change it:
 //
@@ -15,6 +17,7 @@
 //	      "turns": [
 //	        { "bash": "cat \"$WS_REPORT\"" },
 //	        { "write": "lib.txt", "content": "fixed\n" },
+//	        { "read": "lib.txt" },
 //	        { "edit": "lib.txt", "old": "fixed", "new": "done" },
 //	        { "bash": "git add -A && git commit -q -m fix" },
 //	        { "text": "Fixed and committed." } ] },
@@ -27,7 +30,9 @@
 // (one per turn), a final text, or an HTTP error status.
 //   bash:  Bash {command} / exec_command {cmd}
 //   write: Write {file_path, content} / exec_command writing the file
-//   edit:  Edit {file_path, old_string, new_string} (Claude only)
+//   read:  Read {file_path} / exec_command cat
+//   edit:  Edit {file_path, old_string, new_string} (Claude only; Claude
+//          Code edits only a file it has read in the same conversation)
 // Relative paths are taken from the working directory the CLI names in
 // its system prompt (write and edit need absolute paths in Claude Code).
 // Each request is logged to the log file as one JSON line:
@@ -39,9 +44,9 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 
-const [scriptFile, portFile, pidFile, logFile] = process.argv.slice(2);
+const [scriptFile, portFile, pidFile, logFile, watchPid] = process.argv.slice(2);
 if (!logFile) {
-	process.stderr.write('usage: model-server.js <script.json> <port-file> <pid-file> <log-file>\n');
+	process.stderr.write('usage: model-server.js <script.json> <port-file> <pid-file> <log-file> [<pid>]\n');
 	process.exit(129);
 }
 
@@ -88,7 +93,7 @@ function readAnthropic(req) {
 		}
 	}
 	const system = textOf(req.system);
-	const cwd = (system.match(/working directory: (\S+)/i) || [])[1];
+	const cwd = ((system.match(/working directory: ([^\n]+)/i) || [])[1] || '').trim() || undefined;
 	return { user, answers, results, cwd };
 }
 
@@ -133,6 +138,8 @@ function answerAnthropic(res, step, seq, cwd) {
 		block = { name: 'Bash', input: { command: step.bash, description: 'scripted command' } };
 	else if (step.write !== undefined)
 		block = { name: 'Write', input: { file_path: abs(cwd, step.write), content: step.content } };
+	else if (step.read !== undefined)
+		block = { name: 'Read', input: { file_path: abs(cwd, step.read) } };
 	else if (step.edit !== undefined)
 		block = { name: 'Edit', input: { file_path: abs(cwd, step.edit), old_string: step.old, new_string: step.new } };
 	else
@@ -167,6 +174,8 @@ function answerOpenAI(res, step, seq, cwd) {
 	const rid = `resp_${seq}`;
 	let item;
 	let cmd = step.bash;
+	if (step.read !== undefined)
+		cmd = `cat ${shQuote(abs(cwd, step.read))}`;
 	if (step.write !== undefined)
 		cmd = `printf '%s' ${shQuote(step.content)} >${shQuote(abs(cwd, step.write))}`;
 	if (cmd !== undefined)
@@ -258,3 +267,11 @@ server.listen(0, '127.0.0.1', () => {
 	writeWhole(portFile, `${server.address().port}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));
+if (watchPid)
+	setInterval(() => {
+		try {
+			process.kill(Number(watchPid), 0);
+		} catch (e) {
+			process.exit(0);
+		}
+	}, 1000).unref();
