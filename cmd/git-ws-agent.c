@@ -23,7 +23,7 @@ static const char * const agent_usage[] = {
 struct agent_ctx {
 	const struct agent_def *def;
 	git_repository *repo;
-	char *worktree, *common_dir, *program;
+	char *worktree, *common_dir, *git_dir, *program;
 	const char *branch;   /* $WS_BRANCH, or NULL: HEAD */
 	const char *id;       /* $WS_ID */
 	const char *done_file; /* $WS_DONE_FILE, or NULL: none written */
@@ -150,7 +150,7 @@ static int run_cli(struct agent_ctx *c, struct strbuf *out)
 	strvec_push(&cp.args, c->program);
 	{
 		struct agent_run run = { c->program, c->prompt.buf, c->worktree,
-					 c->common_dir, c->extra };
+					 c->common_dir, c->git_dir, c->extra };
 
 		c->def->build_args(&cp.args, &run);
 	}
@@ -222,7 +222,7 @@ static void show_dry_run(struct agent_ctx *c)
 {
 	struct strvec args = STRVEC_INIT;
 	struct agent_run run = { c->program, c->prompt.buf, c->worktree,
-				 c->common_dir, c->extra };
+				 c->common_dir, c->git_dir, c->extra };
 	const char *const *e;
 	size_t i;
 
@@ -297,6 +297,7 @@ int cmd_main(int argc, const char **argv)
 		    git_repository_path(c.repo));
 	c.worktree = dir_copy(git_repository_workdir(c.repo));
 	c.common_dir = dir_copy(git_repository_commondir(c.repo));
+	c.git_dir = dir_copy(git_repository_path(c.repo));
 
 	task.id = c.id;
 	task.title = env_or_null("WS_TITLE");
@@ -365,6 +366,7 @@ cleanup:
 	strbuf_release(&names);
 	free(c.worktree);
 	free(c.common_dir);
+	free(c.git_dir);
 	free(c.program);
 	git_repository_free(c.repo);
 	return rc;

@@ -174,16 +174,21 @@ static const char *const claude_env[] = {
 
 /*
  * `codex exec --json`: JSON-lines events on stdout. `exec` never asks for
- * approval; its default sandbox is read-only, so workspace-write lets it
- * write the worktree, and --add-dir the git common dir, where a commit in a
- * linked worktree writes (<common dir>/worktrees/<name>, objects, refs).
- * --skip-git-repo-check: the worktree need not be a directory Codex trusts.
+ * approval; its default sandbox is read-only. workspace-write lets it
+ * write the worktree, but not the git directories a commit writes: the
+ * common dir (objects, refs) and, in a linked worktree, the worktree's own
+ * git dir (<common dir>/worktrees/<name>: index, HEAD), which Codex keeps
+ * read-only even below an added common dir unless it is named itself. So
+ * both are added with --add-dir. --skip-git-repo-check: the worktree need
+ * not be a directory Codex trusts.
  */
 static void codex_args(struct strvec *args, const struct agent_run *run)
 {
 	strvec_pushv(args, (const char *[]){ "exec", "--json",
 		     "--skip-git-repo-check", "--color", "never",
 		     "-s", "workspace-write", "--add-dir", run->common_dir, NULL });
+	if (run->git_dir && strcmp(run->git_dir, run->common_dir))
+		strvec_pushv(args, (const char *[]){ "--add-dir", run->git_dir, NULL });
 	strvec_pushv(args, run->extra);
 	strvec_push(args, "--");
 	strvec_push(args, run->prompt);

@@ -37,6 +37,8 @@ struct agent_run {
 	const char *prompt;
 	const char *worktree;    /* absolute; the CLI's working directory */
 	const char *common_dir;  /* absolute git common dir (codex's sandbox) */
+	const char *git_dir;     /* absolute git dir: <common dir>/worktrees/<name>
+				    in a linked worktree, else the common dir */
 	const char **extra;      /* NULL-terminated: the user's extra arguments */
 };
 
