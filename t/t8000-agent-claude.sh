@@ -7,7 +7,7 @@ workstream of a plan under git ws-dispatch --loop, against the scripted
 model server t/model-server.js: dependencies, a workstream sent back by
 its test gate and fixed on its next iteration after reading $WS_REPORT,
 and the runs that must not count as success (HTTP 500, HTTP 400, a denied
-tool, no commit), each with its reason in the state and in git ws-status.'
+tool, no commit, a denied tool after a commit), each with its reason in the state and in git ws-status.'
 
 . ./lib-agent.sh
 
@@ -52,6 +52,9 @@ test_expect_success 'setup' '
 		command = git ws-agent claude -- --allowedTools Write Edit
 	[workstream "w-idle"]
 		title = Commits nothing
+	[workstream "w-part"]
+		title = Commits, then is denied
+		command = git ws-agent claude -- --allowedTools Write '"'"'Bash(git add:*)'"'"' '"'"'Bash(git commit:*)'"'"'
 	EOF
 	(cd repo && git ws-alloc ../plan >/dev/null)
 '
@@ -143,7 +146,12 @@ cat >script.json <<\SCRIPT
     { "write": "w-deny.txt", "content": "denied\n" },
     { "bash": "git add -A && git commit -q -m \"Add w-deny\"" },
     { "text": "All committed, I promise." } ] },
-  { "match": ["workstream w-idle:"], "turns": [ { "text": "Nothing to do here." } ] }
+  { "match": ["workstream w-idle:"], "turns": [ { "text": "Nothing to do here." } ] },
+  { "match": ["workstream w-part:"], "turns": [
+    { "write": "w-part.txt", "content": "half\n" },
+    { "bash": "git add -A && git commit -q -m \"Add half of it\"" },
+    { "bash": "rm -rf build" },
+    { "text": "Done, tests pass." } ] }
 ] }
 SCRIPT
 
@@ -225,6 +233,14 @@ test_expect_success CLAUDE 'a denied tool: failed, naming the tool call, though 
 
 test_expect_success CLAUDE 'an agent that commits nothing: failed, no commit made' '
 	fails_with w-idle "claude: no commit made on feature/w-idle-commits-nothing"
+'
+
+test_expect_success CLAUDE 'a tool denied after a commit: partial, and still not a success' '
+	(cd repo && ws_state w-part status >../status && ws_state w-part reason >../reason) &&
+	echo failed >expect && test_cmp expect status &&
+	grep "the command reported .partial.: claude: denied Bash(rm -rf build) (after 1 commit)" reason &&
+	test "$(done_field w-part status)" = partial &&
+	test "$(git -C repo-w-part rev-list --count main..HEAD)" = 1
 '
 
 stop_model_server
