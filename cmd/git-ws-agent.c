@@ -70,8 +70,12 @@ static void write_done(struct agent_ctx *c, enum ws_done_status status,
 		die_errno("cannot write the done file '%s'", c->done_file);
 }
 
-/* Record a failure before running anything, then die with `msg`. */
-static void __attribute__((noreturn)) fail(struct agent_ctx *c, const char *msg, const char *hint)
+/*
+ * Record a failure before the agent ran (in the done file, when there is
+ * one), then say so and exit 128, with a hint when there is one.
+ */
+static void __attribute__((noreturn)) fail(struct agent_ctx *c, const char *msg,
+					   const char *hint)
 {
 	char *summary = xstrfmt("%s: %s", c->def->name, msg);
 
@@ -80,7 +84,7 @@ static void __attribute__((noreturn)) fail(struct agent_ctx *c, const char *msg,
 	error("%s", msg);
 	if (hint)
 		advise("%s", hint);
-	exit(128);
+	exit(WS_EXIT_FATAL);
 }
 
 /*
@@ -145,7 +149,8 @@ static int run_cli(struct agent_ctx *c, struct strbuf *out)
 			strvec_push(&cp.env, *e);
 		free(name);
 	}
-	if (pipe(fds) < 0)
+	/* close-on-exec: the CLI gets the write end as its stdout only */
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		die_errno("cannot make a pipe");
 	strvec_push(&cp.args, c->program);
 	{
@@ -353,10 +358,10 @@ int cmd_main(int argc, const char **argv)
 			fprintf(stderr, ", $%.4f", c.res.cost_usd);
 		fputc('\n', stderr);
 	}
-	rc = status == WS_DONE_SUCCESS ? 0 : 1;
+	rc = status == WS_DONE_SUCCESS ? WS_EXIT_OK : WS_EXIT_NO;
 	goto cleanup;
 out:
-	rc = 0;
+	rc = WS_EXIT_OK;
 cleanup:
 	agent_result_release(&c.res);
 	strbuf_release(&c.prompt);
