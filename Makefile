@@ -5,6 +5,7 @@
 #   make SANITIZE=address,undefined test
 #   make install [prefix=...] [DESTDIR=...]
 #   make V=1             show the commands
+#   make agent-clis      install the agent CLIs the agent tests run (npm)
 
 prefix ?= $(HOME)/.local
 bindir ?= $(prefix)/bin
@@ -92,6 +93,13 @@ test: all $(UNIT_BIN)
 
 unit-test: $(UNIT_BIN)
 	@set -e; for u in $(UNIT_BIN); do $$u; done
+
+# The coding-agent CLIs git ws-agent is tested with, at pinned versions,
+# under $(GIT_WS_AGENT_CACHE) (default ~/.cache/git-ws/agent-clis), outside
+# the repository; prints their bin directory.
+agent-clis:
+	@$(SHELL_PATH) t/agent-clis.sh
+.PHONY: agent-clis
 
 # libFuzzer targets for the plan parser and the state reader (needs clang).
 fuzz:

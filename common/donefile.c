@@ -230,3 +230,46 @@ cleanup:
 	errno = saved;
 	return ret;
 }
+
+int ws_done_write_usage(const char *path, const char *id,
+			enum ws_done_status status, const char *summary,
+			long input_tokens, long output_tokens, double cost_usd)
+{
+	char now[32];
+	json_t *root = NULL, *usage = NULL;
+	char *text = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	int ret = -1, saved;
+
+	iso8601_now(now);
+	root = json_object();
+	usage = json_object();
+	if (!root || !usage ||
+	    json_object_set_new(usage, "input_tokens", json_integer(input_tokens)) ||
+	    json_object_set_new(usage, "output_tokens", json_integer(output_tokens)) ||
+	    (cost_usd >= 0 &&
+	     json_object_set_new(usage, "cost_usd", json_real(cost_usd))) ||
+	    json_object_set_new(root, "status", json_string(ws_done_status_name(status))) ||
+	    json_object_set_new(root, "timestamp", json_string(now)) ||
+	    json_object_set_new(root, "workstream_id", json_text(id)) ||
+	    json_object_set_new(root, "summary", json_text(summary ? summary : "")) ||
+	    json_object_set(root, "usage", usage))
+		goto nomem;
+	text = json_dumps(root, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	if (!text)
+		goto nomem;
+	strbuf_addstr(&sb, text);
+	strbuf_addch(&sb, '\n');
+	ret = write_file_atomically(path, sb.buf, sb.len, LOCK_BREAK_STALE);
+	goto cleanup;
+nomem:
+	errno = ENOMEM;
+cleanup:
+	saved = errno;
+	strbuf_release(&sb);
+	free(text);
+	json_decref(usage);
+	json_decref(root);
+	errno = saved;
+	return ret;
+}

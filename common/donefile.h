@@ -74,6 +74,21 @@ int ws_done_read(struct ws_done *d, const char *path, const char *expect_id,
 int ws_done_write(const char *path, const char *id,
 		  enum ws_done_status status, const char *summary);
 
+/*
+ * As ws_done_write(), with the extra key an agent adapter (git
+ * ws-agent) adds from the agent CLI's own report:
+ *
+ *	"usage": {"input_tokens": N, "output_tokens": N, "cost_usd": X}
+ *
+ * Token counts are whole tokens (>= 0); `cost_usd` is in US dollars and
+ * left out when negative (a CLI that reports no cost). Written
+ * atomically and fsynced, as this file is the only record of the usage.
+ * Returns 0, or -1 with errno set.
+ */
+int ws_done_write_usage(const char *path, const char *id,
+			enum ws_done_status status, const char *summary,
+			long input_tokens, long output_tokens, double cost_usd);
+
 /* Free what d holds and make it WS_DONE_INIT again. */
 void ws_done_release(struct ws_done *d);
 

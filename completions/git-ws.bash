@@ -191,6 +191,21 @@ _git_ws_clean ()
 	fi
 }
 
+_git_ws_agent ()
+{
+	local i
+	# after "--" come the agent CLI's own arguments
+	for ((i = ${__git_cmd_idx:-1} + 1; i < cword; i++)); do
+		test "${words[i]}" = "--" && return
+	done
+	case "$cur" in
+	-*)
+		__gitcomp "--dry-run -n"
+		return ;;
+	esac
+	__gitcomp "claude codex"
+}
+
 _git_ws_status ()
 {
 	case "$cur" in
@@ -217,4 +232,5 @@ if declare -F __git_complete >/dev/null 2>&1; then
 	__git_complete git-ws-merge _git_ws_merge
 	__git_complete git-ws-clean _git_ws_clean
 	__git_complete git-ws-status _git_ws_status
+	__git_complete git-ws-agent _git_ws_agent
 fi

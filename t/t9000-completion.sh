@@ -146,6 +146,18 @@ test_expect_success BASH 'ids already on the command line are not offered again'
 	)
 '
 
+test_expect_success BASH 'git ws-agent offers its adapters, and nothing after --' '
+	test_completion "git ws-agent " <<-\EOF &&
+	claude Z
+	codex Z
+	EOF
+	test_completion "git ws-agent c" <<-\EOF &&
+	claude Z
+	codex Z
+	EOF
+	test_completion "git ws-agent claude -- " ""
+'
+
 test_expect_success BASH 'git ws-dispatch offers ready workstreams' '
 	(cd repo && test_completion "git ws-dispatch " "ws-5 ")
 '

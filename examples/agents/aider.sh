@@ -1,7 +1,11 @@
 #!/bin/sh
-# UNTESTED HERE (no network, no agent on the CI machine): runs aider with
-# the spec as its message file (`command = sh examples/agents/aider.sh`).
-# aider commits its own edits. See claude-code.sh for the environment.
+# AN UNSUPPORTED EXAMPLE, never run by the tests: runs aider with the spec
+# as its message file (`command = sh examples/agents/aider.sh`); aider
+# commits its own edits. It writes no done file, so git ws-dispatch judges
+# the run by aider's exit status alone. The supported, tested adapters are
+# `git ws-agent claude` and `git ws-agent codex` (git-ws-agent(1)). The
+# environment it relies on (WS_SPEC, WS_REPORT, ...) is in git-ws(7),
+# DISPATCH ENVIRONMENT.
 set -eu
 msg=$(mktemp)
 trap 'rm -f "$msg"' EXIT
