@@ -64,6 +64,7 @@ struct plan {
 	int todo_allow;
 	int jobs;           /* 0 when not given */
 	int max_iterations; /* default 3 */
+	uint64_t max_cost;  /* budget in millionths of a dollar (cost.h); 0: none */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */
 
 	struct plan_workstream *ws;
