@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "reap.h"
+#include "cost.h"
 #include "donefile.h"
 #include "run.h"
 #include "usage.h"
@@ -66,6 +67,8 @@ int ws_reap_vanished(const struct ws_repo *r, struct ws_state *st)
 		}
 		path = ws_path(r, "coordination/%s.done", id);
 		rc = ws_done_read(&done, path, id, &err);
+		/* this attempt is finalised here, and only here: count its cost */
+		ws_usage_add(st, id, &done.usage);
 		if (!rc && done.status == WS_DONE_SUCCESS) {
 			ws_state_set_status(st, id, WS_STATUS_DONE, NULL);
 		} else {

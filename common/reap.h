@@ -11,7 +11,8 @@
  * finalised from its done file when there is a valid one (`done` for
  * "success", else `failed` with the done file's status and summary), and
  * otherwise marked `failed` with reason "process vanished" (or "malformed
- * done file: ..."); `finished` is set and `pid` removed. Queued
+ * done file: ..."); `finished` is set and `pid` removed, and the usage
+ * a valid done file reports is added to its sums (cost.h). Queued
  * workstreams carry the pid of the dispatch that queued them, so they
  * count as gone when it is.
  *
