@@ -665,6 +665,8 @@ static int run_loop(struct dispatch_ctx *c)
 		c->d.tick_ms = 1000;
 
 	resume(c);
+	/* a raised max-cost lets go what the budget held */
+	ws_budget_hold(&c->plan, &c->st);
 	ws_state_commit_or_die(&c->st);
 	ws_state_release(&c->st);
 
