@@ -3,6 +3,7 @@
  * worktree, several at once, and record how each one ended.
  */
 #include "compat.h"
+#include "cost.h"
 #include "dispatch.h"
 #include "dispatch-screen.h"
 #include "lost-worktree.h"
@@ -503,6 +504,42 @@ static pid_t detach_dispatcher(struct dispatch_ctx *c)
 	return 0;
 }
 
+/* ------------------------------------------------------------ budget */
+
+/*
+ * When the plan's budget is spent (cost.h), say so, as of the state now:
+ * "budget spent: $X of $Y max-cost; ..." (an error when `refusal`, else a
+ * plain line on stderr). Returns 1 when spent.
+ */
+static int say_budget_spent(struct dispatch_ctx *c, const struct ws_state *st,
+			    int refusal)
+{
+	struct strbuf msg = STRBUF_INIT;
+	int spent = ws_budget_spent(&c->plan, st, &msg);
+
+	if (spent && refusal)
+		error("%s", msg.buf);
+	else if (spent)
+		fprintf(stderr, "%s\n", msg.buf);
+	strbuf_release(&msg);
+	return spent;
+}
+
+/* say_budget_spent() of the state as it is on disk. */
+static int say_budget_spent_now(struct dispatch_ctx *c, int refusal)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int spent;
+
+	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	spent = say_budget_spent(c, &st, refusal);
+	ws_state_release(&st);
+	strbuf_release(&err);
+	return spent;
+}
+
 /* ------------------------------------------------------------ loop */
 
 /*
@@ -595,10 +632,12 @@ static size_t feed(struct dispatch_ctx *c)
 {
 	struct ws_state st = WS_STATE_INIT;
 	size_t i, before = c->d.nr;
+	int spent;
 
 	ws_state_lock_repo(&st, &c->repo);
 	c->st = st;
 	ws_update_blocked(&c->plan, &c->st);
+	spent = ws_budget_spent(&c->plan, &c->st, NULL);
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t idx = c->plan.order[i];
 		const struct plan_workstream *w = &c->plan.ws[idx];
@@ -638,8 +677,11 @@ static size_t feed(struct dispatch_ctx *c)
 		}
 		if (s != WS_STATUS_READY || worktree_taken(c, idx))
 			continue;
-		ws_dispatch_add(&c->d, &c->st, idx, c->opts);
+		if (!spent)
+			ws_dispatch_add(&c->d, &c->st, idx, c->opts);
 	}
+	/* what waits for more budget says so; nothing new starts */
+	ws_budget_hold(&c->plan, &c->st);
 	bring_back_worktrees(c);
 	ws_dispatch_mark_queued(&c->d, &c->st);
 	ws_state_commit_or_die(&c->st);
@@ -847,6 +889,8 @@ static int run_loop(struct dispatch_ctx *c)
 
 	resume(c);
 	ws_dispatcher_record_write(&c->repo);
+	/* a raised max-cost lets go what the budget held */
+	ws_budget_hold(&c->plan, &c->st);
 	ws_state_commit_or_die(&c->st);
 	ws_state_release(&c->st);
 
@@ -862,6 +906,8 @@ static int run_loop(struct dispatch_ctx *c)
 			break;
 	}
 	ret = print_loop_summary(c);
+	if (ret && !c->d.interrupted)
+		say_budget_spent_now(c, 0);
 	ws_dispatcher_record_remove(&c->repo);
 	strvec_clear(&c->adopted);
 	free(c->last_status);
@@ -987,11 +1033,19 @@ static void open_state(struct dispatch_ctx *c)
 /*
  * Choose the workstreams to run, with the state open: the named ones,
  * or every ready one. Returns 1 when there is something to run (the
- * lock is still held), else 0 with the lock released.
+ * lock is still held), else 0 with the lock released; -1 so too when
+ * the plan's budget is spent, which refuses every start.
  */
 static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 {
 	ws_update_blocked(&c->plan, &c->st);
+	if (ws_budget_hold(&c->plan, &c->st)) {
+		if (!c->dry_run)
+			ws_state_commit_or_die(&c->st);
+		say_budget_spent(c, &c->st, 1);
+		ws_state_release(&c->st);
+		return -1;
+	}
 	if (c->retry)
 		retry_failed(c);
 	if (c->ids_nr)
@@ -1018,9 +1072,11 @@ static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 static int run_once(struct dispatch_ctx *c, struct ws_job_opts *opts)
 {
 	pid_t bg = 0;
-	int failed;
+	int failed, chosen = choose(c, opts);
 
-	if (!choose(c, opts))
+	if (chosen < 0)
+		return WS_EXIT_NO;
+	if (!chosen)
 		return c->dry_run ? 0 : WS_EXIT_NO;
 	if (c->detach)
 		c->d.owner = (bg = detach_dispatcher(c)) ? bg : getpid();
@@ -1042,6 +1098,8 @@ static int run_once(struct dispatch_ctx *c, struct ws_job_opts *opts)
 	ws_screen_summary(&c->screen, &c->d, c->porcelain);
 	if (c->d.interrupted)
 		return 130;
+	if (failed)
+		say_budget_spent_now(c, 0);
 	return failed ? WS_EXIT_NO : 0;
 }
 

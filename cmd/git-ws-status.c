@@ -3,6 +3,7 @@
  * far it got, and the overall progress.
  */
 #include "compat.h"
+#include "cost.h"
 #include "dispatch.h"
 #include "run.h"
 #include "parse-options.h"
@@ -15,6 +16,7 @@
 #include "worktree.h"
 #include "wrapper.h"
 #include "ws.h"
+#include <inttypes.h>
 #include <pthread.h>
 
 static const char * const status_usage[] = {
@@ -129,6 +131,7 @@ struct status_record {
 	const char *reason;	/* NULL when there is none */
 	const char *wt_state;	/* clean, dirty, missing, broken or removed */
 	long ahead;		/* -1 when it cannot be counted */
+	struct ws_usage usage;	/* tokens and cost of all its runs (cost.h) */
 	int shown;		/* chosen by the <id> arguments, or all */
 };
 
@@ -143,6 +146,8 @@ struct status_ctx {
 	int has_base;		/* base_tip is the base branch's tip */
 	struct status_record *rec;	/* one per workstream, in plan order */
 	size_t merged;		/* merged workstreams, of the whole plan */
+	struct ws_usage total;	/* the plan's tokens and cost */
+	int budget_spent;	/* the total cost reached max-cost */
 	struct wt_cache cache;
 };
 
@@ -205,6 +210,33 @@ static void open_status(struct status_ctx *c)
 	read_state(c);
 }
 
+/*
+ * The tokens and cost of a workstream; a value that is not as git-ws
+ * writes it (a hand edit) is left out, with a warning.
+ */
+static void read_usage(struct status_ctx *c, struct status_record *r)
+{
+	const char *bad;
+
+	if (ws_usage_get(&c->st, r->id, &r->usage, &bad) < 0)
+		warning("%s: bad %s '%s' for '%s' (left out)", c->st.state_path,
+			bad, ws_state_get(&c->st, r->id, bad), r->id);
+}
+
+/*
+ * While the budget is spent, a ready workstream waits for it, whatever
+ * reason it had (git ws-dispatch records that as it declines to start
+ * it); once max-cost is raised, that recorded reason no longer holds.
+ */
+static const char *ready_reason(const struct status_ctx *c, const char *reason)
+{
+	if (c->budget_spent)
+		return WS_REASON_BUDGET;
+	if (reason && !strcmp(reason, WS_REASON_BUDGET))
+		return NULL;
+	return reason;
+}
+
 /* What the state says of each workstream; all are shown without <id>s. */
 static void read_records(struct status_ctx *c, int argc, const char **argv)
 {
@@ -212,6 +244,8 @@ static void read_records(struct status_ctx *c, int argc, const char **argv)
 	int k;
 
 	c->rec = xcalloc(c->plan.nr + 1, sizeof(*c->rec));
+	ws_usage_plan_total(&c->st, &c->total);
+	c->budget_spent = ws_budget_spent(&c->plan, &c->st, NULL);
 	for (i = 0; i < c->plan.nr; i++) {
 		struct status_record *r = &c->rec[i];
 
@@ -220,8 +254,11 @@ static void read_records(struct status_ctx *c, int argc, const char **argv)
 		r->branch = ws_state_get(&c->st, r->id, WS_KEY_BRANCH);
 		r->worktree = ws_state_get(&c->st, r->id, WS_KEY_WORKTREE);
 		r->reason = ws_state_get(&c->st, r->id, WS_KEY_REASON);
+		if (r->status == WS_STATUS_READY)
+			r->reason = ready_reason(c, r->reason);
 		r->ahead = -1;
 		r->shown = !argc;
+		read_usage(c, r);
 		c->merged += ws_is_merged(&c->st, r->id);
 	}
 	for (k = 0; k < argc; k++) {
@@ -293,6 +330,22 @@ static void add_field(struct strbuf *sb, const char *value, const char *missing)
 	strbuf_addch(sb, '\t');
 }
 
+/*
+ * <tokens-in> TAB <tokens-out> TAB <cost-usd>, each empty when no run
+ * reported it; the cost as the state keeps it, with 6 decimals.
+ */
+static void add_usage_fields(struct strbuf *sb, const struct ws_usage *u)
+{
+	if (u->present & WS_USAGE_TOKENS_IN)
+		strbuf_addf(sb, "%" PRIu64, u->tokens_in);
+	strbuf_addch(sb, '\t');
+	if (u->present & WS_USAGE_TOKENS_OUT)
+		strbuf_addf(sb, "%" PRIu64, u->tokens_out);
+	strbuf_addch(sb, '\t');
+	if (u->present & WS_USAGE_COST)
+		ws_cost_format(sb, u->cost_micro, 1);
+}
+
 /* The PORCELAIN FORMAT of git-ws-status(1); scripts rely on it. */
 static void print_porcelain(const struct status_ctx *c)
 {
@@ -310,8 +363,8 @@ static void print_porcelain(const struct status_ctx *c)
 		add_field(&line, r->branch, "");
 		add_field(&line, r->worktree, "");
 		strbuf_addf(&line, "%ld\t%s\t", r->ahead, r->wt_state);
-		if (r->reason)
-			strbuf_add_sanitized(&line, r->reason);
+		add_field(&line, r->reason, "");
+		add_usage_fields(&line, &r->usage);
 		fwrite(line.buf, 1, line.len, stdout);
 		putchar(c->nul ? '\0' : '\n');
 	}
@@ -326,6 +379,8 @@ enum status_column {
 	COL_WORKTREE,
 	COL_AHEAD,
 	COL_WT_STATE,
+	COL_TOKENS,
+	COL_COST,
 	COL_REASON,
 	COL_NR
 };
@@ -345,6 +400,17 @@ static size_t display_width(const struct strbuf *sb)
 	return n;
 }
 
+/* "1200 in/340 out", or the one of them that some run reported. */
+static void add_tokens(struct strbuf *sb, const struct ws_usage *u)
+{
+	if (u->present & WS_USAGE_TOKENS_IN)
+		strbuf_addf(sb, "%" PRIu64 " in", u->tokens_in);
+	if ((u->present & WS_USAGE_TOKENS_IN) && (u->present & WS_USAGE_TOKENS_OUT))
+		strbuf_addch(sb, '/');
+	if (u->present & WS_USAGE_TOKENS_OUT)
+		strbuf_addf(sb, "%" PRIu64 " out", u->tokens_out);
+}
+
 /* The cells of one record's row, sanitized as they will be printed. */
 static void fill_row(struct strbuf *cell, const struct status_record *r)
 {
@@ -355,6 +421,11 @@ static void fill_row(struct strbuf *cell, const struct status_record *r)
 	if (r->ahead >= 0)
 		strbuf_addf(&cell[COL_AHEAD], "+%ld", r->ahead);
 	strbuf_addstr(&cell[COL_WT_STATE], r->wt_state);
+	add_tokens(&cell[COL_TOKENS], &r->usage);
+	if (r->usage.present & WS_USAGE_COST) {
+		strbuf_addch(&cell[COL_COST], '$');
+		ws_cost_format(&cell[COL_COST], r->usage.cost_micro, 0);
+	}
 	if (r->reason) {
 		strbuf_addch(&cell[COL_REASON], '(');
 		strbuf_add_sanitized(&cell[COL_REASON], r->reason);
@@ -370,7 +441,7 @@ static void fill_row(struct strbuf *cell, const struct status_record *r)
 static void print_row(const struct strbuf *cell, const size_t *width)
 {
 	static const char * const sep[COL_NR] = {
-		"  ", " ", " ", "  ", "  ", "  ", "  "
+		"  ", " ", " ", "  ", "  ", "  ", "  ", "  ", "  "
 	};
 	struct strbuf line = STRBUF_INIT;
 	int last = COL_NR - 1, col;
@@ -388,6 +459,38 @@ static void print_row(const struct strbuf *cell, const size_t *width)
 	}
 	puts(line.buf);
 	strbuf_release(&line);
+}
+
+/*
+ * The plan's tokens and cost, when some run reported any or there is a
+ * budget ("Total: 2400 in/680 out, $1.50 of $5.00 max-cost"), and a line
+ * more once the budget is spent.
+ */
+static void print_total(const struct status_ctx *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct ws_usage *t = &c->total;
+
+	if (!t->present && !c->plan.max_cost)
+		return;
+	strbuf_addstr(&sb, "Total:");
+	if (t->present & (WS_USAGE_TOKENS_IN | WS_USAGE_TOKENS_OUT)) {
+		strbuf_addch(&sb, ' ');
+		add_tokens(&sb, t);
+		strbuf_addch(&sb, ',');
+	}
+	strbuf_addstr(&sb, " $");
+	ws_cost_format(&sb, t->cost_micro, 0);
+	if (c->plan.max_cost) {
+		strbuf_addstr(&sb, " of $");
+		ws_cost_format(&sb, c->plan.max_cost, 0);
+		strbuf_addstr(&sb, " max-cost");
+	}
+	puts(sb.buf);
+	strbuf_reset(&sb);
+	if (ws_budget_spent(&c->plan, &c->st, &sb))
+		puts(sb.buf);
+	strbuf_release(&sb);
 }
 
 /*
@@ -445,6 +548,7 @@ static void print_human(const struct status_ctx *c)
 	for (i = 0; i < rows; i++)
 		print_row(&cell[i * COL_NR], width);
 	printf("%zu/%zu merged\n", c->merged, c->plan.nr);
+	print_total(c);
 
 	for (i = 0; i < rows * COL_NR; i++)
 		strbuf_release(&cell[i]);

@@ -2,6 +2,7 @@
 #include "dispatch.h"
 #include "ws.h"
 #include "base-update.h"
+#include "cost.h"
 #include "donefile.h"
 #include "lockfile.h"
 #include "reap.h"
@@ -517,6 +518,9 @@ static void finish_attempt(struct ws_dispatch *d, struct ws_job *job)
 
 	job->ended_ms = monotonic_ms();
 	free(job->result);
+	/* what a stopped command spent counts too, though not its verdict */
+	if (rc == 0 || (killed && !ws_done_read(&done, job->done_path, job->id, &err)))
+		job->usage = done.usage;
 	if (rc == 0) {
 		job->ok = done.status == WS_DONE_SUCCESS;
 		if (job->ok) {
@@ -588,6 +592,7 @@ struct ws_pending {
 	enum ws_status status;
 	char *reason;
 	int attempts;
+	struct ws_usage usage; /* of the attempt that ended, moved from its job */
 	char when[32];
 };
 
@@ -606,6 +611,9 @@ static void pending_add(struct ws_dispatch *d, struct ws_job *job,
 	p->status = status;
 	p->reason = xstrdup_or_null(reason);
 	p->attempts = job->attempts;
+	/* moved, so that no attempt's usage is ever recorded twice */
+	p->usage = job->usage;
+	memset(&job->usage, 0, sizeof(job->usage));
 	iso8601_now(p->when);
 	if (d->pending_nr == 1)
 		d->pending_since = monotonic_ms();
@@ -632,6 +640,7 @@ static void apply_pending(struct ws_dispatch *d, struct ws_state *st)
 		ws_state_setf(st, id, WS_KEY_ATTEMPTS, "%d", p->attempts);
 		ws_state_set(st, id, WS_KEY_PID_START, NULL);
 		ws_state_set(st, id, WS_KEY_DISPATCHER, NULL);
+		ws_usage_add(st, id, &p->usage);
 		if (p->status == WS_STATUS_IN_PROGRESS) {
 			/* to be retried: queued under our pid again */
 			ws_state_setf(st, id, WS_KEY_PID, "%ld", (long)d->owner);
@@ -731,9 +740,25 @@ static void call_off(struct ws_dispatch *d, struct ws_job *job)
 }
 
 /*
+ * The plan's budget is spent (cost.h): `job` does not start, and goes
+ * back to ready with the reason, until max-cost is raised.
+ */
+static void hold_for_budget(struct ws_job *job, struct ws_state *st)
+{
+	job->phase = WS_JOB_ENDED;
+	job->skipped = 1;
+	free(job->result);
+	job->result = xstrdup("not started: " WS_REASON_BUDGET);
+	ws_job_log(job, "%s", job->result);
+	close_log(job);
+	ws_state_set_status(st, job->id, WS_STATUS_READY, WS_REASON_BUDGET);
+	ws_state_set(st, job->id, WS_KEY_PID, NULL);
+}
+
+/*
  * One locked transaction: write the pending records, then (when asked)
  * put the queued jobs back to ready, then start `starting` (each one
- * checked to be still ours).
+ * checked to be still ours, and held while the budget is spent).
  *
  * The start gate: the commands are forked here, but each waits (in
  * start_command()) for a byte on `gate`, which it gets only once the
@@ -753,13 +778,15 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 	struct ws_state st = WS_STATE_INIT;
 	int gate[2] = { -1, -1 };
 	size_t i, started = 0;
-	int recorded = 1;
+	int recorded = 1, spent;
 
 	if (nr && pipe2(gate, O_CLOEXEC) < 0)
 		error_errno("cannot create a pipe");
 	write_done_files(d);
 	ws_state_lock(&st, d->repo->ws_dir, d->lock_timeout_ms);
 	apply_pending(d, &st);
+	/* the totals as of now, the ends just applied included */
+	spent = nr && ws_budget_spent(d->plan, &st, NULL);
 	for (i = 0; unqueue && i < d->nr; i++) {
 		struct ws_job *job = d->jobs[i];
 
@@ -786,6 +813,10 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 			job->result = xstrdup("not started: another command changed its state");
 			ws_job_log(job, "%s", job->result);
 			close_log(job);
+			continue;
+		}
+		if (spent) {
+			hold_for_budget(job, &st);
 			continue;
 		}
 		if (start_job(d, job, gate) < 0) {

@@ -2,6 +2,7 @@
 #define DISPATCH_H
 
 #include "compat.h"
+#include "donefile.h"
 #include "plan.h"
 #include "repo.h"
 #include "state.h"
@@ -43,6 +44,11 @@
  * started. Ends are written in batches, at most 100 ms late (see
  * ws_dispatch_flush()); meanwhile an ended command is kept unreaped, so
  * that its recorded pid never looks vanished.
+ *
+ * Cost (cost.h): the "usage" of an attempt's done file is added to the
+ * workstream's sums in the same write that records its end. No attempt
+ * starts once the plan's budget (max-cost) is spent: a job about to start
+ * goes back to `ready` with reason "budget spent" (WS_EV_SKIPPED).
  *
  * Files: the command's stdout and stderr are appended to
  * logs/<id>.log (the log file is the child's stdout and stderr itself,
@@ -104,6 +110,7 @@ struct ws_job {
 	int done_unwritten;  /* dispatch owes the done file of this attempt */
 	char *result;        /* "exit status 3", "killed by signal 9", ... */
 	char *reason;        /* the state's reason when failed */
+	struct ws_usage usage; /* its done file's "usage", until its end is recorded */
 };
 
 enum ws_dispatch_event {

@@ -24,6 +24,8 @@ void ws_done_release(struct ws_done *d)
 	FREE_AND_NULL(d->workstream_id);
 	FREE_AND_NULL(d->summary);
 	d->status = WS_DONE_FAILED;
+	d->has_usage = 0;
+	memset(&d->usage, 0, sizeof(d->usage));
 }
 
 /* n digits at *p; advances p. */
@@ -99,11 +101,61 @@ static int get_string(json_t *obj, const char *key, int required,
 	return 0;
 }
 
+/* A token count of "usage": an integer >= 0, when given. */
+static int get_tokens(json_t *usage, const char *key, unsigned bit,
+		      struct ws_usage *u, uint64_t *out, struct strbuf *err)
+{
+	json_t *v = json_object_get(usage, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		strbuf_addf(err, "\"usage.%s\" must be an integer >= 0", key);
+		return -1;
+	}
+	*out = (uint64_t)json_integer_value(v);
+	u->present |= bit;
+	return 0;
+}
+
+/*
+ * The optional "usage" object: {"input_tokens": N, "output_tokens": N,
+ * "cost_usd": X}, each member optional, others ignored.
+ */
+static int get_usage(json_t *v, struct ws_usage *u, struct strbuf *err)
+{
+	json_t *cost;
+
+	if (!json_is_object(v)) {
+		strbuf_addstr(err, "\"usage\" must be an object");
+		return -1;
+	}
+	if (get_tokens(v, "input_tokens", WS_USAGE_TOKENS_IN, u,
+		       &u->tokens_in, err) < 0 ||
+	    get_tokens(v, "output_tokens", WS_USAGE_TOKENS_OUT, u,
+		       &u->tokens_out, err) < 0)
+		return -1;
+	if ((cost = json_object_get(v, "cost_usd"))) {
+		/* jansson reads neither NaN nor infinities */
+		double x = json_number_value(cost);
+
+		if (!json_is_number(cost) || x < 0 || x > WS_USAGE_COST_MAX_USD) {
+			strbuf_addf(err, "\"usage.cost_usd\" must be a number from 0 to %d",
+				    WS_USAGE_COST_MAX_USD);
+			return -1;
+		}
+		u->cost_micro = (uint64_t)(x * 1e6 + 0.5);
+		u->present |= WS_USAGE_COST;
+	}
+	return 0;
+}
+
 int ws_done_parse(struct ws_done *d, const char *buf, size_t len,
 		  const char *expect_id, struct strbuf *err)
 {
 	json_error_t jerr;
-	json_t *root = NULL;
+	json_t *root = NULL, *usage;
+	struct ws_usage u = WS_USAGE_INIT;
 	const char *status, *ts, *id, *summary;
 	size_t i;
 	int ret = -1;
@@ -144,6 +196,10 @@ int ws_done_parse(struct ws_done *d, const char *buf, size_t len,
 		strbuf_addf(err, "', not '%s'", expect_id);
 		goto cleanup;
 	}
+	if ((usage = json_object_get(root, "usage")) && get_usage(usage, &u, err) < 0)
+		goto cleanup;
+	d->has_usage = !!usage;
+	d->usage = u;
 	d->status = (enum ws_done_status)i;
 	d->timestamp = xstrdup(ts);
 	d->workstream_id = xstrdup(id);

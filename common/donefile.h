@@ -23,8 +23,13 @@
  *    YYYY-MM-DDTHH:MM[:SS[.fff]][Z|+HH[:]MM|-HH[:]MM];
  *  - "workstream_id": a string; it must equal the expected id when the
  *    caller gives one;
- *  - "summary": a string, optional (read as "").
- * Other keys are allowed and ignored, so that tools may add their own.
+ *  - "summary": a string, optional (read as "");
+ *  - "usage": an object, optional: what the run cost, as the agent's own
+ *    CLI reported it (git-ws(7), COST AND BUDGETS), with the members
+ *    "input_tokens" and "output_tokens" (integers >= 0) and "cost_usd"
+ *    (a number from 0 to WS_USAGE_COST_MAX_USD), each optional.
+ * Other keys are allowed and ignored, so that tools may add their own
+ * (at the top level and inside "usage").
  */
 enum ws_done_status {
 	WS_DONE_SUCCESS = 0,
@@ -32,13 +37,32 @@ enum ws_done_status {
 	WS_DONE_FAILED,
 };
 
+/*
+ * Tokens and cost: of one run (a done file's "usage"), or summed over
+ * runs (cost.h). `present` says which members were given (WS_USAGE_*
+ * bits); the others read 0.
+ */
+#define WS_USAGE_TOKENS_IN (1u << 0)  /* "input_tokens" */
+#define WS_USAGE_TOKENS_OUT (1u << 1) /* "output_tokens" */
+#define WS_USAGE_COST (1u << 2)       /* "cost_usd" */
+#define WS_USAGE_COST_MAX_USD 1000000000 /* a larger cost_usd is malformed */
+struct ws_usage {
+	unsigned present;
+	uint64_t tokens_in;
+	uint64_t tokens_out;
+	uint64_t cost_micro;  /* US dollars in millionths, rounded to nearest */
+};
+#define WS_USAGE_INIT { 0, 0, 0, 0 }
+
 struct ws_done {
 	enum ws_done_status status;
 	char *timestamp;     /* as written */
 	char *workstream_id;
 	char *summary;       /* never NULL once read; may contain anything */
+	int has_usage;       /* the file has a "usage" object (maybe empty) */
+	struct ws_usage usage;
 };
-#define WS_DONE_INIT { WS_DONE_FAILED, NULL, NULL, NULL }
+#define WS_DONE_INIT { WS_DONE_FAILED, NULL, NULL, NULL, 0, WS_USAGE_INIT }
 
 /* "success", "partial" or "failed". */
 const char *ws_done_status_name(enum ws_done_status s);

@@ -2,6 +2,7 @@
 #include "plan.h"
 #include "cfgfile.h"
 #include "include.h"
+#include "cost.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <ctype.h>
@@ -178,7 +179,7 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
 	"timeout", "todo", "include", "ports", "sparse", "lfs",
-	"setup", "teardown", NULL
+	"setup", "teardown", "max-cost", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
@@ -438,6 +439,12 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 	if ((e = cfg_get_entry(s, "jobs")) &&
 	    (parse_nonneg_int(e->value, &p->jobs) < 0 || !p->jobs))
 		return fail(r, e->lineno, "bad jobs '%s' (expected a positive integer)",
+			    e->value);
+	if ((e = cfg_get_entry(s, "max-cost")) &&
+	    (ws_cost_parse(e->value, &p->max_cost) < 0 || !p->max_cost ||
+	     p->max_cost > (uint64_t)WS_USAGE_COST_MAX_USD * 1000000))
+		return fail(r, e->lineno,
+			    "bad max-cost '%s' (expected a positive amount in US dollars, e.g. 5 or 2.50)",
 			    e->value);
 	return 0;
 }
@@ -841,6 +848,13 @@ void plan_format(const struct plan *p, struct strbuf *out)
 	if (p->ports) {
 		snprintf(num, sizeof(num), "%d", p->ports);
 		add_kv(out, "ports", num);
+	}
+	if (p->max_cost) {
+		struct strbuf sb = STRBUF_INIT;
+
+		ws_cost_format(&sb, p->max_cost, 0);
+		add_kv(out, "max-cost", sb.buf);
+		strbuf_release(&sb);
 	}
 	add_common(out, p->given, p->command, p->test, &p->check, p->timeout,
 		   p->todo_allow, p->max_iterations);

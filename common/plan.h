@@ -78,6 +78,7 @@ struct plan {
 	char *setup, *teardown; /* NULL: none */
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
+	uint64_t max_cost;  /* budget in millionths of a dollar (cost.h); 0: none */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */
 
 	struct plan_workstream *ws;

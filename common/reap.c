@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "reap.h"
+#include "cost.h"
 #include "donefile.h"
 #include "lockfile.h"
 #include "run.h"
@@ -325,6 +326,9 @@ static int credit_from_exit_record(const struct ws_repo *r, struct ws_state *st,
 		free(why);
 	}
 	ws_state_set(st, id, WS_KEY_FINISHED, rec.finished);
+	/* this attempt is finalised here, and only here: count its cost */
+	if (rc == 0)
+		ws_usage_add(st, id, &done.usage);
 	log_credit(r, id, rec.attempt, rec.finished, result.buf, ok);
 	ws_done_release(&done);
 	strbuf_release(&err);
@@ -371,6 +375,8 @@ int ws_reap_vanished(const struct ws_repo *r, struct ws_state *st)
 		}
 		path = ws_path(r, "coordination/%s.done", id);
 		rc = ws_done_read(&done, path, id, &err);
+		/* this attempt is finalised here, and only here: count its cost */
+		ws_usage_add(st, id, &done.usage);
 		if (!rc && done.status == WS_DONE_SUCCESS) {
 			ws_state_set_status(st, id, WS_STATUS_DONE, NULL);
 		} else {

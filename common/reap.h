@@ -30,7 +30,9 @@
  * file when there is a valid one (`done` for "success", else `failed`
  * with the done file's status and summary), and else marked `failed`
  * with reason "process vanished" (or "malformed done file: ...").
- * `finished` is set and `pid`, `pid-start` and `dispatcher` removed.
+ * `finished` is set and `pid`, `pid-start` and `dispatcher` removed,
+ * and the usage that the done file reports is added to its sums
+ * (cost.h).
  * Queued workstreams carry the pid of the dispatch that queued them, so
  * they count as gone when it is.
  *

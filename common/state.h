@@ -87,6 +87,10 @@ int ws_status_is_finished(enum ws_status status);
 #define WS_KEY_SENT_BACK "sent-back"   /* "merge": git ws-merge sent it back */
 #define WS_KEY_CLEANED "cleaned"       /* ISO 8601 UTC */
 #define WS_KEY_ARCHIVE "archive"
+/* sums over every run whose done file reported them (cost.h) */
+#define WS_KEY_TOKENS_IN "tokens-in"   /* a count */
+#define WS_KEY_TOKENS_OUT "tokens-out" /* a count */
+#define WS_KEY_COST_USD "cost-usd"     /* US dollars, 6 decimals: "0.012300" */
 
 struct ws_state {
 	char *dir;          /* .git/ws */

@@ -96,7 +96,8 @@ static int check_one(const char *dir, char *line, int *known_bugs)
 			ok = 0;
 		}
 	} else {
-		if (d.timestamp || d.workstream_id || d.summary) {
+		if (d.timestamp || d.workstream_id || d.summary || d.has_usage ||
+		    d.usage.present) {
 			print_error("%s: refused, but struct ws_done not left empty\n", file);
 			ok = 0;
 		}
@@ -194,11 +195,68 @@ static void test_index_is_complete(void **unused)
 	free(dir);
 }
 
+/* Parse one done file from a string, expecting it valid. */
+static void parse_ok(struct ws_done *d, const char *usage)
+{
+	struct strbuf err = STRBUF_INIT;
+	char *json = xstrfmt("{\"status\":\"success\",\"timestamp\":\"2024-05-01T12:00:00Z\","
+			     "\"workstream_id\":\"ws-1\"%s%s}",
+			     usage ? ",\"usage\":" : "", usage ? usage : "");
+
+	if (ws_done_parse(d, json, strlen(json), "ws-1", &err) < 0)
+		fail_msg("refused %s: %s", json, err.buf);
+	strbuf_release(&err);
+	free(json);
+}
+
+/* "usage": which members were given, their values, the cost rounded. */
+static void test_usage_values(void **unused)
+{
+	struct ws_done d = WS_DONE_INIT;
+
+	parse_ok(&d, NULL);
+	assert_int_equal(d.has_usage, 0);
+	assert_int_equal(d.usage.present, 0);
+	ws_done_release(&d);
+
+	parse_ok(&d, "{}");
+	assert_int_equal(d.has_usage, 1);
+	assert_int_equal(d.usage.present, 0);
+	ws_done_release(&d);
+
+	parse_ok(&d, "{\"input_tokens\":1200,\"output_tokens\":340,\"cost_usd\":0.0123}");
+	assert_int_equal(d.usage.present,
+			 WS_USAGE_TOKENS_IN | WS_USAGE_TOKENS_OUT | WS_USAGE_COST);
+	assert_true(d.usage.tokens_in == 1200);
+	assert_true(d.usage.tokens_out == 340);
+	assert_true(d.usage.cost_micro == 12300);
+	ws_done_release(&d);
+	assert_int_equal(d.has_usage, 0);
+	assert_int_equal(d.usage.present, 0);
+
+	/* an integer cost, a cost below a millionth, the largest token count */
+	parse_ok(&d, "{\"cost_usd\":3,\"output_tokens\":9223372036854775807}");
+	assert_int_equal(d.usage.present, WS_USAGE_COST | WS_USAGE_TOKENS_OUT);
+	assert_true(d.usage.cost_micro == 3000000);
+	assert_true(d.usage.tokens_out == 9223372036854775807ULL);
+	ws_done_release(&d);
+	parse_ok(&d, "{\"cost_usd\":0.0000004}");
+	assert_true(d.usage.cost_micro == 0);
+	ws_done_release(&d);
+	parse_ok(&d, "{\"cost_usd\":0.0000006}");
+	assert_true(d.usage.cost_micro == 1);
+	ws_done_release(&d);
+	parse_ok(&d, "{\"cost_usd\":1000000000}");
+	assert_true(d.usage.cost_micro == 1000000000000000ULL);
+	ws_done_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_index_is_complete),
+		cmocka_unit_test(test_usage_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

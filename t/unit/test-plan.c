@@ -3,6 +3,7 @@
 #include "plan.h"
 #include "cfgfile.h"
 #include "allocate.h"
+#include "cost.h"
 #include <setjmp.h>
 #include <cmocka.h>
 #include <git2.h>
@@ -92,6 +93,83 @@ static void test_normalised_plan_reads_back_the_same(void **unused)
 	strbuf_release(&err);
 	strbuf_release(&out);
 	strbuf_release(&out2);
+}
+
+/* max-cost: read in millionths of a dollar, written back the same. */
+static void test_max_cost(void **unused)
+{
+	struct plan p = PLAN_INIT, q = PLAN_INIT;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+
+	assert_int_equal(parse(&p, "[plan]\n[workstream \"a\"]\ntitle = A\n", &err), 0);
+	assert_true(p.max_cost == 0);
+	plan_format(&p, &out);
+	assert_null(strstr(out.buf, "max-cost"));
+	plan_release(&p);
+	strbuf_reset(&out);
+
+	assert_int_equal(parse(&p, "[plan]\nmax-cost = 2.5\n[workstream \"a\"]\ntitle = A\n", &err), 0);
+	assert_true(p.max_cost == 2500000);
+	plan_format(&p, &out);
+	assert_non_null(strstr(out.buf, "\tmax-cost = 2.50\n"));
+	assert_int_equal(plan_read_buf(&q, "n.plan", out.buf, out.len, "feature/", &err), 0);
+	assert_true(q.max_cost == 2500000);
+	plan_release(&p);
+	plan_release(&q);
+
+	expect_error("[plan]\nmax-cost = 0.0000001\n[workstream \"a\"]\ntitle = A\n",
+		     "p.plan:2: bad max-cost '0.0000001' (expected a positive amount in US dollars, e.g. 5 or 2.50)");
+	expect_error("[plan]\nmax-cost = 0.000\n[workstream \"a\"]\ntitle = A\n",
+		     "p.plan:2: bad max-cost '0.000' (expected a positive amount in US dollars, e.g. 5 or 2.50)");
+	expect_error("[workstream \"a\"]\ntitle = A\nmax-cost = 5\n",
+		     "p.plan:3: unknown key 'max-cost' in [workstream \"a\"]");
+	strbuf_release(&err);
+	strbuf_release(&out);
+}
+
+/* Amounts in US dollars: exact in millionths, refused when not plain. */
+static void test_cost_parse_and_format(void **unused)
+{
+	static const char *const bad[] = {
+		"", ".", "1.", ".5", "-1", "+1", "1e3", "0x10", " 1", "1 ", "1,5",
+		"1.0000001", "$1", "18446744073709.551615", "99999999999999999999",
+	};
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t m = 42;
+	size_t i;
+
+	assert_int_equal(ws_cost_parse("0", &m), 0);
+	assert_true(m == 0);
+	assert_int_equal(ws_cost_parse("12", &m), 0);
+	assert_true(m == 12000000);
+	assert_int_equal(ws_cost_parse("0.000001", &m), 0);
+	assert_true(m == 1);
+	assert_int_equal(ws_cost_parse("3.1", &m), 0);
+	assert_true(m == 3100000);
+	assert_int_equal(ws_cost_parse("18446744073708.999999", &m), 0);
+	assert_true(m == 18446744073708999999ULL);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		m = 42;
+		if (!ws_cost_parse(bad[i], &m))
+			fail_msg("'%s' accepted", bad[i]);
+		assert_true(m == 42);
+	}
+
+	ws_cost_format(&sb, 12300, 1);
+	assert_string_equal(sb.buf, "0.012300");
+	strbuf_reset(&sb);
+	ws_cost_format(&sb, 12300, 0);
+	assert_string_equal(sb.buf, "0.0123");
+	strbuf_reset(&sb);
+	ws_cost_format(&sb, 1500000, 0);
+	assert_string_equal(sb.buf, "1.50");
+	strbuf_reset(&sb);
+	ws_cost_format(&sb, 12000000, 0);
+	assert_string_equal(sb.buf, "12.00");
+	strbuf_reset(&sb);
+	ws_cost_format(&sb, 1, 0);
+	assert_string_equal(sb.buf, "0.000001");
+	strbuf_release(&sb);
 }
 
 static void test_long_line_is_not_cut(void **unused)
@@ -339,6 +417,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_plan),
 		cmocka_unit_test(test_normalised_plan_reads_back_the_same),
+		cmocka_unit_test(test_max_cost),
+		cmocka_unit_test(test_cost_parse_and_format),
 		cmocka_unit_test(test_long_line_is_not_cut),
 		cmocka_unit_test(test_validation_errors),
 		cmocka_unit_test(test_nul_byte_is_refused),
