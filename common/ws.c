@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "ws.h"
+#include "guard.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <libgen.h>
@@ -157,5 +158,6 @@ void ws_push_env(const struct ws_repo *r, const struct plan *plan, size_t idx,
 	strvec_pushf(env, "WS_PLAN=%s/plan", r->ws_dir);
 	strvec_pushf(env, "WS_DEPENDS=%s", deps.buf);
 	strvec_pushf(env, "GIT_WS_DIR=%s", r->ws_dir);
+	ws_guard_push_env(r, env);
 	strbuf_release(&deps);
 }

@@ -58,7 +58,9 @@ extern const char *const ws_local_git_env[];
  * plan->ws[idx] (git-ws(7), DISPATCH ENVIRONMENT), appended to `env`:
  * ws_local_git_env unset, then WS_ID WS_TITLE WS_SLUG WS_BRANCH WS_BASE
  * WS_WORKTREE WS_SPEC WS_PLAN (the path of .git/ws/plan) WS_DEPENDS
- * GIT_WS_DIR. `branch` and `worktree` come from the state (the worktree
+ * GIT_WS_DIR, and the guard of the base (ws_guard_push_env(), guard.h:
+ * git there cannot move the base or another workstream's branch).
+ * `branch` and `worktree` come from the state (the worktree
  * may be another directory the command runs in, as merge's scratch
  * worktree). Callers add their own (WS_ATTEMPT, WS_LOG, WS_REPORT, ...).
  * Plan values reach commands only this way, never in the command text.
