@@ -28,14 +28,23 @@ char *ws_guard_hooks_dir(void)
 	return dir;
 }
 
-/* ws.guard: 1 unless git config says false. */
+/*
+ * ws.guard: 1 unless git config says false. A value that is not a
+ * boolean keeps the guard on, with a warning: it is read as each command
+ * starts, when dying would leave the commands already started behind.
+ */
 static int guard_enabled(const struct ws_repo *r)
 {
+	static int warned;
 	char *v = ws_config_get(r, "ws.guard");
 	int on = 1;
 
-	if (v && git_config_parse_bool(&on, v) < 0)
-		die("bad boolean config value '%s' for 'ws.guard'", v);
+	if (v && git_config_parse_bool(&on, v) < 0) {
+		if (!warned++)
+			warning("bad boolean config value '%s' for 'ws.guard': "
+				"the base branch stays guarded", v);
+		on = 1;
+	}
 	free(v);
 	return on;
 }

@@ -52,8 +52,9 @@ char *ws_guard_hooks_dir(void);
  * The hooks read the rest from the environment ws_push_env() builds:
  * WS_ID, WS_BASE, WS_BRANCH, GIT_WS_DIR.
  *
- * Does nothing when git config ws.guard is false (dies, as git, when it is
- * not a boolean); when the environment already has the pair (a git-ws
+ * Does nothing when git config ws.guard is false (a value that is not a
+ * boolean warns, once, and keeps the guard); when the environment already
+ * has the pair (a git-ws
  * command run by a guarded command: its children stay guarded); or, with
  * a warning printed once per process, when the hooks are not installed or
  * GIT_CONFIG_COUNT is not a number (git would die on it anyway).
