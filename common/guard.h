@@ -26,7 +26,9 @@
  * extensions.worktreeConfig, and libgit2 1.5 refuses to open a repository
  * that has it ("unsupported extension name"), which would stop every
  * git-ws command. The environment changes nothing in the repository and
- * leaves the main worktree, and anyone working there, alone. Its limit: a
+ * leaves anyone in a shell git-ws did not start alone. The guard goes
+ * with the command, not with the directory: git that the command runs in
+ * the main worktree (`git -C <main worktree>`) is guarded too. Its limit: a
  * shell opened by hand in a workstream's worktree is not guarded, and
  * neither is a command that drops the environment or git's hooks on
  * purpose (`git -c core.hooksPath=...`, editing .git/refs): that needs a
