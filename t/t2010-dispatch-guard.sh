@@ -246,10 +246,19 @@ test_expect_success 'the gates of git ws-converge are guarded too' '
 	write_script bin/gate <<-EOF &&
 	. "$TRY"
 	try gate-\${WS_GATE:-merge} git update-ref refs/heads/main HEAD
+	echo "\$GIT_CONFIG_COUNT" >"\$R/gate-count"
 	exit 0
 	EOF
-	(cd repo && git ws-converge ws-2 >../converge.out 2>&1) ||
-		{ cat converge.out; false; } &&
+	# run as a guarded command would run it (from its worktree): the
+	# gates get the guard once, not twice
+	(
+		cd repo &&
+		GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.hooksPath \
+		GIT_CONFIG_VALUE_0="$(cat "$R/hookspath")" \
+		git ws-converge ws-2 >../converge.out 2>&1
+	) || { cat converge.out; false; } &&
+	echo 1 >expect &&
+	test_cmp expect "$R/gate-count" &&
 	grep "refusing to update refs/heads/main" "$R/gate-tests.out" &&
 	git -C repo rev-parse main >actual &&
 	test_cmp main.before actual &&
