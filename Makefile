@@ -13,6 +13,9 @@ datadir ?= $(prefix)/share
 mandir ?= $(datadir)/man
 bashcompdir ?= $(datadir)/bash-completion/completions
 zshcompdir ?= $(datadir)/zsh/site-functions
+# git-ws finds its hooks from where its binaries are, as
+# <bindir>/../share/git-ws/hooks (common/guard.h), whatever datadir is.
+hooksdir = $(bindir)/../share/git-ws/hooks
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -53,7 +56,7 @@ UNIT_BIN = $(patsubst t/unit/%.c,$(BUILD)/t/unit/%,$(UNIT_SRC))
 MAN1 = $(patsubst Documentation/%.adoc,Documentation/%.1,$(wildcard Documentation/git-ws-*.adoc))
 MAN7 = $(patsubst Documentation/%.adoc,Documentation/%.7,$(wildcard Documentation/git-ws.adoc))
 
-all: $(PROGRAMS) bin-wrappers
+all: $(PROGRAMS) $(BUILD)/share/git-ws/hooks/git-ws-hook bin-wrappers
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -70,6 +73,22 @@ $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/common/main.o $(LIB)
 $(BUILD)/t/unit/%: $(BUILD)/t/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(WS_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(CMOCKA_LIBS) $(LDFLAGS)
+
+# The guard's hooks (common/guard.h): hooks/git-ws-hook under the name of
+# every hook of githooks(5) (git 2.39), as symbolic links, in
+# <build>/share/git-ws/hooks beside <build>/bin, where the binaries look
+# for them, as they look in <prefix>/share/git-ws/hooks once installed.
+GUARD_HOOKS = applypatch-msg pre-applypatch post-applypatch pre-commit \
+	pre-merge-commit prepare-commit-msg commit-msg post-commit pre-rebase \
+	post-checkout post-merge pre-push pre-receive update proc-receive \
+	post-receive post-update reference-transaction push-to-checkout \
+	pre-auto-gc post-rewrite sendemail-validate post-index-change \
+	p4-changelist p4-prepare-changelist p4-post-changelist p4-pre-submit
+
+$(BUILD)/share/git-ws/hooks/git-ws-hook: hooks/git-ws-hook Makefile
+	@mkdir -p $(dir $@)
+	@cp hooks/git-ws-hook $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+	@for h in $(GUARD_HOOKS); do ln -sfn git-ws-hook $(dir $@)$$h || exit 1; done
 
 # The tests put bin-wrappers/ on PATH: it points at the build that was
 # made last, so `make SANITIZE=... test` tests the sanitized binaries.
@@ -116,10 +135,14 @@ bindir_SQ = $(subst ','\'',$(bindir))
 mandir_SQ = $(subst ','\'',$(mandir))
 bashcompdir_SQ = $(subst ','\'',$(bashcompdir))
 zshcompdir_SQ = $(subst ','\'',$(zshcompdir))
+hooksdir_SQ = $(subst ','\'',$(hooksdir))
 
 install: all
 	$(INSTALL) -d '$(DESTDIR_SQ)$(bindir_SQ)'
 	$(INSTALL) -m 755 $(PROGRAMS) '$(DESTDIR_SQ)$(bindir_SQ)'
+	$(INSTALL) -d '$(DESTDIR_SQ)$(hooksdir_SQ)'
+	$(INSTALL) -m 755 hooks/git-ws-hook '$(DESTDIR_SQ)$(hooksdir_SQ)'
+	@for h in $(GUARD_HOOKS); do ln -sfn git-ws-hook '$(DESTDIR_SQ)$(hooksdir_SQ)'/$$h || exit 1; done
 	@if command -v $(ASCIIDOCTOR) >/dev/null && [ -n "$(MAN1)" ]; then \
 		$(MAKE) doc && \
 		$(INSTALL) -d '$(DESTDIR_SQ)$(mandir_SQ)/man1' '$(DESTDIR_SQ)$(mandir_SQ)/man7' && \
@@ -140,6 +163,8 @@ uninstall:
 		      '$(DESTDIR_SQ)$(bashcompdir_SQ)'/$$p '$(DESTDIR_SQ)$(zshcompdir_SQ)'/_$$p; \
 	done
 	rm -f '$(DESTDIR_SQ)$(mandir_SQ)/man7/git-ws.7' '$(DESTDIR_SQ)$(zshcompdir_SQ)/_git-ws'
+	for h in git-ws-hook $(GUARD_HOOKS); do rm -f '$(DESTDIR_SQ)$(hooksdir_SQ)'/$$h; done
+	-rmdir '$(DESTDIR_SQ)$(hooksdir_SQ)' '$(DESTDIR_SQ)$(bindir_SQ)/../share/git-ws' 2>/dev/null
 
 clean:
 	rm -rf build build-sanitize bin-wrappers Documentation/*.1 Documentation/*.7

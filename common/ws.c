@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "ws.h"
 #include "ports.h"
+#include "guard.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <libgen.h>
@@ -163,5 +164,6 @@ void ws_push_env(const struct ws_repo *r, const struct plan *plan, size_t idx,
 		strvec_pushf(env, "WS_PORT=%d", port);
 		strvec_pushf(env, "WS_PORTS=%d", plan->ports);
 	}
+	ws_guard_push_env(r, env);
 	strbuf_release(&deps);
 }

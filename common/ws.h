@@ -58,10 +58,13 @@ extern const char *const ws_local_git_env[];
  * plan->ws[idx] (git-ws(7), DISPATCH ENVIRONMENT), appended to `env`:
  * ws_local_git_env unset, then WS_ID WS_TITLE WS_SLUG WS_BRANCH WS_BASE
  * WS_WORKTREE WS_SPEC WS_PLAN (the path of .git/ws/plan) WS_DEPENDS
- * GIT_WS_DIR, and WS_PORT WS_PORTS when the plan gives `ports` (the
- * workstream's block, from the state: ports.h). `branch` and `worktree`
- * come from the state (the worktree may be another directory the command
- * runs in, as merge's scratch worktree). Callers add their own (WS_ATTEMPT, WS_LOG, WS_REPORT, ...).
+ * GIT_WS_DIR, WS_PORT and WS_PORTS when the plan gives `ports` (the
+ * workstream's block, from the state: ports.h), and the guard of the
+ * base (ws_guard_push_env(), guard.h: git there cannot move the base or
+ * another workstream's branch). `branch` and `worktree` come from the
+ * state (the worktree may be another directory the command runs in, as
+ * merge's scratch worktree). Callers add their own (WS_ATTEMPT, WS_LOG,
+ * WS_REPORT, ...).
  * Plan values reach commands only this way, never in the command text.
  */
 void ws_push_env(const struct ws_repo *r, const struct plan *plan, size_t idx,

@@ -81,6 +81,29 @@ test_expect_success 'the installed commands work on a real plan' '
 	test_cmp expect actual
 '
 
+test_expect_success 'the hooks of the guard are installed in <prefix>/share/git-ws/hooks' '
+	for h in git-ws-hook reference-transaction pre-push pre-commit commit-msg
+	do
+		test -x "$INST/share/git-ws/hooks/$h" || { echo "$h missing"; return 1; }
+	done
+'
+
+test_expect_success 'the installed git ws-dispatch finds them: the base is guarded' '
+	(cd repo && git rev-parse main >../main.before &&
+	 in_prefix "$INST" git ws-dispatch ws-1 -- sh -c "
+		git config core.hooksPath >../hookspath
+		git commit -q --allow-empty -m own &&
+		git update-ref refs/heads/main HEAD 2>../refused
+		echo \$? >../rc
+	" >../out 2>&1) &&
+	(cd "$INST/share/git-ws/hooks" && pwd -P) >expect &&
+	test_cmp expect hookspath &&
+	! test "$(cat rc)" = 0 &&
+	grep "^git-ws: refusing to update refs/heads/main" refused &&
+	git -C repo rev-parse main >actual &&
+	test_cmp main.before actual
+'
+
 test_expect_success 'the bash completion is installed under every command name' '
 	while read c
 	do
@@ -146,7 +169,7 @@ test_expect_success MAN 'man and git help find them through MANPATH' '
 test_expect_success 'make uninstall prefix=<dir> removes everything it installed' '
 	make -C "$WS_SOURCE_DIR" uninstall prefix="$INST" >make.out 2>&1 ||
 		{ cat make.out; false; } &&
-	find "$INST" -type f >left &&
+	find "$INST" ! -type d >left &&
 	test_must_be_empty left &&
 	test_must_fail in_prefix "$INST" git ws-status -h 2>err
 '
