@@ -436,9 +436,11 @@ static void print_summary(struct clean_ctx *c)
 			strbuf_addstr(&sb, c->dry_run ? " to keep" : " kept");
 			sep = ", ";
 		}
-		strbuf_addstr(&sb, sep);
-		add_count(&sb, records, "record", "records");
-		strbuf_addstr(&sb, c->dry_run ? " to archive" : " archived");
+		if (records) {
+			strbuf_addstr(&sb, sep);
+			add_count(&sb, records, "record", "records");
+			strbuf_addstr(&sb, c->dry_run ? " to archive" : " archived");
+		}
 		if (refused) {
 			strbuf_addf(&sb, "; %ld ", refused);
 			strbuf_addstr(&sb, c->dry_run ? "would be refused" : "refused");
