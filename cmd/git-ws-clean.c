@@ -319,7 +319,7 @@ static void summary_phrase(struct strbuf *sb, const struct event *ev, int n)
 	}
 }
 
-/* "1 branch", "2 branches": a count and a noun that takes -s or -es. */
+/* "1 branch", "2 branches": the count, then the noun for one or for many. */
 static void add_count(struct strbuf *sb, long nr, const char *one,
 		      const char *many)
 {
