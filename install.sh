@@ -8,23 +8,41 @@
 #            <prefix>/bin, man pages to <prefix>/share/man, completions
 #            to <prefix>/share/bash-completion and .../zsh/site-functions
 # --no-deps  do not install Debian packages (say what is missing instead)
+#
+# Environment:
+# WS_DPKG_LOCK_TIMEOUT  seconds apt-get waits for the dpkg lock when another
+#            package manager (unattended-upgrades, another apt) holds it,
+#            before it gives up (default 300; 0 fails at once); passed as
+#            apt-get -o DPkg::Lock::Timeout=<seconds>
 set -eu
+
+usage () {
+	echo "usage: $0 [--prefix <dir>] [--no-deps]"
+	echo "       WS_DPKG_LOCK_TIMEOUT=<seconds> (default 300): how long apt-get waits for the dpkg lock"
+}
 
 prefix="$HOME/.local"
 install_deps=yes
 while test $# -gt 0
 do
 	case "$1" in
-	--prefix) test $# -ge 2 || { echo "usage: $0 [--prefix <dir>] [--no-deps]" >&2; exit 129; }
+	--prefix) test $# -ge 2 || { usage >&2; exit 129; }
 		prefix="$2"; shift ;;
 	--prefix=*) prefix="${1#--prefix=}" ;;
 	--no-deps) install_deps=no ;;
-	-h|--help) echo "usage: $0 [--prefix <dir>] [--no-deps]"; exit 0 ;;
+	-h|--help) usage; exit 0 ;;
 	*) echo "error: unknown option '$1'" >&2
-	   echo "usage: $0 [--prefix <dir>] [--no-deps]" >&2; exit 129 ;;
+	   usage >&2; exit 129 ;;
 	esac
 	shift
 done
+
+lock_timeout=${WS_DPKG_LOCK_TIMEOUT:-300}
+case "$lock_timeout" in
+''|*[!0-9]*)
+	echo "fatal: WS_DPKG_LOCK_TIMEOUT must be a number of seconds, not '$lock_timeout'" >&2
+	exit 128 ;;
+esac
 
 # Everything the build, the tests and the man pages need.
 DEPS="build-essential pkg-config git perl libgit2-dev libinih-dev
@@ -58,8 +76,20 @@ then
 		exit 1
 	fi
 	echo "Installing Debian packages:$missing"
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+	# Another apt or dpkg (unattended-upgrades, a second terminal) may
+	# hold the dpkg lock: apt-get waits for it, bounded, rather than
+	# failing at once with "Could not get lock". fuser sees who holds it
+	# only as root; otherwise say that we may wait.
+	if test -z "$SUDO" && command -v fuser >/dev/null &&
+		fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock >/dev/null 2>&1
+	then
+		echo "Another package manager holds the dpkg lock; waiting up to $lock_timeout s for it"
+	else
+		echo "Waiting up to $lock_timeout s for the dpkg lock if another package manager holds it"
+	fi
+	$SUDO apt-get -o DPkg::Lock::Timeout="$lock_timeout" update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get \
+		-o DPkg::Lock::Timeout="$lock_timeout" install -y -qq $missing
 fi
 
 cd "$(dirname "$0")"

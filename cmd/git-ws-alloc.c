@@ -441,8 +441,15 @@ static void read_plan(struct alloc_ctx *c, const char *file, const char *base)
 		c->base = xstrdup(c->plan.base);
 	else if (!(c->base = ws_current_branch(&c->repo)))
 		die("HEAD is not on a branch; say which base to use with --base or [plan] base");
-	if (ws_branch_tip(&c->repo, c->base, &c->base_oid) < 0)
-		die("base branch '%s' does not exist", c->base);
+	if (ws_branch_tip(&c->repo, c->base, &c->base_oid) < 0) {
+		if (!ws_repo_has_no_commits(&c->repo))
+			die("base branch '%s' does not exist", c->base);
+		error("this repository has no commits yet; base branch '%s' needs one",
+		      c->base);
+		advise("every workstream starts from a commit of its base; make a first commit, e.g.\n"
+		       "  git commit --allow-empty -m 'Initial commit'");
+		exit(WS_EXIT_FATAL);
+	}
 	ws_oid_hex(&c->base_oid, c->base_hex);
 	free(c->plan.base);
 	c->plan.base = xstrdup(c->base);

@@ -5,7 +5,8 @@
  * branch is saved under refs/ws/backup/<id> before it is deleted.
  *
  * The actions record what they did (or, with -n, would do) as events;
- * print_events() prints them at the end, human or --porcelain.
+ * print_events() prints them at the end: a line per workstream and a
+ * total (print_summary()), every step with --verbose, or --porcelain.
  */
 #include "compat.h"
 #include "archive.h"
@@ -23,9 +24,9 @@
 #include "ws.h"
 
 static const char * const clean_usage[] = {
-	"git ws-clean [-n | --dry-run] [-f | --force] [--keep-branches] [--porcelain] [<id>...]",
-	"git ws-clean [-n | --dry-run] [-f | --force] [--keep-branches] [--porcelain] --all",
-	"git ws-clean [-n | --dry-run] [-f | --force] [--keep-branches] [--porcelain] --abandoned <age> [<id>...]",
+	"git ws-clean [-n | --dry-run] [-f | --force] [-v | --verbose] [--keep-branches] [--porcelain] [<id>...]",
+	"git ws-clean [-n | --dry-run] [-f | --force] [-v | --verbose] [--keep-branches] [--porcelain] --all",
+	"git ws-clean [-n | --dry-run] [-f | --force] [-v | --verbose] [--keep-branches] [--porcelain] --abandoned <age> [<id>...]",
 	NULL
 };
 
@@ -144,7 +145,7 @@ struct clean_ctx {
 	struct ws_intent *intents;
 	size_t intent_nr;
 	char *current;          /* the worktree we run in, normalised */
-	int dry_run, force, keep_branches, porcelain, all;
+	int dry_run, force, keep_branches, porcelain, all, verbose;
 	const char *abandoned;
 	long max_idle;
 	int refused;
@@ -281,9 +282,183 @@ static void print_human(const struct event *ev, int n)
 	}
 }
 
+/*
+ * What one event adds to its workstream's summary line, in the past
+ * tense, or (n) in the infinitive, for after "would".
+ */
+static void summary_phrase(struct strbuf *sb, const struct event *ev, int n)
+{
+	const char *const *f = ev->f;
+
+	if (sb->len)
+		strbuf_addstr(sb, ", ");
+	switch (ev->kind) {
+	case EV_REMOVE_WORKTREE:
+		strbuf_addstr(sb, ev->n ?
+			      (n ? "remove what is left of its worktree" :
+			       "removed what was left of its worktree") :
+			      (n ? "remove worktree" : "removed worktree"));
+		break;
+	case EV_PRUNE_WORKTREE:
+		strbuf_addstr(sb, n ? "prune worktree (its directory is already gone)" :
+			      "pruned worktree (its directory was already gone)");
+		break;
+	case EV_KEEP_WORKTREE:
+		strbuf_addf(sb, "%s worktree and branch '%s': still used by %s",
+			    n ? "keep" : "kept", field(f[3]), field(f[2]));
+		break;
+	case EV_DELETE_BRANCH:
+		strbuf_addf(sb, "%s branch '%s' (%s)", n ? "delete" : "deleted",
+			    f[1], f[3]);
+		break;
+	case EV_KEEP_BRANCH:
+		strbuf_addf(sb, "%s branch '%s'", n ? "keep" : "kept", f[1]);
+		break;
+	default:
+		BUG("no summary phrase for event %d", (int)ev->kind);
+	}
+}
+
+/* "1 branch", "2 branches": the count, then the noun for one or for many. */
+static void add_count(struct strbuf *sb, long nr, const char *one,
+		      const char *many)
+{
+	strbuf_addf(sb, "%ld %s", nr, nr == 1 ? one : many);
+}
+
+/*
+ * The human output without --verbose, as git summarises: the lines for
+ * humans (EV_SAY, EV_ABANDONED) as they came, one line per workstream
+ * this run acted on, saying what happened to its worktree and branch,
+ * then the plan and the scratch worktree, then a total. The backups and
+ * archived records are counted in the total; refusals and --force were
+ * said on stderr as they were found.
+ */
+static void print_summary(struct clean_ctx *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *would = c->dry_run ? "would " : "";
+	long cleaned = 0, worktrees = 0, deleted = 0, kept = 0, records = 0,
+	     backups = 0, refused = 0;
+	size_t i, e;
+
+	for (e = 0; e < c->event_nr; e++) {
+		const struct event *ev = &c->events[e];
+
+		switch (ev->kind) {
+		case EV_SAY:
+		case EV_ABANDONED:
+			print_human(ev, c->dry_run);
+			break;
+		case EV_BACKUP: backups++; break;
+		case EV_REMOVE_WORKTREE:
+		case EV_PRUNE_WORKTREE: worktrees++; break;
+		case EV_DELETE_BRANCH: deleted++; break;
+		case EV_KEEP_BRANCH: kept++; break;
+		case EV_ARCHIVE: records += ev->n; break;
+		case EV_CLEANED: cleaned++; break;
+		default: break;
+		}
+	}
+	for (i = 0; i < c->nr; i++) {
+		const struct item *it = &c->items[i];
+		int acted = 0, done = 0;
+
+		strbuf_reset(&sb);
+		for (e = 0; e < c->event_nr; e++) {
+			const struct event *ev = &c->events[e];
+
+			if (!ev->f[0] || strcmp(ev->f[0], it->id))
+				continue;
+			switch (ev->kind) {
+			case EV_REMOVE_WORKTREE:
+			case EV_PRUNE_WORKTREE:
+			case EV_KEEP_WORKTREE:
+			case EV_DELETE_BRANCH:
+			case EV_KEEP_BRANCH:
+				summary_phrase(&sb, ev, c->dry_run);
+				acted = 1;
+				break;
+			case EV_BACKUP:
+			case EV_ARCHIVE:
+				acted = 1;
+				break;
+			case EV_CLEANED:
+				done = 1;
+				break;
+			default:
+				break;
+			}
+		}
+		if (it->selected && it->refusals.nr)
+			refused++;
+		if (!acted && !done)
+			continue;
+		if (!done)
+			/* an action failed, or a die() stopped the run */
+			printf("%s: %s%s%snot cleaned (see the error)\n", it->id,
+			       sb.len ? would : "", sb.buf, sb.len ? "; " : "");
+		else if (!sb.len)
+			/* its shared worktree went with another one's line */
+			printf("%s: %s\n", it->id,
+			       c->dry_run ? "would be cleaned" : "cleaned");
+		else
+			printf("%s: %s%s\n", it->id, would, sb.buf);
+	}
+	for (e = 0; e < c->event_nr; e++)
+		if (c->events[e].kind == EV_ARCHIVE_PLAN ||
+		    c->events[e].kind == EV_REMOVE_SCRATCH)
+			print_human(&c->events[e], c->dry_run);
+	if (cleaned) {
+		const char *sep = ": ";
+
+		strbuf_reset(&sb);
+		strbuf_addstr(&sb, c->dry_run ? "Would clean " : "Cleaned ");
+		add_count(&sb, cleaned, "workstream", "workstreams");
+		if (worktrees || deleted) {
+			strbuf_addstr(&sb, sep);
+			if (worktrees)
+				add_count(&sb, worktrees, "worktree", "worktrees");
+			if (worktrees && deleted)
+				strbuf_addstr(&sb, " and ");
+			if (deleted)
+				add_count(&sb, deleted, "branch", "branches");
+			strbuf_addstr(&sb, c->dry_run ? " to remove" : " removed");
+			sep = ", ";
+		}
+		if (backups) {
+			strbuf_addf(&sb, " (%s as refs/ws/backup/<id>)",
+				    c->dry_run ? "saved first" : "saved");
+		}
+		if (kept) {
+			strbuf_addstr(&sb, sep);
+			add_count(&sb, kept, "branch", "branches");
+			strbuf_addstr(&sb, c->dry_run ? " to keep" : " kept");
+			sep = ", ";
+		}
+		if (records) {
+			strbuf_addstr(&sb, sep);
+			add_count(&sb, records, "record", "records");
+			strbuf_addstr(&sb, c->dry_run ? " to archive" : " archived");
+		}
+		if (refused) {
+			strbuf_addf(&sb, "; %ld ", refused);
+			strbuf_addstr(&sb, c->dry_run ? "would be refused" : "refused");
+		}
+		printf("%s\n", sb.buf);
+	}
+	strbuf_release(&sb);
+}
+
 /* Print the events not printed yet, in the format asked for. */
 static void print_events(struct clean_ctx *c)
 {
+	if (!c->porcelain && !c->verbose) {
+		if (c->printed < c->event_nr)
+			print_summary(c);
+		c->printed = c->event_nr;
+		return;
+	}
 	for (; c->printed < c->event_nr; c->printed++) {
 		if (c->porcelain)
 			print_porcelain(&c->events[c->printed]);
@@ -1094,6 +1269,8 @@ int cmd_main(int argc, const char **argv)
 			   "list workstreams idle for <age> (e.g. 7d); with --force, clean them"),
 		OPT_BOOL(0, "all", &c.all,
 			 "clean every workstream of the plan, then archive the plan"),
+		OPT_BOOL('v', "verbose", &c.verbose,
+			 "say every step: backups, removals, deletions, archived records"),
 		OPT__PORCELAIN(&c.porcelain),
 		OPT_END()
 	};

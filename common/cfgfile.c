@@ -81,6 +81,37 @@ int cfg_unquote_value(const char *raw, struct strbuf *out, const char **why)
 	return 0;
 }
 
+int cfg_drops_quotes(const char *raw)
+{
+	const char *p = raw, *start, *end, *first = NULL, *last = NULL;
+	int quote = 0, n = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	start = p;
+	for (; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (!quote && (*p == ';' || *p == '#'))
+			break;
+		if (*p == '"') {
+			quote = !quote;
+			if (!first)
+				first = p;
+			last = p;
+			n++;
+		}
+	}
+	end = p;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (!n)
+		return 0;
+	return !(n == 2 && first == start && last == end - 1);
+}
+
 void cfg_quote_value(struct strbuf *out, const char *value)
 {
 	size_t len = strlen(value);
@@ -272,6 +303,7 @@ static int handler(void *user, const char *section, const char *name,
 	cfg_add(ps->cur, key, v.buf);
 	ps->cur->entries[ps->cur->nr - 1].lineno = lineno;
 	ps->cur->entries[ps->cur->nr - 1].cut_by_comment = why != NULL;
+	ps->cur->entries[ps->cur->nr - 1].drops_quotes = cfg_drops_quotes(value);
 	free(key);
 	strbuf_release(&v);
 	return 1;
@@ -483,6 +515,8 @@ void cfg_add(struct cfg_section *s, const char *key, const char *value)
 	e->key = xstrdup(key);
 	e->value = xstrdup(value);
 	e->lineno = 0;
+	e->cut_by_comment = 0;
+	e->drops_quotes = 0;
 }
 
 void cfg_format(const struct cfg_file *cf, struct strbuf *out)

@@ -29,6 +29,8 @@ struct cfg_entry {
 	char *value; /* unquoted; never NULL */
 	int lineno;  /* 0 when added in memory */
 	int cut_by_comment; /* a ';' or '#' right after text ended the value */
+	int drops_quotes;   /* unquoting removed a '"' that was not just
+			     * around the whole value (cfg_drops_quotes()) */
 };
 
 struct cfg_section {
@@ -100,6 +102,14 @@ int cfg_write_file(const struct cfg_file *cf, const char *path, unsigned flags);
  * in git), and left alone otherwise.
  */
 int cfg_unquote_value(const char *raw, struct strbuf *out, const char **why);
+/*
+ * Whether unquoting the raw value `raw` (what follows "key =") removes an
+ * unescaped double quote other than one pair around the whole value, as
+ * git's config.c does: `git commit -m "a b"` reads as `git commit -m a b`,
+ * while `"a;b"` (the whole value quoted to keep a ';') and `it\"s` do
+ * not count. Looks no further than where a comment starts.
+ */
+int cfg_drops_quotes(const char *raw);
 /* Append `value` quoted for a "key = value" line, as git writes it. */
 void cfg_quote_value(struct strbuf *out, const char *value);
 

@@ -160,6 +160,7 @@ struct reader {
 	struct plan *plan;
 	struct strbuf *err;
 	const char *file;
+	int quote_hint_given; /* warn_cut_commands() gives its hint once */
 };
 
 static int fail(struct reader *r, int lineno, const char *fmt, ...)
@@ -222,9 +223,23 @@ static int check_keys(struct reader *r, const struct cfg_section *s,
 }
 
 /*
- * A command cut short by a comment character is almost always a mistake
- * ("test = make a;make b" runs "make a", as git config reads it): warn,
- * naming the line. Only warns; the plan is still valid.
+ * Keys whose value is a shell command (run with sh -c). The warnings
+ * below look at these; a new command-valued key joins them here.
+ */
+static const char *const command_keys[] = {
+	"command", "test", "check", "setup", "teardown", NULL
+};
+
+/*
+ * Two ways git's config syntax silently changes a command, each almost
+ * always a mistake; warn, naming file, line and key, and say how to keep
+ * the command. Only warns; the plan is still valid.
+ *
+ * A ';' or '#' after text starts a comment: "test = make a;make b" runs
+ * "make a". Unescaped double quotes are removed: `git commit -qm "$X y"`
+ * runs `git commit -qm $X y`. Quoting the whole value (what the first
+ * warning advises) is fine; `\"` keeps a quote, and single quotes are
+ * not special to git's syntax, so the shell still sees them.
  */
 static void warn_cut_commands(struct reader *r, const struct cfg_section *s)
 {
@@ -233,11 +248,17 @@ static void warn_cut_commands(struct reader *r, const struct cfg_section *s)
 	for (i = 0; i < s->nr; i++) {
 		const struct cfg_entry *e = &s->entries[i];
 
-		if (e->cut_by_comment &&
-		    (!strcmp(e->key, "command") || !strcmp(e->key, "test") ||
-		     !strcmp(e->key, "check")))
+		if (!in_list(command_keys, e->key))
+			continue;
+		if (e->cut_by_comment)
 			warning("%s:%d: ';' or '#' starts a comment: '%s' is only '%s'; quote the whole value to keep it",
 				r->file, e->lineno, e->key, e->value);
+		if (e->drops_quotes) {
+			warning("%s:%d: double quotes are removed from '%s': it runs '%s'",
+				r->file, e->lineno, e->key, e->value);
+			if (!r->quote_hint_given++)
+				advise("write \\\" for a quote the command should see, or use single quotes, which the plan keeps");
+		}
 	}
 }
 

@@ -248,6 +248,22 @@ int ws_branch_tip(const struct ws_repo *r, const char *branch, git_oid *oid)
 	return err;
 }
 
+int ws_repo_has_no_commits(const struct ws_repo *r)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int err;
+
+	if (git_repository_head_unborn(r->repo) != 1)
+		return 0;
+	if (git_reference_iterator_new(&it, r->repo) < 0)
+		return 0;
+	err = git_reference_next(&ref, it);
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	return err == GIT_ITEROVER;
+}
+
 char *ws_current_branch(const struct ws_repo *r)
 {
 	git_reference *head = NULL;

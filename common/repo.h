@@ -65,6 +65,13 @@ int ws_branch_tip(const struct ws_repo *r, const char *branch, git_oid *oid);
 char *ws_current_branch(const struct ws_repo *r);
 
 /*
+ * Whether the repository has no commits yet, as just after `git init`:
+ * HEAD is unborn (git_repository_head_unborn()) and no ref exists at
+ * all. Returns 1 or 0; an error reading the refs counts as 0.
+ */
+int ws_repo_has_no_commits(const struct ws_repo *r);
+
+/*
  * Count commits on `branch_tip` that `base_tip` does not have, as `git
  * rev-list --count base..branch` (libgit2's git_graph_ahead_behind).
  * Returns the count, or -1 on error.

@@ -180,7 +180,7 @@ _git_ws_clean ()
 	case "$cur" in
 	-*)
 		__gitcomp "--dry-run --force --keep-branches --abandoned= --all
-			--porcelain -n -f"
+			--verbose --porcelain -n -f -v"
 		return ;;
 	esac
 	if __git_ws_has_option -f --force; then

@@ -69,10 +69,11 @@ test_expect_success 'clean removes the merged workstream through git, and only i
 		test "$(ws_state ws-1 status)" = ready &&
 		test "$(ws_state ws-3 status)" = ready
 	) &&
-	grep "ws-2: saved branch .feature/ws-2-two. .* as refs/ws/backup/ws-2" a/out &&
-	grep "git branch feature/ws-2-two refs/ws/backup/ws-2" a/out &&
-	grep "ws-2: deleting branch .feature/ws-2-two. (was .*, merged by ancestry)" a/out &&
-	grep "ws-2: cleaned" a/out
+	cat >expect <<-\EOF &&
+	ws-2: removed worktree, deleted branch '"'feature/ws-2-two'"' (merged by ancestry)
+	Cleaned 1 workstream: 1 worktree and 1 branch removed (saved as refs/ws/backup/<id>), 3 records archived
+	EOF
+	test_cmp expect a/out
 '
 
 test_expect_success 'the backup ref is at the old tip and brings the branch back' '
@@ -124,7 +125,8 @@ test_expect_success 'a shared worktree stays while one of its workstreams is unm
 		test_must_fail git rev-parse --verify -q refs/ws/backup/ws-1
 	) &&
 	test_path_is_dir a/repo-ws-1 &&
-	grep "keeping worktree .*still used by ws-3 (ready)" a/out
+	grep "^ws-1: kept worktree and branch .feature/ws-1-one.: still used by ws-3 (ready)$" a/out &&
+	grep "^Cleaned 1 workstream: 1 record archived$" a/out
 '
 
 test_expect_success '...and goes once the last of them is merged' '
@@ -157,7 +159,7 @@ test_expect_success 'a branch squash-merged by hand counts as merged' '
 		test "$(ws_state ws-2 status)" = cleaned &&
 		test_must_fail git rev-parse --verify -q refs/heads/feature/ws-2-two
 	) &&
-	grep "deleting branch .* merged by tree" sq/out
+	grep "^ws-2: removed worktree, deleted branch .* (merged by tree" sq/out
 '
 
 test_expect_success 'squash-merged, then the base moved on (even in the same file)' '
@@ -184,14 +186,14 @@ test_expect_success 'squash-merged, then the base moved on (even in the same fil
 		git commit -q -m "squash ws-2" &&
 		ws_set_state ws-2 status merged &&
 		git ws-clean -n >../out-paths &&
-		grep "would delete branch .* merged by content" ../out-paths &&
+		grep "^ws-2: would remove worktree, delete branch .* (merged by content" ../out-paths &&
 		printf "ONE\n2\n3\n4\n5\n6\n7\nEIGHT\n" >f &&
 		test_tick &&
 		git commit -q -a -m "edit f again" &&
 		git ws-clean >../out &&
 		test "$(ws_state ws-2 status)" = cleaned
 	) &&
-	grep "deleting branch .* merged by merge" sq2/out
+	grep "deleted branch .* (merged by merge" sq2/out
 '
 
 test_expect_success 'a branch with its own change to a squash-merged file is not merged' '
@@ -232,7 +234,7 @@ test_expect_success 'a hand-deleted worktree directory is pruned, not an error' 
 		test_must_be_empty ../prune &&
 		test_path_is_missing .git/worktrees/repo-ws-2
 	) &&
-	grep "its directory is already gone" hd/out
+	grep "^ws-2: pruned worktree (its directory was already gone), deleted branch" hd/out
 '
 
 test_expect_success '--keep-branches removes the worktree and keeps the branch' '
@@ -248,7 +250,8 @@ test_expect_success '--keep-branches removes the worktree and keeps the branch' 
 		test_must_fail git rev-parse --verify -q refs/ws/backup/ws-2
 	) &&
 	test_path_is_missing kb/repo-ws-2 &&
-	grep "keeping branch" kb/out
+	grep "^ws-2: removed worktree, kept branch .feature/ws-2-two.$" kb/out &&
+	grep "^Cleaned 1 workstream: 1 worktree removed, 1 branch kept$" kb/out
 '
 
 test_expect_success 'the branch config goes with the branch' '
@@ -337,6 +340,14 @@ test_expect_success '-n lists every action and refusal, and changes nothing' '
 	echo scratch >dry/repo-ws-1/untracked &&
 	snapshot dry/repo >before &&
 	(cd dry/repo && test_expect_code 1 git ws-clean -n >../out 2>../err) &&
+	snapshot dry/repo >after &&
+	test_cmp before after &&
+	cat >expect <<-\EOF &&
+	ws-2: would remove worktree, delete branch '"'feature/ws-2-two'"' (merged by ancestry)
+	Would clean 1 workstream: 1 worktree and 1 branch to remove (saved first as refs/ws/backup/<id>), 1 record to archive; 2 would be refused
+	EOF
+	test_cmp expect dry/out &&
+	(cd dry/repo && test_expect_code 1 git ws-clean -n -v >../out 2>../err) &&
 	snapshot dry/repo >after &&
 	test_cmp before after &&
 	grep "ws-2: would save branch" dry/out &&

@@ -73,7 +73,7 @@ test_expect_success 'untracked file: refused' '
 test_expect_success 'untracked file: --force cleans, branch backed up' '
 	(cd untracked/repo && git ws-clean --force >../out 2>../err) &&
 	grep "^warning: cleaning .ws-2. anyway (--force): worktree" untracked/err &&
-	grep "saved branch .feature/ws-2-two. .* as refs/ws/backup/ws-2" untracked/out &&
+	grep "^Cleaned 1 workstream: 1 worktree and 1 branch removed (saved as refs/ws/backup/<id>)" untracked/out &&
 	forced untracked
 '
 
@@ -104,7 +104,7 @@ test_expect_success 'commits the base does not contain: refused' '
 
 test_expect_success 'commits the base does not contain: forced, and the backup keeps them' '
 	(cd unmerged/repo && git ws-clean --force >../out 2>../err) &&
-	grep "deleting branch .* not merged" unmerged/out &&
+	grep "^ws-2: removed worktree, deleted branch .* (not merged)$" unmerged/out &&
 	forced unmerged
 '
 
@@ -259,7 +259,7 @@ test_expect_success 'a dirty shared worktree that stays does not refuse' '
 		test "$(ws_state ws-3 status)" = ready
 	) &&
 	test_path_is_file sharedirty/repo-ws-1/wip &&
-	grep "keeping worktree .* still used by ws-3 (ready)" sharedirty/out
+	grep "^ws-1: kept worktree and branch .* still used by ws-3 (ready)$" sharedirty/out
 '
 
 # half_removed <dir>: merged_ws2, then ws-2's worktree as a git ws-clean
@@ -290,7 +290,7 @@ test_expect_success 'a removal that git ws-clean recorded is finished without --
 	echo "*.o" >finish/repo/.git/info/exclude &&
 	echo obj >finish/repo-ws-2/build.o &&
 	(cd finish/repo && git ws-clean >../out 2>../err) &&
-	grep "removing what is left of worktree .*repo-ws-2" finish/out &&
+	grep "^ws-2: removed what was left of its worktree, deleted branch" finish/out &&
 	forced finish &&
 	test_must_fail git -C finish/repo config -f .git/ws/state workstream.ws-2.removing
 '

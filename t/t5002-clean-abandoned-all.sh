@@ -130,7 +130,8 @@ test_expect_success '--abandoned --force cleans the idle one, its branch backed 
 	test_path_is_dir ab/repo-ws-1 &&
 	grep "anyway (--force): its status is .in_progress." ab/err &&
 	grep "anyway (--force): worktree .* has uncommitted or untracked files" ab/err &&
-	grep "saved branch .feature/ws-2-two. .* as refs/ws/backup/ws-2" ab/out
+	grep "^ws-2: removed worktree, deleted branch .feature/ws-2-two. (not merged)$" ab/out &&
+	grep "^Cleaned 1 workstream: 1 worktree and 1 branch removed (saved as refs/ws/backup/<id>)" ab/out
 '
 
 test_expect_success 'setup: a plan with ws-2 merged, ws-1 and ws-3 not' '

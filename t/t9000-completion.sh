@@ -262,6 +262,7 @@ test_expect_success BASH 'options of each command' '
 	--abandoned=
 	--all Z
 	--porcelain Z
+	--verbose Z
 	EOF
 	)
 '

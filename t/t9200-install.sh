@@ -238,6 +238,72 @@ test_expect_success 'install.sh --no-deps names the missing packages and install
 	test_path_is_missing "$ROOT/nodeps"
 '
 
+# A fake package manager: dpkg-query says valgrind is missing, id says
+# root, fuser says whether the dpkg lock is held ($FAKE_LOCK_HELD), and
+# apt-get logs its arguments and fails the install, so that install.sh
+# stops before make.
+test_expect_success 'set up a fake apt-get, dpkg-query, fuser and id' '
+	mkdir -p fakeapt &&
+	write_script fakeapt/dpkg-query <<-\EOF &&
+	case "$*" in
+	*valgrind*) exit 1 ;;
+	*) printf "install ok installed" ;;
+	esac
+	EOF
+	write_script fakeapt/id <<-\EOF &&
+	echo 0
+	EOF
+	write_script fakeapt/fuser <<-\EOF &&
+	test -n "$FAKE_LOCK_HELD"
+	EOF
+	write_script fakeapt/apt-get <<-\EOF
+	echo "$*" >>"$SHARNESS_TRASH_DIRECTORY/apt.log"
+	case "$*" in
+	*install*) exit 100 ;;
+	esac
+	EOF
+'
+
+test_expect_success 'install.sh waits for the dpkg lock, 300 s by default' '
+	rm -f apt.log &&
+	test_expect_code 100 env PATH="$SHARNESS_TRASH_DIRECTORY/fakeapt:$PATH" \
+		"$WS_SOURCE_DIR/install.sh" --prefix "$ROOT/lock" >out 2>err &&
+	grep "^Waiting up to 300 s for the dpkg lock if another package manager holds it$" out &&
+	cat >expect <<-\EOF &&
+	-o DPkg::Lock::Timeout=300 update -qq
+	-o DPkg::Lock::Timeout=300 install -y -qq valgrind
+	EOF
+	test_cmp expect apt.log &&
+	test_path_is_missing "$ROOT/lock"
+'
+
+test_expect_success 'WS_DPKG_LOCK_TIMEOUT sets the wait; a held lock is named' '
+	rm -f apt.log &&
+	test_expect_code 100 env PATH="$SHARNESS_TRASH_DIRECTORY/fakeapt:$PATH" \
+		WS_DPKG_LOCK_TIMEOUT=7 FAKE_LOCK_HELD=yes \
+		"$WS_SOURCE_DIR/install.sh" --prefix "$ROOT/lock" >out 2>err &&
+	grep "^Another package manager holds the dpkg lock; waiting up to 7 s for it$" out &&
+	cat >expect <<-\EOF &&
+	-o DPkg::Lock::Timeout=7 update -qq
+	-o DPkg::Lock::Timeout=7 install -y -qq valgrind
+	EOF
+	test_cmp expect apt.log
+'
+
+test_expect_success 'a WS_DPKG_LOCK_TIMEOUT that is not a number is fatal, before apt-get' '
+	rm -f apt.log &&
+	test_expect_code 128 env PATH="$SHARNESS_TRASH_DIRECTORY/fakeapt:$PATH" \
+		WS_DPKG_LOCK_TIMEOUT=5m \
+		"$WS_SOURCE_DIR/install.sh" --prefix "$ROOT/lock" >out 2>err &&
+	grep "^fatal: WS_DPKG_LOCK_TIMEOUT must be a number of seconds, not .5m.$" err &&
+	test_path_is_missing apt.log
+'
+
+test_expect_success 'install.sh -h documents WS_DPKG_LOCK_TIMEOUT' '
+	"$WS_SOURCE_DIR/install.sh" -h >out &&
+	grep "WS_DPKG_LOCK_TIMEOUT=<seconds> (default 300)" out
+'
+
 test_expect_success DEPS 'install.sh --no-deps --prefix <dir> installs when the packages are there' '
 	PATH="$SYS_PATH" "$WS_SOURCE_DIR/install.sh" --no-deps \
 		--prefix "$ROOT/viash" >out 2>err ||

@@ -253,6 +253,27 @@ static void test_nul_byte_is_refused(void **unused)
 	strbuf_release(&err);
 }
 
+static void test_drops_quotes(void **unused)
+{
+	(void)unused;
+	/* quotes that vanish from the middle of a command */
+	assert_true(cfg_drops_quotes("git commit -qm \"$WS_ID work\""));
+	assert_true(cfg_drops_quotes("make \"a;b\""));
+	assert_true(cfg_drops_quotes("\"a\" \"b\""));
+	assert_true(cfg_drops_quotes("\"echo \"$X\"\""));
+	assert_true(cfg_drops_quotes("\"a\"b"));
+	/* none, escaped, or one pair around the whole value */
+	assert_false(cfg_drops_quotes("make test"));
+	assert_false(cfg_drops_quotes("git commit -qm \\\"$WS_ID work\\\""));
+	assert_false(cfg_drops_quotes("git commit -qm '$WS_ID work'"));
+	assert_false(cfg_drops_quotes("\"make a; make b\""));
+	assert_false(cfg_drops_quotes("  \"a b\"  ; a \"comment\""));
+	assert_false(cfg_drops_quotes("\"x \\\"y\\\"\""));
+	assert_false(cfg_drops_quotes("back\\\\slash"));
+	/* a quote after a comment character is in the comment */
+	assert_false(cfg_drops_quotes("make a #\"b\""));
+}
+
 static void test_slug(void **unused)
 {
 	char *s = plan_slugify("  WebSocket Server: v2 (beta)!! ");
@@ -424,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte_is_refused),
 		cmocka_unit_test(test_slug),
 		cmocka_unit_test(test_slug_latin_letters),
+		cmocka_unit_test(test_drops_quotes),
 		cmocka_unit_test(test_globs_overlap),
 		cmocka_unit_test(test_allocation_shares),
 		cmocka_unit_test(test_escaped_globs_are_a_risk),
