@@ -17,6 +17,7 @@
 #include "recover.h"
 #include "repo.h"
 #include "scratch.h"
+#include "setup.h"
 #include "state.h"
 #include "usage.h"
 #include "worktree.h"
@@ -940,6 +941,33 @@ static int record_removal(struct clean_ctx *c, struct group *g)
 }
 
 /*
+ * The plan's `teardown` in the worktree before it goes (setup.h): when
+ * it fails the worktree stays, unless --force.
+ */
+static int teardown(struct clean_ctx *c, struct group *g, const struct item *lead)
+{
+	struct strbuf err = STRBUF_INIT;
+	ssize_t idx = plan_find(&c->plan, lead->id);
+	int ret = 0;
+
+	if (idx < 0 || !c->plan.ws[idx].teardown)
+		return 0;
+	if (ws_teardown_run(&c->repo, &c->plan, idx, g->branch, g->worktree,
+			    &err) < 0) {
+		if (c->force) {
+			warning("the teardown of '%s' failed (%s); removing its worktree anyway (--force)",
+				lead->id, err.buf);
+		} else {
+			ret = error("the teardown of '%s' failed (%s); its worktree '%s' is kept",
+				    lead->id, err.buf, g->worktree);
+			advise("fix it and run git ws-clean again, or remove the worktree anyway with --force");
+		}
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
+/*
  * `git worktree remove`, which also prunes a directory deleted by hand.
  * What a killed removal left (g->finish, checked by check_worktree(), or
  * --force) we delete ourselves first, since git refuses a worktree whose
@@ -959,6 +987,8 @@ static int remove_worktree(struct clean_ctx *c, struct group *g,
 		add_event(c, EV_PRUNE_WORKTREE, 2, lead->id, g->worktree);
 	if (c->dry_run)
 		return 0;
+	if (g->wt_exists && !g->finish && teardown(c, g, lead) < 0)
+		return -1;
 	/* (a finished removal keeps the record it was checked against) */
 	if (!g->finish && record_removal(c, g) < 0)
 		return -1;

@@ -21,6 +21,7 @@ test_expect_success 'setup' '
 	cat >plan <<-\EOF
 	[plan]
 		setup = mkdir -p deps && echo "$WS_ID" >deps/ready && echo installed dependencies
+		teardown = echo $WS_ID >>$GIT_WS_DIR/../../../teardown.marks
 		command = echo "$WS_ID" >"$WS_ID.txt" && git add "$WS_ID.txt" && git commit -qm "$WS_ID"
 		test = test -f deps/ready && grep SECRET=1 .env
 	[workstream "a"]
@@ -125,6 +126,36 @@ test_expect_success 'a setup left pending by a killed git ws-alloc runs before t
 	grep "a: running its setup" err &&
 	test_path_is_file bad-a/deps/ready &&
 	(cd bad && test_must_fail ws_state a setup)
+'
+
+test_expect_success 'git ws-clean runs teardown in each worktree before removing it' '
+	(cd repo && git ws-clean >../out 2>&1) &&
+	sort teardown.marks >actual &&
+	printf "a\nb\nc\n" >expect &&
+	test_cmp expect actual &&
+	test_path_is_missing repo-a &&
+	test_path_is_missing repo-c
+'
+
+test_expect_success 'a failed teardown keeps the worktree and says so; --force removes it anyway' '
+	project td &&
+	cat >td.plan <<-\EOF &&
+	[plan]
+		command = echo x >x.txt && git add x.txt && git commit -qm x
+		teardown = echo stopping && exit 4
+	[workstream "a"]
+		title = A
+	EOF
+	(cd td && git ws-alloc ../td.plan >/dev/null &&
+	 timeout 300 git ws-dispatch --loop >/dev/null 2>&1 &&
+	 test "$(ws_state a status)" = merged) &&
+	(cd td && test_must_fail git ws-clean >../out 2>../err) &&
+	grep "the teardown of .a. failed (exit status 4, see .*a.teardown.log); its worktree .*td-a. is kept" err &&
+	test_path_is_dir td-a &&
+	grep "^stopping$" td/.git/ws/logs/a.teardown.log &&
+	(cd td && git ws-clean --force >../out 2>../err) &&
+	grep "removing its worktree anyway (--force)" err &&
+	test_path_is_missing td-a
 '
 
 test_done
