@@ -21,12 +21,10 @@
  * core.hooksPath or $GIT_COMMON_DIR/hooks), so a repository's pre-commit
  * still runs and can still refuse (hooks/git-ws-hook).
  *
- * Why the environment and not the worktree's own config: per-worktree
- * config (`git config --worktree core.hooksPath`) needs
- * extensions.worktreeConfig, and libgit2 1.5 refuses to open a repository
- * that has it ("unsupported extension name"), which would stop every
- * git-ws command. The environment changes nothing in the repository and
- * leaves anyone in a shell git-ws did not start alone. The guard goes
+ * Why the environment and not the worktree's own config (`git config
+ * --worktree core.hooksPath`): the environment changes nothing in the
+ * repository, leaves anyone in a shell git-ws did not start alone, and
+ * reaches every git the command runs, in whatever directory. The guard goes
  * with the command, not with the directory: git that the command runs in
  * the main worktree (`git -C <main worktree>`) is guarded too. Its limit: a
  * shell opened by hand in a workstream's worktree is not guarded, and
