@@ -90,6 +90,17 @@ test_line_count () {
 	fi
 }
 
+# wait_for <shell condition>: poll it for at most 20 s.
+wait_for () {
+	i=0
+	while ! eval "$1"
+	do
+		test $i -lt 200 || { echo "timed out waiting for: $1"; return 1; }
+		sleep 0.1
+		i=$(($i + 1))
+	done
+}
+
 # setup_repo [<dir>]: a repository (default "repo") on branch main with one
 # commit; workstream worktrees then go beside it as repo-<id>.
 setup_repo () {

@@ -4,17 +4,6 @@ test_description='git ws-dispatch: --detach, and processes that vanish'
 
 . ./lib-ws.sh
 
-# wait_for <shell condition>: poll it for at most 20 s.
-wait_for () {
-	i=0
-	while ! eval "$1"
-	do
-		test $i -lt 200 || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.1
-		i=$(($i + 1))
-	done
-}
-
 # dead_pid: the pid of a process that has ended.
 dead_pid () {
 	sh -c "exit 0" &

@@ -4,17 +4,6 @@ test_description='git ws-dispatch --loop: the whole plan, send-backs, the cap, r
 
 . ./lib-ws.sh
 
-# wait_for <shell condition>: poll it for at most 20 s.
-wait_for () {
-	i=0
-	while ! eval "$1"
-	do
-		test $i -lt 200 || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.1
-		i=$(($i + 1))
-	done
-}
-
 # new_plan <dir> <agent>: a repository <dir> with a diamond a <- b, c <- d
 # allocated, whose command is bin/<agent> and whose test gate checks that
 # every file a workstream adds says "good".

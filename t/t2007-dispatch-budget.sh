@@ -9,17 +9,6 @@ so and exit 1. Raising max-cost in the plan lets it go on.'
 
 . ./lib-ws.sh
 
-# wait_for <shell condition>: poll it for at most 20 s.
-wait_for () {
-	i=0
-	while ! eval "$1"
-	do
-		test $i -lt 200 || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.1
-		i=$(($i + 1))
-	done
-}
-
 # write_plan <file> <max-cost> [<command>]: workstreams a, b, c and d
 # (which depends on c), each run costing $0.60.
 write_plan () {

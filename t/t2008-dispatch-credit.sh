@@ -13,17 +13,6 @@ second command in its worktree meanwhile.'
 
 . ./lib-ws.sh
 
-# wait_for <shell condition>: poll it for at most 20 s.
-wait_for () {
-	i=0
-	while ! eval "$1"
-	do
-		test $i -lt 200 || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.1
-		i=$(($i + 1))
-	done
-}
-
 # launch_loop: git ws-dispatch --loop in repo/, in a session of its own
 # (as lib-kill.sh launches it), so that kill -9 -$loop takes the
 # dispatcher and not the commands, which run in groups of their own.

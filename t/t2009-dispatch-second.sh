@@ -11,17 +11,6 @@ t2008). git ws-status names the running dispatcher.'
 
 . ./lib-ws.sh
 
-# wait_for <shell condition>: poll it for at most 20 s.
-wait_for () {
-	i=0
-	while ! eval "$1"
-	do
-		test $i -lt 200 || { echo "timed out waiting for: $1"; return 1; }
-		sleep 0.1
-		i=$(($i + 1))
-	done
-}
-
 # record_pid: the pid in coordination/dispatcher.
 record_pid () {
 	sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p" repo/.git/ws/coordination/dispatcher
