@@ -845,10 +845,16 @@ static void add_list(struct strbuf *out, const char *key, const struct strvec *v
 static void add_words(struct strbuf *out, const char *key, const struct strvec *v)
 {
 	struct strbuf words = STRBUF_INIT;
+	size_t i;
 
 	if (!v->nr)
 		return;
-	strvec_join(&words, v, " ");
+	/* byte for byte (strvec_join() makes words safe to print instead) */
+	for (i = 0; i < v->nr; i++) {
+		if (i)
+			strbuf_addch(&words, ' ');
+		strbuf_addstr(&words, v->v[i]);
+	}
 	add_kv(out, key, words.buf);
 	strbuf_release(&words);
 }

@@ -104,4 +104,13 @@ test_expect_success 'control characters in a title are not printed raw' '
 	grep "bell? here" graph
 '
 
+test_expect_success 'sparse directories that are not UTF-8 are stored byte for byte' '
+	setup_repo latin1 &&
+	printf "[workstream \"l\"]\n\ttitle = L\n\tsparse = caf\351 other\n" >latin1.ini &&
+	(cd latin1 && git ws-alloc ../latin1.ini >../out) &&
+	git config -f latin1/.git/ws/plan --get workstream.l.sparse >stored &&
+	printf "caf\351 other\n" >expect &&
+	test_cmp expect stored
+'
+
 test_done
