@@ -31,6 +31,8 @@ t () {
 
 # Stop the server by its socket, and by the pid it gave when it ran.
 stop_server () {
+	test -f server.pid || t display -p "#{pid}" >server.pid 2>/dev/null ||
+		rm -f server.pid
 	if test -f server.pid
 	then
 		t kill-server 2>/dev/null
@@ -56,6 +58,9 @@ cleanup_all () {
 	stop_server
 	rm -rf "$TMUX_DIR"
 }
+
+RUNNER_OUT=$PWD
+export RUNNER_OUT
 
 test_expect_success 'setup' '
 	setup_repo &&
@@ -92,9 +97,15 @@ test_expect_success 'setup' '
 	[workstream "h"]
 		title = H
 		command = "echo h >h.txt && git add h.txt && git commit -qm h"
-		test = "printf %s \"$TMUX_PANE\" >../h.test-pane; echo tested"
+		test = "printf \"%s\\n\" \"$TMUX_PANE\" >>\"$RUNNER_OUT/h.test-panes\"; echo tested"
+		setup = "printf %s \"$TMUX_PANE\" >\"$RUNNER_OUT/h.setup-pane\""
 	EOF
-	(cd repo && git ws-alloc ../plan >/dev/null)
+	(cd repo && git ws-alloc ../plan >/dev/null) &&
+	stop_server
+'
+
+test_expect_success 'setup runs in tmux' '
+	grep "^%[0-9]" h.setup-pane
 '
 
 test_expect_success 'a command runs in tmux to done, with the environment, its output in the log' '
@@ -188,8 +199,16 @@ test_expect_success 'the gates run through tmux too (gate-runner defaults to run
 	test_when_finished stop_server &&
 	(cd repo && git ws-dispatch h >../out 2>&1) &&
 	(cd repo && git ws-converge h >../out 2>&1) &&
-	grep "^%[0-9]" h.test-pane &&
+	grep "^%[0-9]" h.test-panes &&
 	grep "^tested" repo/.git/ws/logs/h.test.log
+'
+
+test_expect_success 'git ws-merge tests the merge result in tmux too' '
+	test_when_finished stop_server &&
+	(cd repo && git ws-merge >../out 2>&1) &&
+	(cd repo && test "$(ws_state h status)" = merged) &&
+	test_line_count = 2 h.test-panes &&
+	test $(grep -c "^%[0-9]" h.test-panes) = 2
 '
 
 test_expect_success 'cleanup' '
