@@ -145,7 +145,10 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 		advise("set 'command' in the plan, or give one after '--'");
 		return NULL;
 	}
+	/* a bad ws.runner: nothing can run; stop, unless commands run */
 	if (!(runner = ws_runner_for(d->repo, d->plan, idx, 0, &err))) {
+		if (!d->running)
+			die("%s", err.buf);
 		error("%s", err.buf);
 		strbuf_release(&err);
 		return NULL;

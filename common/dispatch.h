@@ -168,8 +168,9 @@ void ws_dispatch_release(struct ws_dispatch *d);
  * Queue workstream plan->ws[idx], reading its worktree, branch, attempts
  * and iterations from `st` (read or locked). Does not change the state
  * (see ws_dispatch_mark_queued()). Returns the job (owned by d), or NULL
- * after printing an error when it cannot run: not allocated, or no
- * command.
+ * after printing an error when it cannot run: not allocated, no
+ * command, or git config ws.runner names no runner (runner.h), which
+ * dies instead while no command of d runs.
  */
 struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 			       size_t idx, const struct ws_job_opts *opts);

@@ -23,9 +23,10 @@
  *  5. ends as the command ended: its exit code from <run dir>/status,
  *     killed by SIGHUP when there is none (the window was killed).
  *
- * WINDOW, in the pane: waits for the go, reads the environment back
- * (removing the file, which may hold secrets) while keeping the pane's
- * own TMUX and TMUX_PANE, runs `/bin/sh -c <command> [<words>...]` as
+ * WINDOW, in the pane: waits for the go, puts the proxy's environment
+ * in place of the pane's (what the tmux server passed on is unset, the
+ * saved one read back, the file removed: it may hold secrets) while
+ * keeping the pane's own TMUX and TMUX_PANE, runs `/bin/sh -c <command> [<words>...]` as
  * the local runner does, writes the exit code to <run dir>/status
  * (a temporary file renamed) and signals the end.
  *
@@ -101,6 +102,9 @@ static const char window_script[] =
 	"shift 2\n"
 	"tmux wait-for \"$go\"\n"
 	"pane_tmux=$TMUX pane_id=$TMUX_PANE\n"
+	"for v in $(env | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do\n"
+	"\tunset \"$v\" 2>/dev/null\n"
+	"done\n"
 	". \"$dir/env\"\n"
 	"rm -f \"$dir/env\"\n"
 	"TMUX=$pane_tmux TMUX_PANE=$pane_id\n"

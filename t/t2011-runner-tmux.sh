@@ -69,7 +69,7 @@ test_expect_success 'setup' '
 		name = demo.1
 		base = main
 		runner = tmux
-		command = "echo hello from $WS_ID; printf %s \"$TMUX_PANE\" >pane; echo $GIT_WS_CANARY >canary; exit 0"
+		command = "echo hello from $WS_ID; printf %s \"$TMUX_PANE\" >pane; echo $GIT_WS_CANARY >canary; echo ${WS_LEAK-none} >leak; exit 0"
 		timeout = 3s
 	[workstream "a"]
 		title = A
@@ -94,6 +94,10 @@ test_expect_success 'setup' '
 		title = G
 		command = "sleep 100"
 		timeout = 0s
+	[workstream "i"]
+		title = I
+		command = "echo $$ >../i.pid; sleep 100"
+		timeout = 0s
 	[workstream "h"]
 		title = H
 		command = "echo h >h.txt && git add h.txt && git commit -qm h"
@@ -108,8 +112,13 @@ test_expect_success 'setup runs in tmux' '
 	grep "^%[0-9]" h.setup-pane
 '
 
-test_expect_success 'a command runs in tmux to done, with the environment, its output in the log' '
+test_expect_success 'a command runs in tmux to done, with our environment only, its output in the log' '
+	test_when_finished stop_server &&
+	# a server whose environment has what ours has not
+	WS_LEAK=leaked t new-session -d -s other "sleep 100" &&
+	record_server &&
 	(cd repo && GIT_WS_CANARY=sung git ws-dispatch a >../out 2>&1) &&
+	test "$(cat repo-a/leak)" = none &&
 	(cd repo && test "$(ws_state a status)" = done) &&
 	grep "^hello from a" repo/.git/ws/logs/a.log &&
 	grep "^=== git ws-dispatch: a attempt 1 ended .*: exit status 0 (done)" repo/.git/ws/logs/a.log &&
@@ -170,6 +179,24 @@ test_expect_success 'SIGTERM to the dispatcher leaves nothing running' '
 	(cd repo && ws_state e reason) >reason &&
 	grep "^interrupted" reason &&
 	! t list-windows -t ws-demo_1 2>/dev/null | grep " e"
+'
+
+test_expect_success 'Ctrl-C (SIGINT) to the dispatcher leaves nothing running' '
+	test_when_finished stop_server &&
+	# a background job ignores SIGINT; perl puts its default back
+	(cd repo && exec perl -e "\$SIG{INT} = q(DEFAULT); exec @ARGV" \
+		git-ws-dispatch i >../out 2>&1) &
+	disp=$! &&
+	wait_for "test -s i.pid" &&
+	record_server &&
+	pid=$(cat i.pid) &&
+	kill -0 $pid &&
+	kill -INT $disp &&
+	test_expect_code 130 wait $disp &&
+	wait_for "gone $pid" &&
+	(cd repo && ws_state i reason) >reason &&
+	grep "^interrupted" reason &&
+	! t list-windows -t ws-demo_1 2>/dev/null | grep " i"
 '
 
 test_expect_success 'a window killed from outside fails the attempt, never hangs' '
