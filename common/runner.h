@@ -107,7 +107,9 @@ struct ws_runner {
 	 * Learn more of `where` while the command runs (a Slurm job id that
 	 * srun prints once it is allocated, say). Returns 1 when `where`
 	 * changed (the dispatcher then records it in the state), else 0.
-	 * NULL: `where` is complete once prepared.
+	 * The dispatcher calls it for each running command whenever its
+	 * loop wakes (at least once a second), so it must be cheap (read a
+	 * file in where->run_dir). NULL: `where` is complete once prepared.
 	 */
 	int (*refresh)(struct ws_runner_where *where);
 };
