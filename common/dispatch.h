@@ -5,6 +5,7 @@
 #include "donefile.h"
 #include "plan.h"
 #include "repo.h"
+#include "runner.h"
 #include "state.h"
 #include "strvec.h"
 
@@ -102,6 +103,9 @@ struct ws_job {
 	unsigned long long pid_start; /* the start time of pid, or 0 */
 	char *report;        /* $WS_REPORT; "" when none */
 	char *prepare_note;  /* what bringing the branch to base did, or NULL */
+	const struct ws_runner *runner; /* where its command runs (runner.h) */
+	struct ws_runner_where where;   /* of the running attempt */
+	int where_dirty;     /* runner->refresh() changed it: record it */
 
 	/* the last attempt's outcome */
 	int wait_status;     /* as waitpid() */
@@ -164,8 +168,9 @@ void ws_dispatch_release(struct ws_dispatch *d);
  * Queue workstream plan->ws[idx], reading its worktree, branch, attempts
  * and iterations from `st` (read or locked). Does not change the state
  * (see ws_dispatch_mark_queued()). Returns the job (owned by d), or NULL
- * after printing an error when it cannot run: not allocated, or no
- * command.
+ * after printing an error when it cannot run: not allocated, no
+ * command, or git config ws.runner names no runner (runner.h), which
+ * dies instead while no command of d runs.
  */
 struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 			       size_t idx, const struct ws_job_opts *opts);
