@@ -6,6 +6,7 @@
 #include "cost.h"
 #include "dispatch.h"
 #include "run.h"
+#include "runner.h"
 #include "parse-options.h"
 #include "reap.h"
 #include "recover.h"
@@ -132,6 +133,8 @@ struct status_record {
 	const char *wt_state;	/* clean, dirty, missing, broken or removed */
 	long ahead;		/* -1 when it cannot be counted */
 	struct ws_usage usage;	/* tokens and cost of all its runs (cost.h) */
+	/* where its command runs or last ran (runner.h); NULL: local, none */
+	const char *runner, *job_id, *host, *tmux_target;
 	int shown;		/* chosen by the <id> arguments, or all */
 };
 
@@ -257,6 +260,10 @@ static void read_records(struct status_ctx *c, int argc, const char **argv)
 		if (r->status == WS_STATUS_READY)
 			r->reason = ready_reason(c, r->reason);
 		r->ahead = -1;
+		r->runner = ws_state_get(&c->st, r->id, WS_KEY_RUNNER);
+		r->job_id = ws_state_get(&c->st, r->id, WS_KEY_JOB_ID);
+		r->host = ws_state_get(&c->st, r->id, WS_KEY_HOST);
+		r->tmux_target = ws_state_get(&c->st, r->id, WS_KEY_TMUX_TARGET);
 		r->shown = !argc;
 		read_usage(c, r);
 		c->merged += ws_is_merged(&c->st, r->id);
@@ -365,6 +372,12 @@ static void print_porcelain(const struct status_ctx *c)
 		strbuf_addf(&line, "%ld\t%s\t", r->ahead, r->wt_state);
 		add_field(&line, r->reason, "");
 		add_usage_fields(&line, &r->usage);
+		/* runner, job-id, host, tmux-target: empty when not recorded */
+		strbuf_addch(&line, '\t');
+		add_field(&line, r->runner, "");
+		add_field(&line, r->job_id, "");
+		add_field(&line, r->host, "");
+		add_value(&line, r->tmux_target, "");
 		fwrite(line.buf, 1, line.len, stdout);
 		putchar(c->nul ? '\0' : '\n');
 	}
@@ -522,6 +535,32 @@ static void print_dispatcher(const struct status_ctx *c)
 		}
 }
 
+/*
+ * Where the shown in-progress commands run, when not locally: one line
+ * each, "<id>: running on tmux: tmux attach -t ws-plan:id" (runner.h).
+ */
+static void print_runners(const struct status_ctx *c)
+{
+	struct strbuf sb = STRBUF_INIT, line = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < c->plan.nr; i++) {
+		const struct status_record *r = &c->rec[i];
+
+		if (!r->shown || !r->runner || r->status != WS_STATUS_IN_PROGRESS)
+			continue;
+		strbuf_reset(&sb);
+		strbuf_reset(&line);
+		ws_runner_describe(&c->repo, r->runner, r->job_id, r->host,
+				   r->tmux_target, &sb);
+		strbuf_addf(&line, "%s: ", r->id);
+		strbuf_add_sanitized(&line, sb.buf);
+		puts(line.buf);
+	}
+	strbuf_release(&sb);
+	strbuf_release(&line);
+}
+
 static void print_human(const struct status_ctx *c)
 {
 	static const size_t min_width[COL_NR] = { 10, 12 };
@@ -549,6 +588,7 @@ static void print_human(const struct status_ctx *c)
 		print_row(&cell[i * COL_NR], width);
 	printf("%zu/%zu merged\n", c->merged, c->plan.nr);
 	print_total(c);
+	print_runners(c);
 
 	for (i = 0; i < rows * COL_NR; i++)
 		strbuf_release(&cell[i]);

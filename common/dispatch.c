@@ -104,6 +104,7 @@ static void job_free(struct ws_job *job)
 	free(job->prepare_note);
 	free(job->result);
 	free(job->reason);
+	ws_runner_where_release(&job->where);
 	free(job);
 }
 
@@ -129,6 +130,8 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 	const char *wt = ws_state_get(st, w->id, WS_KEY_WORKTREE);
 	const char *branch = ws_state_get(st, w->id, WS_KEY_BRANCH);
 	const char *command = opts->command ? opts->command : w->command;
+	const struct ws_runner *runner;
+	struct strbuf err = STRBUF_INIT;
 	struct ws_job *job;
 	size_t i, pos;
 
@@ -140,6 +143,11 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 	if (!command || !*command) {
 		error("no command to run for '%s'", w->id);
 		advise("set 'command' in the plan, or give one after '--'");
+		return NULL;
+	}
+	if (!(runner = ws_runner_for(d->repo, d->plan, idx, 0, &err))) {
+		error("%s", err.buf);
+		strbuf_release(&err);
 		return NULL;
 	}
 	for (i = 0; i < d->nr; i++)
@@ -171,6 +179,7 @@ struct ws_job *ws_dispatch_add(struct ws_dispatch *d, const struct ws_state *st,
 	job->done_path = ws_path(d->repo, "coordination/%s.done", w->id);
 	job->exit_path = ws_path(d->repo, "coordination/%s.exit", w->id);
 	job->report = xstrdup("");
+	job->runner = runner;
 
 	/* keep d->jobs in topological order */
 	ALLOC_GROW(d->jobs, d->nr + 1, d->alloc);
@@ -404,6 +413,8 @@ static int start_job(struct ws_dispatch *d, struct ws_job *job,
 		     const int gate[2])
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
+	struct ws_runner_cmd rc = WS_RUNNER_CMD_INIT;
+	struct strbuf err = STRBUF_INIT;
 	uint64_t now = monotonic_ms();
 
 	FREE_AND_NULL(job->result); /* a retry's last result */
@@ -432,9 +443,15 @@ static int start_job(struct ws_dispatch *d, struct ws_job *job,
 		cp.no_stdout = cp.no_stderr = 1;
 	}
 	job_env(d, job, &cp.env);
-	if (start_command(&cp) < 0) {
-		child_process_clear(&cp);
-		job->result = xstrfmt("cannot start '/bin/sh': %s", strerror(errno));
+	rc.repo = d->repo;
+	rc.plan = d->plan;
+	rc.idx = job->idx;
+	rc.log_path = job->log_path;
+	rc.timeout = job->timeout;
+	ws_runner_where_release(&job->where); /* the last attempt's */
+	job->where_dirty = 0;
+	if (ws_runner_start(job->runner, &rc, &cp, &job->where, &err) < 0) {
+		job->result = strbuf_detach(&err, NULL);
 		return -1;
 	}
 	child_process_clear(&cp);
@@ -772,6 +789,18 @@ static void hold_for_budget(struct ws_job *job, struct ws_state *st)
  * children share it, each closing its inherited copy of the write end at
  * once, where a gate per child would stay open in its later siblings.
  */
+/*
+ * Where the job's command runs, in the state. A local run records
+ * nothing (and removes what an earlier run elsewhere recorded), so that
+ * the state of a plan without runners is as it has always been.
+ */
+static void record_where(struct ws_state *st, struct ws_job *job)
+{
+	job->where_dirty = 0;
+	ws_runner_where_record(st, job->id,
+			       job->runner == &ws_runner_local ? NULL : &job->where);
+}
+
 static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		     size_t nr, int unqueue)
 {
@@ -837,7 +866,11 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		ws_state_set(&st, job->id, WS_KEY_STARTED, now);
 		ws_state_set(&st, job->id, WS_KEY_FINISHED, NULL);
 		ws_state_setf(&st, job->id, WS_KEY_ATTEMPTS, "%d", job->attempts);
+		record_where(&st, job);
 	}
+	for (i = 0; i < d->nr; i++)
+		if (d->jobs[i]->where_dirty && d->jobs[i]->phase == WS_JOB_RUNNING)
+			record_where(&st, d->jobs[i]);
 	if (ws_state_commit(&st) < 0) {
 		error_errno("cannot write '%s'", st.state_path);
 		recorded = 0;
@@ -918,6 +951,7 @@ static void interrupt_all(struct ws_dispatch *d, int sig)
 			continue;
 		job->interrupted = 1;
 		kill_process_group(job->pid, sig);
+		ws_runner_stop(job->runner, &job->where, sig);
 		job->kill_ms = sig == SIGKILL ? 0 : monotonic_ms() + d->grace_ms;
 	}
 	transact(d, NULL, 0, 1);
@@ -936,13 +970,36 @@ static void check_timeouts(struct ws_dispatch *d, uint64_t now)
 		    !job->timed_out && !job->interrupted) {
 			job->timed_out = 1;
 			kill_process_group(job->pid, SIGTERM);
+			ws_runner_stop(job->runner, &job->where, SIGTERM);
 			job->kill_ms = now + d->grace_ms;
 		}
 		if (job->kill_ms && now >= job->kill_ms) {
 			kill_process_group(job->pid, SIGKILL);
+			ws_runner_stop(job->runner, &job->where, SIGKILL);
 			job->kill_ms = 0;
 		}
 	}
+}
+
+/*
+ * Ask the runners of the running jobs what more they know of where the
+ * commands run (runner.h: refresh). Returns how many jobs have news.
+ */
+static size_t refresh_where(struct ws_dispatch *d)
+{
+	size_t i, nr = 0;
+
+	for (i = 0; i < d->nr; i++) {
+		struct ws_job *job = d->jobs[i];
+
+		if (job->phase != WS_JOB_RUNNING || !job->runner->refresh)
+			continue;
+		if (job->runner->refresh(&job->where)) {
+			job->where_dirty = 1;
+			nr++;
+		}
+	}
+	return nr;
 }
 
 /* How long to sleep before something needs doing (ms, at most 1000). */
@@ -1034,13 +1091,17 @@ int ws_dispatch_run(struct ws_dispatch *d)
 				continue;
 			if (r < 0) /* somebody else reaped it */
 				job->wait_status = 0xff << 8;
-			if (job->timed_out || job->interrupted)
+			if (job->timed_out || job->interrupted) {
 				kill_process_group(job->pid, SIGKILL); /* stragglers */
+				ws_runner_stop(job->runner, &job->where, SIGKILL);
+			}
 			handle_end(d, job);
 			ended_nr++;
 		}
 		now = monotonic_ms();
 		check_timeouts(d, now);
+		if (refresh_where(d))
+			transact(d, NULL, 0, 0);
 
 		starting_nr = choose_starts(d, &starting, &starting_alloc, &queued);
 		for (i = 0; i < starting_nr; i++)

@@ -5,6 +5,7 @@
 #include "donefile.h"
 #include "plan.h"
 #include "repo.h"
+#include "runner.h"
 #include "state.h"
 #include "strvec.h"
 
@@ -102,6 +103,9 @@ struct ws_job {
 	unsigned long long pid_start; /* the start time of pid, or 0 */
 	char *report;        /* $WS_REPORT; "" when none */
 	char *prepare_note;  /* what bringing the branch to base did, or NULL */
+	const struct ws_runner *runner; /* where its command runs (runner.h) */
+	struct ws_runner_where where;   /* of the running attempt */
+	int where_dirty;     /* runner->refresh() changed it: record it */
 
 	/* the last attempt's outcome */
 	int wait_status;     /* as waitpid() */

@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "gates.h"
+#include "runner.h"
 #include "donefile.h"
 #include "mergetree.h"
 #include "run.h"
@@ -189,7 +190,19 @@ int ws_gate_run_command(const char *command, const char *dir,
 			const struct strvec *env, long timeout_s,
 			const char *log_path, struct ws_gate_run *run)
 {
+	return ws_gate_run_command_on(NULL, NULL, command, dir, env, timeout_s,
+				      log_path, run);
+}
+
+int ws_gate_run_command_on(const struct ws_runner *runner,
+			   const struct ws_runner_cmd *rc, const char *command,
+			   const char *dir, const struct strvec *env,
+			   long timeout_s, const char *log_path,
+			   struct ws_gate_run *run)
+{
 	struct child_process cp = CHILD_PROCESS_INIT;
+	struct ws_runner_where where = WS_RUNNER_WHERE_INIT;
+	struct ws_runner_cmd one = WS_RUNNER_CMD_INIT;
 	struct strbuf sb = STRBUF_INIT;
 	uint64_t start;
 	int fd, code, timed_out = 0;
@@ -229,19 +242,35 @@ int ws_gate_run_command(const char *command, const char *dir,
 	}
 
 	start = monotonic_ms();
-	if (start_command(&cp) < 0) {
-		child_process_clear(&cp);
-		close(fd);
-		strbuf_release(&sb);
-		return -1;
+	if (!runner || !rc || !runner->prepare) {
+		if (start_command(&cp) < 0) {
+			child_process_clear(&cp);
+			close(fd);
+			strbuf_release(&sb);
+			return -1;
+		}
+		runner = &ws_runner_local;
+	} else {
+		one = *rc;
+		one.log_path = log_path;
+		one.timeout = timeout_s;
+		strbuf_reset(&sb);
+		if (ws_runner_start(runner, &one, &cp, &where, &sb) < 0) {
+			error("%s", sb.buf);
+			close(fd);
+			strbuf_release(&sb);
+			return -1;
+		}
 	}
 	/*
 	 * In a process group of its own, the command does not see the
 	 * terminal's Ctrl-C: finish_command_timeout() passes SIGINT,
 	 * SIGTERM, SIGHUP and SIGQUIT on to its group while it waits.
 	 */
-	code = finish_command_timeout(&cp, timeout_s > 0 ? timeout_s * 1000 : 0,
-				      2000, &timed_out);
+	code = ws_runner_finish_timeout(runner, &where, &cp,
+					timeout_s > 0 ? timeout_s * 1000 : 0,
+					2000, &timed_out);
+	ws_runner_where_release(&where);
 	/* the command is done; what it left running in its group goes too */
 	if (!timed_out)
 		kill_process_group(cp.pid, SIGTERM);
@@ -650,6 +679,40 @@ static char *commands_key(const struct plan_workstream *w)
 }
 
 /*
+ * ws_gate_run_command() through the workstream's gate-runner (runner.h);
+ * a bad ws.runner is a command that cannot run (-1, reported).
+ */
+static int run_on_gate_runner(const struct ws_gate_opts *c,
+			      struct ws_gate_target *t, size_t i,
+			      const char *cmd, const struct strvec *env,
+			      const char *log, struct ws_gate_run *run)
+{
+	struct ws_runner_cmd rc = WS_RUNNER_CMD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const struct ws_runner *runner;
+	char *what = i ? xstrfmt("check-%zu", i) : xstrdup("test");
+	ssize_t idx = plan_find(c->plan, t->w->id);
+	int ret;
+
+	if (idx < 0)
+		BUG("gate of '%s', which is not in the plan", t->w->id);
+	if (!(runner = ws_runner_for(c->repo, c->plan, (size_t)idx, 1, &err))) {
+		memset(run, 0, sizeof(*run));
+		ret = error("%s", err.buf);
+	} else {
+		rc.repo = c->repo;
+		rc.plan = c->plan;
+		rc.idx = (size_t)idx;
+		rc.what = what;
+		ret = ws_gate_run_command_on(runner, &rc, cmd, t->worktree, env,
+					     t->w->timeout, log, run);
+	}
+	strbuf_release(&err);
+	free(what);
+	return ret;
+}
+
+/*
  * Run command number i of the tests gate (0) and the checks in t's
  * worktree into its log, and add its gate. 0 when it passed, else -1.
  */
@@ -667,8 +730,7 @@ static int run_gate_command(const struct ws_gate_opts *c,
 	ws_gate_env(c, t, &env, name);
 	if (!c->quiet && isatty(2))
 		fprintf(stderr, "%s: running %s: %s\n", t->w->id, name, label);
-	if (ws_gate_run_command(cmd, t->worktree, &env, t->w->timeout, log,
-				&run) < 0) {
+	if (run_on_gate_runner(c, t, i, cmd, &env, log, &run) < 0) {
 		add_gate(t, name, WS_GATE_FAIL, NULL, "%s: cannot run it", label);
 	} else if (run.timed_out) {
 		hint = xstrfmt("see why it hangs in '%s'", log);

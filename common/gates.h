@@ -79,6 +79,20 @@ int ws_gate_run_command(const char *command, const char *dir,
 			const struct strvec *env, long timeout_s,
 			const char *log_path, struct ws_gate_run *run);
 
+struct ws_runner;
+struct ws_runner_cmd;
+/*
+ * The same through `runner` (runner.h; NULL: local), for the command
+ * `rc` describes (its log_path and timeout are taken from the arguments
+ * here). A command the runner cannot start is -1 after printing the
+ * reason, as one the shell cannot start.
+ */
+int ws_gate_run_command_on(const struct ws_runner *runner,
+			   const struct ws_runner_cmd *rc, const char *command,
+			   const char *dir, const struct strvec *env,
+			   long timeout_s, const char *log_path,
+			   struct ws_gate_run *run);
+
 /*
  * A short, printable form of a command for one-line reports: control
  * characters replaced (strbuf_add_sanitized), newlines as spaces, cut to

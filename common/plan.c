@@ -3,6 +3,7 @@
 #include "cfgfile.h"
 #include "include.h"
 #include "cost.h"
+#include "runner.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <ctype.h>
@@ -180,12 +181,12 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
 	"timeout", "todo", "include", "ports", "sparse", "lfs",
-	"setup", "teardown", "max-cost", NULL
+	"setup", "teardown", "max-cost", "runner", "gate-runner", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
 	"command", "test", "check", "timeout", "todo", "max-iterations",
-	"sparse", "lfs", "setup", "teardown", NULL
+	"sparse", "lfs", "setup", "teardown", "runner", "gate-runner", NULL
 };
 /* keys that may be repeated (their values accumulate) */
 static const char *const multi_keys[] = {
@@ -409,6 +410,30 @@ static unsigned read_command_key(const struct cfg_section *s, const char *key,
 	return key_bit;
 }
 
+/*
+ * `runner` or `gate-runner` (`key`): the name of a runner (runner.h).
+ * Returns `key_bit` when given, 0 when not, -1 after an error.
+ */
+static int read_runner(struct reader *r, const struct cfg_section *s,
+		       const char *key, char **value, unsigned key_bit)
+{
+	const struct cfg_entry *e = cfg_get_entry(s, key);
+	struct strbuf names = STRBUF_INIT;
+
+	if (!e)
+		return 0;
+	if (!ws_runner_find(e->value)) {
+		ws_runner_names(&names);
+		fail(r, e->lineno, "bad %s '%s' (expected one of %s)", key,
+		     e->value, names.buf);
+		strbuf_release(&names);
+		return -1;
+	}
+	free(*value);
+	*value = xstrdup(e->value);
+	return (int)key_bit;
+}
+
 static int read_plan_section(struct reader *r, const struct cfg_section *s)
 {
 	struct plan *p = r->plan;
@@ -449,6 +474,10 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 		return -1;
 	read_command_key(s, "setup", &p->setup, PLAN_KEY_SETUP);
 	read_command_key(s, "teardown", &p->teardown, PLAN_KEY_TEARDOWN);
+	if (read_runner(r, s, "runner", &p->runner, PLAN_KEY_RUNNER) < 0 ||
+	    read_runner(r, s, "gate-runner", &p->gate_runner,
+			PLAN_KEY_GATE_RUNNER) < 0)
+		return -1;
 	if ((e = cfg_get_entry(s, "ports"))) {
 		if (parse_nonneg_int(e->value, &p->ports) < 0 || !p->ports ||
 		    p->ports > PLAN_PORT_MAX)
@@ -558,6 +587,16 @@ static int read_ws_section(struct reader *r, const struct cfg_section *s,
 	w->overrides |= read_command_key(s, "setup", &w->setup, PLAN_KEY_SETUP);
 	w->overrides |= read_command_key(s, "teardown", &w->teardown,
 					 PLAN_KEY_TEARDOWN);
+	for (i = 0; i < 2; i++) {
+		int bit = i ? read_runner(r, s, "gate-runner", &w->gate_runner,
+					  PLAN_KEY_GATE_RUNNER) :
+			      read_runner(r, s, "runner", &w->runner,
+					  PLAN_KEY_RUNNER);
+
+		if (bit < 0)
+			goto out;
+		w->overrides |= (unsigned)bit;
+	}
 	ret = 0;
 out:
 	free(where);
@@ -588,6 +627,10 @@ static void inherit(struct plan *p, struct plan_workstream *w)
 		w->setup = xstrdup_or_null(p->setup);
 	if (!(w->overrides & PLAN_KEY_TEARDOWN))
 		w->teardown = xstrdup_or_null(p->teardown);
+	if (!(w->overrides & PLAN_KEY_RUNNER))
+		w->runner = xstrdup_or_null(p->runner);
+	if (!(w->overrides & PLAN_KEY_GATE_RUNNER))
+		w->gate_runner = xstrdup_or_null(p->gate_runner);
 	if (!(w->overrides & PLAN_KEY_SPARSE))
 		for (i = 0; i < p->sparse.nr; i++)
 			strvec_push(&w->sparse, p->sparse.v[i]);
@@ -887,6 +930,10 @@ void plan_format(const struct plan *p, struct strbuf *out)
 		add_kv(out, "setup", p->setup);
 	if (p->teardown)
 		add_kv(out, "teardown", p->teardown);
+	if (p->runner)
+		add_kv(out, "runner", p->runner);
+	if (p->gate_runner)
+		add_kv(out, "gate-runner", p->gate_runner);
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_workstream *w = &p->ws[i];
 		struct cfg_file one = CFG_FILE_INIT;
@@ -912,6 +959,10 @@ void plan_format(const struct plan *p, struct strbuf *out)
 			add_kv(out, "setup", w->setup ? w->setup : "");
 		if (w->overrides & PLAN_KEY_TEARDOWN)
 			add_kv(out, "teardown", w->teardown ? w->teardown : "");
+		if (w->overrides & PLAN_KEY_RUNNER)
+			add_kv(out, "runner", w->runner);
+		if (w->overrides & PLAN_KEY_GATE_RUNNER)
+			add_kv(out, "gate-runner", w->gate_runner);
 	}
 }
 
@@ -937,6 +988,8 @@ void plan_release(struct plan *p)
 		strvec_clear(&w->sparse);
 		free(w->setup);
 		free(w->teardown);
+		free(w->runner);
+		free(w->gate_runner);
 		free(w->dep_idx);
 		free(w->branch);
 	}
@@ -951,6 +1004,8 @@ void plan_release(struct plan *p)
 	strvec_clear(&p->sparse);
 	free(p->setup);
 	free(p->teardown);
+	free(p->runner);
+	free(p->gate_runner);
 	free(p->by_id);
 	free(p->order);
 	graph_clear(&p->graph);

@@ -28,6 +28,8 @@
 #define PLAN_KEY_LFS (1u << 9)
 #define PLAN_KEY_SETUP (1u << 10)
 #define PLAN_KEY_TEARDOWN (1u << 11)
+#define PLAN_KEY_RUNNER (1u << 12)
+#define PLAN_KEY_GATE_RUNNER (1u << 13)
 
 struct plan_workstream {
 	char *id;
@@ -53,6 +55,8 @@ struct plan_workstream {
 	int lfs_skip;       /* `lfs = skip`: Git LFS pointer files, not contents */
 	char *setup;        /* run in a new worktree (setup.h); NULL: none */
 	char *teardown;     /* run before git ws-clean removes it; NULL: none */
+	char *runner;       /* `runner` (runner.h); NULL: ws.runner, else local */
+	char *gate_runner;  /* `gate-runner`; NULL: as `runner` */
 	unsigned overrides; /* PLAN_KEY_* set in this section */
 
 	/* resolved by plan_read() */
@@ -76,6 +80,7 @@ struct plan {
 	struct strvec sparse; /* cone directories of every worktree, or empty */
 	int lfs_skip;       /* `lfs = skip` */
 	char *setup, *teardown; /* NULL: none */
+	char *runner, *gate_runner; /* NULL: not given (runner.h) */
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
 	uint64_t max_cost;  /* budget in millionths of a dollar (cost.h); 0: none */

@@ -4,6 +4,7 @@
 #include "setup.h"
 #include "submodule.h"
 #include "run.h"
+#include "runner.h"
 #include "usage.h"
 #include "worktree.h"
 #include "wrapper.h"
@@ -170,6 +171,10 @@ int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 {
 	const struct plan_workstream *w = &plan->ws[i];
 	struct child_process cp = CHILD_PROCESS_INIT;
+	struct ws_runner_cmd rc = WS_RUNNER_CMD_INIT;
+	struct ws_runner_where where = WS_RUNNER_WHERE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const struct ws_runner *runner;
 	char *scratch = ws_scratch_path(r);
 	char hex[GIT_OID_HEXSZ + 1];
 	int fd = -1, code, timed_out = 0, ret = -1, made;
@@ -206,6 +211,11 @@ int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 		if (ret == 1)
 			goto out;
 	}
+	/* the test of the merge is a gate: it runs on the gate-runner */
+	if (!(runner = ws_runner_for(r, plan, i, 1, &err))) {
+		error("%s", err.buf);
+		goto out;
+	}
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		error_errno("cannot open '%s'", log);
@@ -225,9 +235,21 @@ int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 	ws_push_env(r, plan, i, branch, scratch, &cp.env);
 	strvec_pushf(&cp.env, "WS_MERGE_OID=%s", hex);
 	strvec_pushf(&cp.env, "WS_LOG=%s", log);
-	if (start_command(&cp) < 0)
+	rc.repo = r;
+	rc.plan = plan;
+	rc.idx = i;
+	rc.what = "merge-test";
+	rc.log_path = log;
+	rc.timeout = w->timeout;
+	if (!runner->prepare) {
+		if (start_command(&cp) < 0)
+			goto out;
+	} else if (ws_runner_start(runner, &rc, &cp, &where, &err) < 0) {
+		error("%s", err.buf);
 		goto out;
-	code = finish_command_timeout(&cp, w->timeout * 1000, 5000, &timed_out);
+	}
+	code = ws_runner_finish_timeout(runner, &where, &cp, w->timeout * 1000,
+					5000, &timed_out);
 	if (timed_out)
 		warning("the tests of the merge of '%s' timed out after %lds",
 			w->id, w->timeout);
@@ -235,6 +257,8 @@ int ws_scratch_test(const struct ws_repo *r, const struct plan *plan, size_t i,
 out:
 	if (fd >= 0)
 		close(fd);
+	ws_runner_where_release(&where);
+	strbuf_release(&err);
 	free(scratch);
 	return ret;
 }

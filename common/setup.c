@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "setup.h"
 #include "run.h"
+#include "runner.h"
 #include "usage.h"
 #include "wrapper.h"
 #include "ws.h"
@@ -30,6 +31,10 @@ static int start(const struct ws_repo *r, const struct plan *plan, size_t idx,
 		 const char *worktree, const char *log,
 		 struct child_process *cp, char **result)
 {
+	struct ws_runner_cmd rc = WS_RUNNER_CMD_INIT;
+	struct ws_runner_where where = WS_RUNNER_WHERE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const struct ws_runner *runner;
 	char now[32];
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 
@@ -54,10 +59,38 @@ static int start(const struct ws_repo *r, const struct plan *plan, size_t idx,
 		*result = xstrfmt("cannot run the %s: %s", what, strerror(errno));
 		return -1;
 	}
-	if (start_command(cp) < 0) {
-		*result = xstrfmt("cannot run the %s", what);
+	if (!(runner = ws_runner_for(r, plan, idx, 0, &err))) {
+		close(cp->out);
+		close(cp->err);
+		cp->out = cp->err = -1;
+		child_process_clear(cp);
+		*result = strbuf_detach(&err, NULL);
 		return -1;
 	}
+	if (!runner->prepare) {
+		strbuf_release(&err);
+		if (start_command(cp) < 0) {
+			*result = xstrfmt("cannot run the %s", what);
+			return -1;
+		}
+		return 0;
+	}
+	rc.repo = r;
+	rc.plan = plan;
+	rc.idx = idx;
+	rc.what = what;
+	rc.log_path = log;
+	/*
+	 * Nothing stops a setup or teardown but a signal to us, which the
+	 * proxy (in our process group) gets too: `where` is not kept.
+	 */
+	if (ws_runner_start(runner, &rc, cp, &where, &err) < 0) {
+		*result = xstrfmt("cannot run the %s: %s", what, err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	ws_runner_where_release(&where);
+	strbuf_release(&err);
 	return 0;
 }
 

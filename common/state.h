@@ -91,6 +91,11 @@ int ws_status_is_finished(enum ws_status status);
 #define WS_KEY_TOKENS_IN "tokens-in"   /* a count */
 #define WS_KEY_TOKENS_OUT "tokens-out" /* a count */
 #define WS_KEY_COST_USD "cost-usd"     /* US dollars, 6 decimals: "0.012300" */
+/* where its command runs or ran (runner.h): the runner, and its record */
+#define WS_KEY_RUNNER "runner"
+#define WS_KEY_JOB_ID "job-id"           /* srun: the Slurm job */
+#define WS_KEY_HOST "host"               /* ssh */
+#define WS_KEY_TMUX_TARGET "tmux-target" /* tmux: <session>:<window> */
 
 struct ws_state {
 	char *dir;          /* .git/ws */

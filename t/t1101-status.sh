@@ -182,13 +182,13 @@ test_expect_success 'a worktree that is gone shows as missing' '
 	test_cmp expect actual
 '
 
-test_expect_success '--porcelain: id, status, branch, worktree, ahead, worktree state, reason, tokens and cost' '
+test_expect_success '--porcelain: id, status, branch, worktree, ahead, worktree state, reason, tokens, cost and where it runs' '
 	(cd repo && git ws-status --porcelain) >out &&
 	cat >expect <<-EOF &&
-	ws-1	merged	feature/ws-1-one	$top/repo-ws-1	2	clean				
-	ws-2	failed	feature/ws-2-two	$top/repo-ws-2	0	clean	tests failed 3 times; see .git/ws/reports/ws-2			
-	ws-3	cleaned	feature/ws-3-three	$top/repo-ws-3	0	removed				
-	ws-4	blocked	feature/ws-1-one	$top/repo-ws-1	2	clean	waiting for ws-2, ws-3 to merge			
+	ws-1	merged	feature/ws-1-one	$top/repo-ws-1	2	clean								
+	ws-2	failed	feature/ws-2-two	$top/repo-ws-2	0	clean	tests failed 3 times; see .git/ws/reports/ws-2							
+	ws-3	cleaned	feature/ws-3-three	$top/repo-ws-3	0	removed								
+	ws-4	blocked	feature/ws-1-one	$top/repo-ws-1	2	clean	waiting for ws-2, ws-3 to merge							
 	EOF
 	test_cmp expect out
 '
