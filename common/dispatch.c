@@ -491,11 +491,21 @@ static int job_has_ended(struct ws_job *job)
 static char *describe_exit(struct ws_job *job)
 {
 	int st = job->wait_status;
+	struct strbuf why = STRBUF_INIT;
+	char *job_id = job->where.job_id;
+	/* the runner's word on how it ended (runner.h: end), once */
+	int said = ws_runner_end(job->runner, &job->where, st, &why);
 
+	if (job->where.job_id != job_id)
+		job->where_dirty = 1;
+	if (job->interrupted || job->timed_out || !said)
+		strbuf_release(&why);
 	if (job->interrupted)
 		return xstrdup("interrupted");
 	if (job->timed_out)
 		return xstrfmt("timed out after %lds", job->timeout);
+	if (said)
+		return strbuf_detach(&why, NULL);
 	if (WIFSIGNALED(st))
 		return xstrfmt("killed by signal %d (%s)", WTERMSIG(st),
 			       strsignal(WTERMSIG(st)));
@@ -741,8 +751,12 @@ static void write_done_files(struct ws_dispatch *d)
  */
 static void call_off(struct ws_dispatch *d, struct ws_job *job)
 {
+	struct strbuf ignored = STRBUF_INIT;
+
 	while (waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	ws_runner_end(job->runner, &job->where, -1, &ignored);
+	strbuf_release(&ignored);
 	d->running--;
 	job->pid = 0;
 	job->tries--;
@@ -869,7 +883,7 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		record_where(&st, job);
 	}
 	for (i = 0; i < d->nr; i++)
-		if (d->jobs[i]->where_dirty && d->jobs[i]->phase == WS_JOB_RUNNING)
+		if (d->jobs[i]->where_dirty && d->jobs[i]->phase != WS_JOB_QUEUED)
 			record_where(&st, d->jobs[i]);
 	if (ws_state_commit(&st) < 0) {
 		error_errno("cannot write '%s'", st.state_path);

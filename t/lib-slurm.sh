@@ -107,13 +107,14 @@ slurm_start () {
 	EnforcePartLimits=ALL
 	MinJobAge=600
 	KillWait=2
-	NodeName=localhost NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
+	SlurmdParameters=config_overrides
+	NodeName=localhost NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN
 	PartitionName=ci Nodes=localhost Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 	EOF
 	SLURM_CONF=$SLURM_DIR/slurm.conf &&
 	export SLURM_CONF &&
 	slurm_spawn slurmctld -D -c -i -f "$SLURM_CONF" &&
-	slurm_spawn slurmd -D -N localhost -f "$SLURM_CONF" &&
+	slurm_start_slurmd &&
 	slurm_watch &&
 	cleanup slurm_stop &&
 	trap 'slurm_stop; die' EXIT &&
@@ -130,6 +131,32 @@ slurm_start () {
 		sleep 0.1
 		i=$(($i + 1))
 	done
+}
+
+# slurm_start_slurmd: start slurmd; with $SLURM_HIDE (a directory), in a
+# mount namespace of its own where an empty tmpfs covers that directory,
+# so that its jobs do not see what lies there here (SLURM_HIDDEN=1), when
+# unshare(1) may do that here (else SLURM_HIDE_WHY says why not).
+slurm_start_slurmd () {
+	SLURM_HIDDEN=
+	if test -n "$SLURM_HIDE"
+	then
+		if ! command -v unshare >/dev/null 2>&1
+		then
+			SLURM_HIDE_WHY="no unshare(1)"
+		elif ! unshare -m --propagation private \
+			mount -t tmpfs ws-hide "$SLURM_HIDE" >/dev/null 2>&1
+		then
+			SLURM_HIDE_WHY="unshare -m cannot mount here (not root, or no CAP_SYS_ADMIN)"
+		else
+			SLURM_HIDDEN=1
+			slurm_spawn unshare -m --propagation private \
+				sh -c 'mount -t tmpfs ws-hide "$0" && exec "$@"' "$SLURM_HIDE" \
+				slurmd -D -N localhost -f "$SLURM_CONF"
+			return
+		fi
+	fi
+	slurm_spawn slurmd -D -N localhost -f "$SLURM_CONF"
 }
 
 # slurm_spawn <command>...: run a daemon in the background, its output
