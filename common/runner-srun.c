@@ -112,6 +112,7 @@ static int probe_node(const struct ws_runner_cmd *cmd, const char *dir,
 		     NULL });
 	cp.no_stdin = 1;
 	rc = capture_command(&cp, &out, &serr);
+	child_process_clear(&cp);
 	strbuf_trim(&out);
 	strbuf_trim(&serr);
 	if (rc == 0 && here && !strcmp(out.buf, here)) {
@@ -296,6 +297,8 @@ static int end_srun(struct ws_runner_where *where, int status,
 	for (tries = 0; tries < 10; tries++) {
 		strbuf_setlen(&out, 0);
 		FREE_AND_NULL(state);
+		child_process_clear(&cp);
+		cp = (struct child_process)CHILD_PROCESS_INIT;
 		strvec_pushv(&cp.args, (const char *[]){ "scontrol", "show",
 			     "-o", "job", where->job_id, NULL });
 		cp.no_stdin = cp.no_stderr = 1;

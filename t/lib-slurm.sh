@@ -173,7 +173,7 @@ slurm_spawn () {
 slurm_watch () {
 	if test -n "$slurm_watcher"
 	then
-		kill "$slurm_watcher" 2>/dev/null
+		kill "$slurm_watcher" 2>/dev/null || :
 	fi
 	(
 		trap '' HUP INT
@@ -183,12 +183,12 @@ slurm_watch () {
 		done
 		for p in $SLURM_PIDS
 		do
-			kill $p 2>/dev/null
+			kill $p 2>/dev/null || :
 		done
 		sleep 5
 		for p in $SLURM_PIDS
 		do
-			kill -9 $p 2>/dev/null
+			kill -9 $p 2>/dev/null || :
 		done
 		rm -rf "$SLURM_DIR"
 	) >/dev/null 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- &
@@ -197,28 +197,29 @@ slurm_watch () {
 slurm_watcher=
 
 # slurm_stop: cancel the jobs left, stop the daemons by their pids (TERM,
-# then KILL after 10 s) and remove $SLURM_DIR. Safe to call twice.
+# then KILL after 10 s) and remove $SLURM_DIR. Safe to call twice, and
+# under set -e (bench/dispatch.sh).
 slurm_stop () {
 	if test -n "$SLURM_PIDS" && test -n "$SLURM_CONF"
 	then
-		left=$(squeue -h -o %i 2>/dev/null)
-		test -z "$left" || scancel $left 2>/dev/null
+		left=$(squeue -h -o %i 2>/dev/null) || left=
+		test -z "$left" || scancel $left 2>/dev/null || :
 	fi
 	for p in $SLURM_PIDS
 	do
-		kill $p 2>/dev/null
+		kill $p 2>/dev/null || :
 		i=0
 		while kill -0 $p 2>/dev/null && test $i -lt 100
 		do
 			sleep 0.1
 			i=$(($i + 1))
 		done
-		kill -9 $p 2>/dev/null
+		kill -9 $p 2>/dev/null || :
 	done
 	SLURM_PIDS=
 	if test -n "$slurm_watcher"
 	then
-		kill "$slurm_watcher" 2>/dev/null
+		kill "$slurm_watcher" 2>/dev/null || :
 		slurm_watcher=
 	fi
 	test -z "$SLURM_DIR" || rm -rf "$SLURM_DIR"
