@@ -149,6 +149,7 @@ test_expect_success SLURM 'stopping the dispatcher cancels its jobs: squeue is e
 	wait_for "test -s long-1.jobid && test -s long-2.jobid" &&
 	squeue_ids >queued &&
 	test_line_count = 2 queued &&
+	wait_for "(cd repo && git ws-status) | grep \"running on srun: job $(cat long-1.jobid)\"" &&
 	kill -TERM $dispatcher &&
 	{ wait $dispatcher || :; } &&
 	wait_for "test -z \"\$(squeue_ids)\"" &&

@@ -103,6 +103,8 @@ test_expect_success SSHD 'stopping the dispatcher kills the remote process group
 	wait_for "test -s long.pid && test -s long.sleep" &&
 	kill -0 "$(cat long.pid)" &&
 	kill -0 "$(cat long.sleep)" &&
+	(cd repo && git ws-status) >status &&
+	grep "running on ssh: host ws-[ab]" status &&
 	kill -TERM $dispatcher &&
 	{ wait $dispatcher || :; } &&
 	wait_for "process_gone $(cat long.pid) && process_gone $(cat long.sleep)"
