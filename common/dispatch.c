@@ -751,12 +751,8 @@ static void write_done_files(struct ws_dispatch *d)
  */
 static void call_off(struct ws_dispatch *d, struct ws_job *job)
 {
-	struct strbuf ignored = STRBUF_INIT;
-
 	while (waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	ws_runner_end(job->runner, &job->where, -1, &ignored);
-	strbuf_release(&ignored);
 	d->running--;
 	job->pid = 0;
 	job->tries--;
@@ -905,10 +901,18 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 	for (i = 0; i < nr; i++) {
 		struct ws_job *job = starting[i];
 
-		if (job->phase == WS_JOB_RUNNING)
+		if (job->phase == WS_JOB_RUNNING) {
 			notify(d, job, WS_EV_START);
-		else
-			notify(d, job, job->skipped ? WS_EV_SKIPPED : WS_EV_FAILED);
+			continue;
+		}
+		if (job->skipped) {
+			/* it exits at the gate: what the runner holds goes */
+			struct strbuf ignored = STRBUF_INIT;
+
+			ws_runner_end(job->runner, &job->where, -1, &ignored);
+			strbuf_release(&ignored);
+		}
+		notify(d, job, job->skipped ? WS_EV_SKIPPED : WS_EV_FAILED);
 	}
 }
 

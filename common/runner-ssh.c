@@ -52,6 +52,34 @@ struct host_load {
 static struct host_load *hosts;
 static size_t hosts_nr, hosts_alloc;
 
+/*
+ * The slots taken: a command prepared (its `where`, the caller's, lives
+ * until the command ended) and its host. end_ssh() gives a slot back
+ * once, however often it is called; a `where` prepared again gives back
+ * the slot it still held.
+ */
+struct slot {
+	const struct ws_runner_where *where;
+	size_t host;         /* index in hosts[] */
+};
+static struct slot *slots;
+static size_t slots_nr, slots_alloc;
+
+/* Give back the slot of `where`: 1, or 0 when it holds none. */
+static int release_slot(const struct ws_runner_where *where)
+{
+	size_t i;
+
+	for (i = 0; i < slots_nr; i++)
+		if (slots[i].where == where) {
+			if (hosts[slots[i].host].running > 0)
+				hosts[slots[i].host].running--;
+			slots[i] = slots[--slots_nr];
+			return 1;
+		}
+	return 0;
+}
+
 static struct host_load *host_load(const char *name)
 {
 	size_t i;
@@ -130,6 +158,7 @@ static int prepare_ssh(const struct ws_runner_cmd *cmd, struct child_process *cp
 	size_t i;
 	int ret = -1;
 
+	release_slot(where);
 	if (!plan->ssh_hosts.nr) {
 		strbuf_addstr(err, "runner 'ssh' needs 'ssh-hosts' in the plan");
 		goto out;
@@ -140,6 +169,9 @@ static int prepare_ssh(const struct ws_runner_cmd *cmd, struct child_process *cp
 	}
 	if (!cp->use_shell || !cp->args.nr)
 		BUG("runner 'ssh' expects a shell command");
+	/* every host known first: hosts[] does not move after this */
+	for (i = 0; i < plan->ssh_hosts.nr; i++)
+		host_load(plan->ssh_hosts.v[i]);
 	for (i = 0; i < plan->ssh_hosts.nr; i++) {
 		struct host_load *h = host_load(plan->ssh_hosts.v[i]);
 
@@ -184,6 +216,10 @@ static int prepare_ssh(const struct ws_runner_cmd *cmd, struct child_process *cp
 	cp->use_shell = 1;
 	where->host = xstrdup(best->name);
 	best->running++;
+	ALLOC_GROW(slots, slots_nr + 1, slots_alloc);
+	slots[slots_nr].where = where;
+	slots[slots_nr].host = (size_t)(best - hosts);
+	slots_nr++;
 	ret = 0;
 out:
 	strbuf_release(&remote);
@@ -263,7 +299,8 @@ static void stop_ssh(const struct ws_runner_where *where, int sig)
 }
 
 /*
- * The command ended: its host has a slot free again. When ssh itself
+ * The command ended: its host has a slot free again (once: a second
+ * call does nothing). When ssh itself
  * failed (exit 255 with a message in ssh.err: the host is unreachable,
  * the key refused), the reason is ssh's message, and the host counts a
  * failure, so that the next attempt goes elsewhere when it can.
@@ -276,11 +313,9 @@ static int end_ssh(struct ws_runner_where *where, int status,
 	size_t len;
 	int ret = 0;
 
-	if (!where->host)
+	if (!where->host || !release_slot(where))
 		return 0;
 	h = host_load(where->host);
-	if (h->running > 0)
-		h->running--;
 	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 255) {
 		if (status >= 0 && WIFEXITED(status))
 			h->failures = 0;
