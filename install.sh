@@ -49,6 +49,10 @@ DEPS="build-essential pkg-config git perl libgit2-dev libinih-dev
 libjansson-dev libcmocka-dev sharness asciidoctor bash-completion valgrind
 git-lfs tmux"
 
+# The srun and ssh runner tests (t2012, t2014) start a one-node Slurm and
+# an sshd on 127.0.0.1.
+DEPS="$DEPS slurmctld slurmd slurm-client munge openssh-server openssh-client"
+
 missing=
 for p in $DEPS
 do

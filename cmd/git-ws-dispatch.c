@@ -10,6 +10,7 @@
 #include "parse-options.h"
 #include "plan.h"
 #include "reap.h"
+#include "runner.h"
 #include "recover.h"
 #include "repo.h"
 #include "run.h"
@@ -985,11 +986,36 @@ static int default_jobs(const struct plan *plan)
 	return ncpu > 0 ? (int)ncpu : 1;
 }
 
+/*
+ * `ssh-jobs`: when every workstream runs on the plan's ssh-hosts, no
+ * more commands at once than they take (hosts x ssh-jobs), so that each
+ * start finds a host with room (runner-ssh.c).
+ */
+static void cap_for_ssh_hosts(struct dispatch_ctx *c)
+{
+	const struct plan *p = &c->plan;
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+	int cap;
+
+	if (!p->ssh_jobs || !p->ssh_hosts.nr)
+		return;
+	for (i = 0; i < p->nr; i++)
+		if (ws_runner_for(&c->repo, p, i, 0, &err) != &ws_runner_ssh) {
+			strbuf_release(&err);
+			return;
+		}
+	cap = p->ssh_jobs * (int)p->ssh_hosts.nr;
+	if (c->d.max_jobs > cap)
+		c->d.max_jobs = cap;
+}
+
 /* The dispatcher as the options say: jobs, retries, the command. */
 static void init_dispatcher(struct dispatch_ctx *c, struct ws_job_opts *opts)
 {
 	ws_dispatch_init(&c->d, &c->repo, &c->plan);
 	c->d.max_jobs = c->jobs > 0 ? c->jobs : default_jobs(&c->plan);
+	cap_for_ssh_hosts(c);
 	c->d.retries = c->retries;
 	c->d.notify = on_event;
 	c->d.data = c;

@@ -494,11 +494,21 @@ static int job_has_ended(struct ws_job *job)
 static char *describe_exit(struct ws_job *job)
 {
 	int st = job->wait_status;
+	struct strbuf why = STRBUF_INIT;
+	char *job_id = job->where.job_id;
+	/* the runner's word on how it ended (runner.h: end), once */
+	int said = ws_runner_end(job->runner, &job->where, st, &why);
 
+	if (job->where.job_id != job_id)
+		job->where_dirty = 1;
+	if (job->interrupted || job->timed_out || !said)
+		strbuf_release(&why);
 	if (job->interrupted)
 		return xstrdup("interrupted");
 	if (job->timed_out)
 		return xstrfmt("timed out after %lds", job->timeout);
+	if (said)
+		return strbuf_detach(&why, NULL);
 	if (WIFSIGNALED(st))
 		return xstrfmt("killed by signal %d (%s)", WTERMSIG(st),
 			       strsignal(WTERMSIG(st)));
@@ -872,7 +882,7 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 		record_where(&st, job);
 	}
 	for (i = 0; i < d->nr; i++)
-		if (d->jobs[i]->where_dirty && d->jobs[i]->phase == WS_JOB_RUNNING)
+		if (d->jobs[i]->where_dirty && d->jobs[i]->phase != WS_JOB_QUEUED)
 			record_where(&st, d->jobs[i]);
 	if (ws_state_commit(&st) < 0) {
 		error_errno("cannot write '%s'", st.state_path);
@@ -894,10 +904,18 @@ static void transact(struct ws_dispatch *d, struct ws_job **starting,
 	for (i = 0; i < nr; i++) {
 		struct ws_job *job = starting[i];
 
-		if (job->phase == WS_JOB_RUNNING)
+		if (job->phase == WS_JOB_RUNNING) {
 			notify(d, job, WS_EV_START);
-		else
-			notify(d, job, job->skipped ? WS_EV_SKIPPED : WS_EV_FAILED);
+			continue;
+		}
+		if (job->skipped) {
+			/* it exits at the gate: what the runner holds goes */
+			struct strbuf ignored = STRBUF_INIT;
+
+			ws_runner_end(job->runner, &job->where, -1, &ignored);
+			strbuf_release(&ignored);
+		}
+		notify(d, job, job->skipped ? WS_EV_SKIPPED : WS_EV_FAILED);
 	}
 }
 

@@ -4,6 +4,7 @@
 #include "include.h"
 #include "cost.h"
 #include "runner.h"
+#include "shell-words.h"
 #include "usage.h"
 #include "wrapper.h"
 #include <ctype.h>
@@ -181,7 +182,8 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
 	"timeout", "todo", "include", "ports", "sparse", "lfs",
-	"setup", "teardown", "max-cost", "runner", "gate-runner", NULL
+	"setup", "teardown", "max-cost", "runner", "gate-runner",
+	"srun-args", "ssh-hosts", "ssh-jobs", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
@@ -434,6 +436,38 @@ static int read_runner(struct reader *r, const struct cfg_section *s,
 	return (int)key_bit;
 }
 
+/*
+ * The remote runners' keys of [plan]: `srun-args` (checked to split into
+ * words as the shell would: runner-srun.c), `ssh-hosts` (words) and
+ * `ssh-jobs` (runner-ssh.c). Returns 0, or -1 after an error.
+ */
+static int read_remote_runner_keys(struct reader *r, const struct cfg_section *s)
+{
+	struct plan *p = r->plan;
+	const struct cfg_entry *e;
+
+	if ((e = cfg_get_entry(s, "srun-args")) && *e->value) {
+		struct strvec words = STRVEC_INIT;
+		struct strbuf why = STRBUF_INIT;
+		int bad = split_shell_words(e->value, &words, &why) < 0;
+
+		strvec_clear(&words);
+		if (bad) {
+			fail(r, e->lineno, "bad srun-args '%s': %s", e->value, why.buf);
+			strbuf_release(&why);
+			return -1;
+		}
+		p->srun_args = xstrdup(e->value);
+	}
+	if ((e = cfg_get_entry(s, "ssh-hosts")))
+		strvec_split_words(&p->ssh_hosts, e->value);
+	if ((e = cfg_get_entry(s, "ssh-jobs")) &&
+	    (parse_nonneg_int(e->value, &p->ssh_jobs) < 0 || !p->ssh_jobs))
+		return fail(r, e->lineno, "bad ssh-jobs '%s' (expected a positive integer)",
+			    e->value);
+	return 0;
+}
+
 static int read_plan_section(struct reader *r, const struct cfg_section *s)
 {
 	struct plan *p = r->plan;
@@ -496,6 +530,8 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 		return fail(r, e->lineno,
 			    "bad max-cost '%s' (expected a positive amount in US dollars, e.g. 5 or 2.50)",
 			    e->value);
+	if (read_remote_runner_keys(r, s) < 0)
+		return -1;
 	return 0;
 }
 
@@ -746,6 +782,7 @@ static int read_sections(struct reader *r, const struct cfg_file *cf,
 
 	p->max_iterations = PLAN_DEFAULT_MAX_ITERATIONS;
 	strvec_init(&p->check);
+	strvec_init(&p->ssh_hosts);
 	for (i = 0; i < cf->nr; i++) {
 		const struct cfg_section *s = &cf->sections[i];
 
@@ -940,6 +977,14 @@ void plan_format(const struct plan *p, struct strbuf *out)
 		add_kv(out, "runner", p->runner);
 	if (p->gate_runner)
 		add_kv(out, "gate-runner", p->gate_runner);
+	if (p->srun_args)
+		add_kv(out, "srun-args", p->srun_args);
+	if (p->ssh_hosts.nr)
+		add_words(out, "ssh-hosts", &p->ssh_hosts);
+	if (p->ssh_jobs) {
+		snprintf(num, sizeof(num), "%d", p->ssh_jobs);
+		add_kv(out, "ssh-jobs", num);
+	}
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_workstream *w = &p->ws[i];
 		struct cfg_file one = CFG_FILE_INIT;
@@ -1012,6 +1057,8 @@ void plan_release(struct plan *p)
 	free(p->teardown);
 	free(p->runner);
 	free(p->gate_runner);
+	free(p->srun_args);
+	strvec_clear(&p->ssh_hosts);
 	free(p->by_id);
 	free(p->order);
 	graph_clear(&p->graph);

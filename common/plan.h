@@ -84,6 +84,9 @@ struct plan {
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
 	uint64_t max_cost;  /* budget in millionths of a dollar (cost.h); 0: none */
+	char *srun_args;    /* `srun-args`: srun options (runner-srun.c); NULL: none */
+	struct strvec ssh_hosts; /* `ssh-hosts` (runner-ssh.c) */
+	int ssh_jobs;       /* `ssh-jobs`: commands at once per host; 0: no limit */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */
 
 	struct plan_workstream *ws;

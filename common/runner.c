@@ -100,11 +100,23 @@ int ws_runner_start(const struct ws_runner *runner,
 		strbuf_addf(err, "cannot start '%s': %s",
 			    cp->use_shell ? "/bin/sh" : cp->args.v[0],
 			    strerror(errno));
+		{
+			struct strbuf ignored = STRBUF_INIT;
+
+			ws_runner_end(runner, where, -1, &ignored);
+			strbuf_release(&ignored);
+		}
 		child_process_clear(cp);
 		ws_runner_where_release(where);
 		return -1;
 	}
 	return 0;
+}
+
+int ws_runner_end(const struct ws_runner *runner, struct ws_runner_where *where,
+		  int status, struct strbuf *why)
+{
+	return runner && runner->end ? runner->end(where, status, why) : 0;
 }
 
 void ws_runner_stop(const struct ws_runner *runner,
@@ -120,6 +132,12 @@ int ws_runner_finish_timeout(const struct ws_runner *runner,
 			     long grace_ms, int *timed_out)
 {
 	int code = finish_command_timeout(cp, timeout_ms, grace_ms, timed_out);
+	struct strbuf ignored = STRBUF_INIT;
+
+	/* the runner's reason has no place here: the code says it all */
+	ws_runner_end(runner, (struct ws_runner_where *)where,
+		      code < 0 ? -1 : (code & 0xff) << 8, &ignored);
+	strbuf_release(&ignored);
 
 	if (*timed_out) {
 		ws_runner_stop(runner, where, SIGTERM);

@@ -112,6 +112,18 @@ struct ws_runner {
 	 * file in where->run_dir). NULL: `where` is complete once prepared.
 	 */
 	int (*refresh)(struct ws_runner_where *where);
+	/*
+	 * The command ended, with the proxy's waitpid(2) `status` (-1: it
+	 * was prepared but could not start): called once per prepared
+	 * command, before `where` is recorded for the end or released.
+	 * It may complete `where` (a job id learnt too late for refresh),
+	 * free what the runner holds for the command (an ssh host's slot),
+	 * and, when the runner knows better than the exit status why it
+	 * ended (Slurm cancelled the job, ssh could not reach the host),
+	 * put that in `why` (one line) and return 1; else return 0.
+	 * NULL: nothing to add.
+	 */
+	int (*end)(struct ws_runner_where *where, int status, struct strbuf *why);
 };
 
 extern const struct ws_runner ws_runner_local, ws_runner_tmux;
@@ -145,6 +157,13 @@ const struct ws_runner *ws_runner_for(const struct ws_repo *r,
 int ws_runner_start(const struct ws_runner *runner,
 		    const struct ws_runner_cmd *cmd, struct child_process *cp,
 		    struct ws_runner_where *where, struct strbuf *err);
+
+/*
+ * runner->end(where, status, why) when there is one (see struct
+ * ws_runner); 0 when there is none.
+ */
+int ws_runner_end(const struct ws_runner *runner, struct ws_runner_where *where,
+		  int status, struct strbuf *why);
 
 /* runner->stop(where, sig) when there is one. */
 void ws_runner_stop(const struct ws_runner *runner,
