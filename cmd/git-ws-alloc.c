@@ -458,15 +458,17 @@ static void read_plan(struct alloc_ctx *c, const char *file, const char *base)
 /* Decide who shares which worktree, and where each worktree goes. */
 static void plan_allocation(struct alloc_ctx *c)
 {
+	char *prefix = ws_worktree_path_prefix(&c->repo);
 	size_t i;
 
 	ws_allocate(&c->plan, &c->alloc);
 	c->action = xcalloc(c->plan.nr + 1, sizeof(*c->action));
 	c->worktree = xcalloc(c->plan.nr + 1, sizeof(*c->worktree));
 	for (i = 0; i < c->plan.nr; i++) {
-		c->worktree[i] = ws_worktree_path(&c->repo, c->plan.ws[i].id);
+		c->worktree[i] = xstrfmt("%s%s", prefix, c->plan.ws[i].id);
 		c->action[i] = c->alloc.owner[i] == i ? CREATE : SHARE;
 	}
+	free(prefix);
 }
 
 /* The state, locked; with --dry-run read only: no lock, no directories. */
