@@ -319,8 +319,10 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 		if (ws_include_copy(&c->include, paths[i], NULL) < 0)
 			ret = error("cannot copy the included files into '%s'",
 				    paths[i]);
+	/* `git hook run` only where there is a hook to run: one process less */
 	for (i = 0; !ret && i < nr; i++)
-		ws_worktree_post_checkout(paths[i], c->base_hex);
+		if (ws_worktree_may_have_hook(&c->repo, paths[i], "post-checkout"))
+			ws_worktree_post_checkout(paths[i], c->base_hex);
 	free(paths);
 	free(which);
 	free(failed);

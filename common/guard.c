@@ -189,9 +189,12 @@ static int link_hook(const char *dir, const char *name, const char *script)
 
 /*
  * The protected branches: "refs/heads/<branch> <id>" for each workstream
- * of the state (the hook lets a workstream move its own), sorted by the
- * state's order. Read once per process while the state file is the same
- * (inode, size, modification time): git ws-dispatch starts many commands.
+ * of the state (the hook lets a workstream move its own), in the state's
+ * order. Read once per process while the plan file is the same (inode,
+ * size, modification time): a workstream's branch is recorded when git
+ * ws-alloc adds it, which rewrites the plan, while the state changes at
+ * every start and end of git ws-dispatch. A workstream cleaned meanwhile
+ * stays protected until then, which only protects more.
  */
 static int protected_refs(const struct ws_repo *r, struct strbuf *out)
 {
@@ -200,7 +203,7 @@ static int protected_refs(const struct ws_repo *r, struct strbuf *out)
 	static int have;
 	struct ws_state st = WS_STATE_INIT;
 	struct strbuf err = STRBUF_INIT;
-	char *path = xstrfmt("%s/state", r->ws_dir);
+	char *path = xstrfmt("%s/plan", r->ws_dir);
 	struct stat now;
 	const char *id;
 	size_t pos = 0;
@@ -287,9 +290,17 @@ cleanup:
 	return dir;
 }
 
+/*
+ * How long a process reuses the guard directory it brought up to date
+ * without looking again: git ws-dispatch starts commands by the hundred.
+ */
+#define GUARD_REFRESH_MS 1000
+
 void ws_guard_push_env(const struct ws_repo *r, struct strvec *env)
 {
 	static int warned;
+	static char *fresh_dir;      /* brought up to date at fresh_ms */
+	static uint64_t fresh_ms;
 	const char *count = getenv("GIT_CONFIG_COUNT");
 	char *shared = NULL, *dir = NULL;
 	int n = 0;
@@ -315,15 +326,23 @@ void ws_guard_push_env(const struct ws_repo *r, struct strvec *env)
 	dir = xstrfmt("%s/hooks", r->ws_dir);
 	if (has_pair(n, dir) || has_pair(n, shared))
 		goto cleanup;
+	if (fresh_dir && !strcmp(fresh_dir, dir) &&
+	    monotonic_ms() - fresh_ms < GUARD_REFRESH_MS)
+		goto push;
 	free(dir);
 	dir = repo_hooks_dir(r, shared);
-	if (!dir) {
+	if (dir) {
+		free(fresh_dir);
+		fresh_dir = xstrdup(dir);
+		fresh_ms = monotonic_ms();
+	} else {
 		/* the shared directory guards too, only at more cost */
 		if (!warned++)
 			warning("cannot write '%s/hooks' (%s); guarding with '%s'",
 				r->ws_dir, strerror(errno), shared);
 		dir = xstrdup(shared);
 	}
+push:
 	strvec_pushf(env, "GIT_CONFIG_KEY_%d=core.hooksPath", n);
 	strvec_pushf(env, "GIT_CONFIG_VALUE_%d=%s", n, dir);
 	strvec_pushf(env, "GIT_CONFIG_COUNT=%d", n + 1);

@@ -60,8 +60,9 @@ char *ws_guard_hooks_dir(void);
 /*
  * Bring <ws dir>/hooks up to date (each file compared and, when it
  * differs, replaced atomically: a write to a temporary name, then a
- * rename; the state is read again only when its file changed since this
- * process last read it), then append to `env` (a child_process env) what
+ * rename; the state is read again only when the plan file changed since
+ * this process last read it; a process that brought it up to date less
+ * than a second ago uses it as it is), then append to `env` (a child_process env) what
  * turns the guard on:
  * GIT_CONFIG_KEY_<n>=core.hooksPath, GIT_CONFIG_VALUE_<n>=<ws dir>/hooks and
  * GIT_CONFIG_COUNT=<n + 1>, where n is the GIT_CONFIG_COUNT of our own

@@ -852,6 +852,29 @@ void ws_worktree_post_checkout(const char *path, const char *new_hex)
 		warning("the post-checkout hook failed in '%s'", path);
 }
 
+int ws_worktree_may_have_hook(const struct ws_repo *r, const char *path,
+			      const char *name)
+{
+	char *hp = ws_config_get(r, "core.hookspath");
+	char *file;
+	int ret;
+
+	if (hp && *hp == '~') {
+		free(hp);
+		return 1;
+	}
+	if (hp && *hp == '/')
+		file = xstrfmt("%s/%s", hp, name);
+	else if (hp && *hp)
+		file = xstrfmt("%s/%s/%s", path, hp, name);
+	else
+		file = xstrfmt("%s/hooks/%s", r->commondir, name);
+	ret = !access(file, F_OK);
+	free(file);
+	free(hp);
+	return ret;
+}
+
 enum ws_worktree_removed ws_worktree_remove(const struct ws_repo *r,
 					    const char *path, int force,
 					    int hold_fd, struct strbuf *err)

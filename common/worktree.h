@@ -310,6 +310,18 @@ int ws_worktrees_populate(const char *const *paths, size_t nr, int *failed);
 void ws_worktree_post_checkout(const char *path, const char *new_hex);
 
 /*
+ * Whether git may find a hook `name` (e.g. "post-checkout") to run in the
+ * worktree at `path`, looking where git does: core.hooksPath (an
+ * absolute one, or one relative to the worktree), else
+ * <common dir>/hooks. 1 when a file of that name is there (git runs it,
+ * or says why it does not), or when the place cannot be known here (a
+ * core.hooksPath starting with ~); 0 otherwise, so that a caller can skip
+ * `git hook run` (a process) when nothing would run.
+ */
+int ws_worktree_may_have_hook(const struct ws_repo *r, const char *path,
+			      const char *name);
+
+/*
  * `git worktree remove` of the worktree at `path` (`force` times
  * --force: 2 also removes a locked one, such as one a killed `git
  * worktree add` left locked "initializing"). git's stderr goes to `err`
