@@ -266,16 +266,19 @@ static void record_new(struct alloc_ctx *c)
 /*
  * Create the new worktrees, one at a time and without a checkout (a
  * `git worktree add` reads every other worktree's admin files, so two at
- * once can see each other half-made), then check them out in parallel
- * (ws_worktrees_populate()), which is where the time goes, then run the
- * post-checkout hook in each as `git worktree add` would. Returns 0, or
+ * once can see each other half-made), each checked out as soon as it is
+ * made, up to one per CPU at a time, while the next ones are made
+ * (struct ws_populate: `git reset --hard` there writes that worktree's
+ * files and index and its branch, nothing `git worktree add` reads), which
+ * is where the time goes, then run the post-checkout hook in each as `git
+ * worktree add` would. Returns 0, or
  * -1 when any failed; created[i] says which worktrees exist.
  */
 static int create_worktrees(struct alloc_ctx *c, char *created)
 {
 	const char **paths = xcalloc(c->plan.nr + 1, sizeof(*paths));
 	size_t *which = xcalloc(c->plan.nr + 1, sizeof(*which));
-	int *failed = xcalloc(c->plan.nr + 1, sizeof(*failed));
+	struct ws_populate pop = WS_POPULATE_INIT;
 	size_t i, nr = 0;
 	int ret = 0;
 
@@ -304,10 +307,13 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 		}
 		which[nr] = i;
 		paths[nr++] = c->worktree[i];
+		/* checked out while the next ones are made */
+		ws_populate_add(&pop, c->worktree[i]);
 	}
-	if (!ret && ws_worktrees_populate(paths, nr, failed) < 0) {
+	/* all checkouts end before anything, a roll-back too, goes on */
+	if (ws_populate_finish(&pop) < 0) {
 		for (i = 0; i < nr; i++)
-			if (failed[i])
+			if (pop.failed[i])
 				error("cannot check out the worktree of '%s' at '%s'",
 				      c->plan.ws[which[i]].id, paths[i]);
 		ret = -1;
@@ -323,9 +329,9 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 	for (i = 0; !ret && i < nr; i++)
 		if (ws_worktree_may_have_hook(&c->repo, paths[i], "post-checkout"))
 			ws_worktree_post_checkout(paths[i], c->base_hex);
+	ws_populate_release(&pop);
 	free(paths);
 	free(which);
-	free(failed);
 	return ret;
 }
 
