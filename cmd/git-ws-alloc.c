@@ -266,16 +266,19 @@ static void record_new(struct alloc_ctx *c)
 /*
  * Create the new worktrees, one at a time and without a checkout (a
  * `git worktree add` reads every other worktree's admin files, so two at
- * once can see each other half-made), then check them out in parallel
- * (ws_worktrees_populate()), which is where the time goes, then run the
- * post-checkout hook in each as `git worktree add` would. Returns 0, or
+ * once can see each other half-made), each checked out as soon as it is
+ * made, up to one per CPU at a time, while the next ones are made
+ * (struct ws_populate: `git reset --hard` there writes that worktree's
+ * files and index and its branch, nothing `git worktree add` reads), which
+ * is where the time goes, then run the post-checkout hook in each as `git
+ * worktree add` would. Returns 0, or
  * -1 when any failed; created[i] says which worktrees exist.
  */
 static int create_worktrees(struct alloc_ctx *c, char *created)
 {
 	const char **paths = xcalloc(c->plan.nr + 1, sizeof(*paths));
 	size_t *which = xcalloc(c->plan.nr + 1, sizeof(*which));
-	int *failed = xcalloc(c->plan.nr + 1, sizeof(*failed));
+	struct ws_populate pop = WS_POPULATE_INIT;
 	size_t i, nr = 0;
 	int ret = 0;
 
@@ -304,10 +307,13 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 		}
 		which[nr] = i;
 		paths[nr++] = c->worktree[i];
+		/* checked out while the next ones are made */
+		ws_populate_add(&pop, c->worktree[i]);
 	}
-	if (!ret && ws_worktrees_populate(paths, nr, failed) < 0) {
+	/* all checkouts end before anything, a roll-back too, goes on */
+	if (ws_populate_finish(&pop) < 0) {
 		for (i = 0; i < nr; i++)
-			if (failed[i])
+			if (pop.failed[i])
 				error("cannot check out the worktree of '%s' at '%s'",
 				      c->plan.ws[which[i]].id, paths[i]);
 		ret = -1;
@@ -319,11 +325,13 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 		if (ws_include_copy(&c->include, paths[i], NULL) < 0)
 			ret = error("cannot copy the included files into '%s'",
 				    paths[i]);
+	/* `git hook run` only where there is a hook to run: one process less */
 	for (i = 0; !ret && i < nr; i++)
-		ws_worktree_post_checkout(paths[i], c->base_hex);
+		if (ws_worktree_may_have_hook(&c->repo, paths[i], "post-checkout"))
+			ws_worktree_post_checkout(paths[i], c->base_hex);
+	ws_populate_release(&pop);
 	free(paths);
 	free(which);
-	free(failed);
 	return ret;
 }
 
@@ -458,15 +466,17 @@ static void read_plan(struct alloc_ctx *c, const char *file, const char *base)
 /* Decide who shares which worktree, and where each worktree goes. */
 static void plan_allocation(struct alloc_ctx *c)
 {
+	char *prefix = ws_worktree_path_prefix(&c->repo);
 	size_t i;
 
 	ws_allocate(&c->plan, &c->alloc);
 	c->action = xcalloc(c->plan.nr + 1, sizeof(*c->action));
 	c->worktree = xcalloc(c->plan.nr + 1, sizeof(*c->worktree));
 	for (i = 0; i < c->plan.nr; i++) {
-		c->worktree[i] = ws_worktree_path(&c->repo, c->plan.ws[i].id);
+		c->worktree[i] = xstrfmt("%s%s", prefix, c->plan.ws[i].id);
 		c->action[i] = c->alloc.owner[i] == i ? CREATE : SHARE;
 	}
+	free(prefix);
 }
 
 /* The state, locked; with --dry-run read only: no lock, no directories. */

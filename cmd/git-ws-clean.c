@@ -1118,30 +1118,39 @@ static void clean_items(struct clean_ctx *c)
 
 /* --- phase 3: the state and the archive -------------------------------- */
 
-/* Mark one cleaned workstream so in `sp` and move its records. */
-static void archive_item(struct clean_ctx *c, struct ws_state *sp,
-			 const struct item *it, const char *archive,
-			 const char *now)
+/*
+ * Mark one cleaned workstream so in `sp`. Returns 0, or -1 when it is no
+ * longer in the state (said, and c->refused set).
+ */
+static int mark_item(struct clean_ctx *c, struct ws_state *sp,
+		     const struct item *it, const char *now)
 {
-	struct strvec records = STRVEC_INIT;
-
 	if (!ws_state_find(sp, it->id)) {
 		error("'%s' vanished from the state while it was being cleaned",
 		      it->id);
 		c->refused = 1;
-		return;
+		return -1;
 	}
-	if (c->dry_run) {
-		ws_records_list(&c->repo, sp, it->id, &records);
-	} else {
+	if (!c->dry_run) {
 		ws_state_set_status(sp, it->id, WS_STATUS_CLEANED, NULL);
 		ws_state_set(sp, it->id, WS_KEY_CLEANED, now);
 		ws_intent_clear(sp, it->id, WS_INTENT_REMOVE);
 		ws_queue_remove(sp, it->id);
-		if (ws_archive_workstream(&c->repo, sp, c->plan.name, it->id,
-					  &records) < 0)
-			c->refused = 1;
 	}
+	return 0;
+}
+
+/* Move the records of one marked workstream (their state copied before). */
+static void archive_item(struct clean_ctx *c, struct ws_state *sp,
+			 const struct item *it, const char *archive, int moving)
+{
+	struct strvec records = STRVEC_INIT;
+
+	if (c->dry_run)
+		ws_records_list(&c->repo, sp, it->id, &records);
+	else if (moving && ws_archive_records(&c->repo, sp, c->plan.name, it->id,
+				    &records) < 0)
+		c->refused = 1;
 	add_event(c, EV_ARCHIVE, 2, it->id, archive)->n = (long)records.nr;
 	add_event(c, EV_CLEANED, 1, it->id);
 	strvec_clear(&records);
@@ -1179,8 +1188,10 @@ static void archive_items(struct clean_ctx *c)
 	struct ws_state st = WS_STATE_INIT;
 	char *archive = ws_archive_dir(&c->repo, c->plan.name);
 	struct ws_state *sp = &c->st;
+	const char **marked;
 	char now[32];
-	size_t i;
+	size_t i, k, nr = 0;
+	int moving = 1;
 
 	if (!c->dry_run) {
 		ws_repo_ensure_dirs(&c->repo);
@@ -1188,9 +1199,26 @@ static void archive_items(struct clean_ctx *c)
 		sp = &st;
 	}
 	iso8601_now(now);
+	/*
+	 * All marked first, their state copied to the archive in one write
+	 * (not one growing rewrite per workstream), then their records moved.
+	 */
+	marked = xcalloc(c->nr + 1, sizeof(*marked));
 	for (i = 0; i < c->nr; i++)
-		if (c->items[i].cleaned)
-			archive_item(c, sp, &c->items[i], archive, now);
+		if (c->items[i].cleaned && !mark_item(c, sp, &c->items[i], now))
+			marked[nr++] = c->items[i].id;
+	if (!c->dry_run &&
+	    ws_archive_states(&c->repo, sp, c->plan.name, marked, nr) < 0) {
+		/* no record moves while its state is not in the archive */
+		c->refused = 1;
+		moving = 0;
+	}
+	for (i = 0, k = 0; i < c->nr && k < nr; i++)
+		if (c->items[i].cleaned && c->items[i].id == marked[k]) {
+			archive_item(c, sp, &c->items[i], archive, moving);
+			k++;
+		}
+	free(marked);
 	if (c->all)
 		archive_plan(c, sp, archive);
 	if (!c->dry_run) {

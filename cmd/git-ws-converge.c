@@ -360,10 +360,14 @@ static void record_result(struct converge_ctx *c, struct ws_gate_target *t)
 			ws_state_set(&st, id, WS_KEY_TESTED_TREE, t->tree_hex);
 			ws_state_set(&st, id, WS_KEY_TESTED_COMMANDS, t->commands_key);
 		}
-		t->queue_nr = ws_queue_nr(&st);
-		for (i = 0; i < t->queue_nr; i++)
-			if (!strcmp(ws_queue_item(&st, i), id))
-				t->queue_pos = i + 1;
+		{
+			const char **items = ws_queue_items(&st, &t->queue_nr);
+
+			for (i = 0; i < t->queue_nr; i++)
+				if (!strcmp(items[i], id))
+					t->queue_pos = i + 1;
+			free(items);
+		}
 	} else {
 		struct strbuf reason = STRBUF_INIT;
 

@@ -59,11 +59,6 @@ static void *check_worker(void *data)
 
 static void cache_add(struct wt_cache *c, const char *path)
 {
-	size_t i;
-
-	for (i = 0; i < c->nr; i++)
-		if (!strcmp(c->path[i], path))
-			return;
 	ALLOC_GROW(c->path, c->nr + 1, c->alloc);
 	c->path[c->nr++] = xstrdup(path);
 }
@@ -89,14 +84,18 @@ static void check_all(struct wt_cache *c)
 	free(threads);
 }
 
-static const char *worktree_state(struct wt_cache *c, const char *path)
-{
+/* A worktree's path and a workstream that uses it, to sort by path. */
+struct path_rec {
+	const char *path;
 	size_t i;
+};
 
-	for (i = 0; path && i < c->nr; i++)
-		if (!strcmp(c->path[i], path))
-			return c->result[i];
-	return "missing";
+static int cmp_path_rec(const void *va, const void *vb)
+{
+	const struct path_rec *a = va, *b = vb;
+	int cmp = strcmp(a->path, b->path);
+
+	return cmp ? cmp : (a->i < b->i ? -1 : a->i > b->i);
 }
 
 static void cache_release(struct wt_cache *c)
@@ -293,13 +292,28 @@ static void read_base(struct status_ctx *c)
  */
 static void examine_records(struct status_ctx *c)
 {
-	size_t i;
+	struct path_rec *pr = xcalloc(c->plan.nr + 1, sizeof(*pr));
+	size_t *slot = xmalloc((c->plan.nr + 1) * sizeof(*slot));
+	size_t i, nr = 0;
 
 	for (i = 0; i < c->plan.nr; i++) {
 		struct status_record *r = &c->rec[i];
 
-		if (r->shown && r->worktree && r->status != WS_STATUS_CLEANED)
-			cache_add(&c->cache, r->worktree);
+		slot[i] = SIZE_MAX;
+		if (r->shown && r->worktree && r->status != WS_STATUS_CLEANED) {
+			pr[nr].path = r->worktree;
+			pr[nr++].i = i;
+		}
+	}
+	/*
+	 * Each worktree is checked once, however many workstreams share it:
+	 * sorted by path, so that finding the sharers is O(n log n).
+	 */
+	qsort(pr, nr, sizeof(*pr), cmp_path_rec);
+	for (i = 0; i < nr; i++) {
+		if (!i || strcmp(pr[i].path, pr[i - 1].path))
+			cache_add(&c->cache, pr[i].path);
+		slot[pr[i].i] = c->cache.nr - 1;
 	}
 	c->cache.repo = &c->repo;
 	check_all(&c->cache);
@@ -308,11 +322,16 @@ static void examine_records(struct status_ctx *c)
 
 		if (!r->shown)
 			continue;
-		r->wt_state = r->status != WS_STATUS_CLEANED ?
-			worktree_state(&c->cache, r->worktree) : "removed";
+		if (r->status == WS_STATUS_CLEANED)
+			r->wt_state = "removed";
+		else
+			r->wt_state = slot[i] != SIZE_MAX ?
+				c->cache.result[slot[i]] : "missing";
 		r->ahead = ahead_of_base(&c->repo, r->branch,
 					 c->has_base ? &c->base_tip : NULL);
 	}
+	free(slot);
+	free(pr);
 }
 
 /*

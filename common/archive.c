@@ -234,12 +234,22 @@ static void put_section(struct cfg_file *arch, const struct cfg_section *s)
  * Copy the sections of `st` for `id` (or every section, when id is NULL)
  * into <archive>/state.
  */
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Copy the workstream sections of ids[0..nr) (all of them when ids is
+ * NULL) into <archive>/state, in one write.
+ */
 static int archive_sections(const struct ws_state *st, const char *archive,
-			    const char *id)
+			    const char *const *ids, size_t nr)
 {
 	struct cfg_file arch = CFG_FILE_INIT;
 	struct strbuf err = STRBUF_INIT;
 	char *path = xstrfmt("%s/state", archive);
+	const char **sorted = NULL;
 	size_t i;
 	int ret = 0;
 
@@ -251,11 +261,16 @@ static int archive_sections(const struct ws_state *st, const char *archive,
 		ret = error("%s", err.buf);
 		goto out;
 	}
+	if (ids) {
+		sorted = xcalloc(nr + 1, sizeof(*sorted));
+		memcpy(sorted, ids, nr * sizeof(*sorted));
+		qsort(sorted, nr, sizeof(*sorted), cmp_id);
+	}
 	for (i = 0; i < st->state.nr; i++) {
 		const struct cfg_section *s = &st->state.sections[i];
 
 		if (!s->sub || strcmp(s->name, "workstream") ||
-		    (id && strcmp(s->sub, id)))
+		    (sorted && !bsearch(&s->sub, sorted, nr, sizeof(*sorted), cmp_id)))
 			continue;
 		put_section(&arch, s);
 	}
@@ -265,13 +280,27 @@ static int archive_sections(const struct ws_state *st, const char *archive,
 out:
 	cfg_file_release(&arch);
 	strbuf_release(&err);
+	free(sorted);
 	free(path);
 	return ret;
 }
 
-int ws_archive_workstream(const struct ws_repo *r, const struct ws_state *st,
-			  const char *plan_name, const char *id,
-			  struct strvec *moved)
+int ws_archive_states(const struct ws_repo *r, const struct ws_state *st,
+		      const char *plan_name, const char *const *ids, size_t nr)
+{
+	char *archive = ws_archive_dir(r, plan_name);
+	int ret;
+
+	if (st->lock_fd < 0)
+		BUG("ws_archive_states() without the state lock");
+	ret = nr ? archive_sections(st, archive, ids, nr) : 0;
+	free(archive);
+	return ret;
+}
+
+int ws_archive_records(const struct ws_repo *r, const struct ws_state *st,
+		       const char *plan_name, const char *id,
+		       struct strvec *moved)
 {
 	char *archive = ws_archive_dir(r, plan_name);
 	struct strvec records = STRVEC_INIT;
@@ -279,20 +308,24 @@ int ws_archive_workstream(const struct ws_repo *r, const struct ws_state *st,
 	int ret = 0;
 
 	if (st->lock_fd < 0)
-		BUG("ws_archive_workstream() without the state lock");
-	/* the state first: a record whose files moved is never unaccounted for */
-	if (archive_sections(st, archive, id) < 0) {
-		ret = -1;
-		goto out;
-	}
+		BUG("ws_archive_records() without the state lock");
 	ws_records_list(r, st, id, &records);
 	for (i = 0; i < records.nr; i++)
 		if (archive_one(r, archive, records.v[i], moved) < 0)
 			ret = -1;
-out:
 	strvec_clear(&records);
 	free(archive);
 	return ret;
+}
+
+int ws_archive_workstream(const struct ws_repo *r, const struct ws_state *st,
+			  const char *plan_name, const char *id,
+			  struct strvec *moved)
+{
+	/* the state first: a record whose files moved is never unaccounted for */
+	if (ws_archive_states(r, st, plan_name, &id, 1) < 0)
+		return -1;
+	return ws_archive_records(r, st, plan_name, id, moved);
 }
 
 int ws_archive_plan(const struct ws_repo *r, struct ws_state *st,
@@ -306,7 +339,7 @@ int ws_archive_plan(const struct ws_repo *r, struct ws_state *st,
 
 	if (st->lock_fd < 0)
 		BUG("ws_archive_plan() without the state lock");
-	if (archive_sections(st, archive, NULL) < 0)
+	if (archive_sections(st, archive, NULL, 0) < 0)
 		goto out;
 
 	/* snapshots by hard link: rewriting ws/queue below leaves them be */

@@ -76,6 +76,22 @@ int ws_archive_workstream(const struct ws_repo *r, const struct ws_state *st,
 			  struct strvec *moved);
 
 /*
+ * ws_archive_workstream() in two steps, for many workstreams at once:
+ * ws_archive_states() copies the state sections of ids[0..nr) into
+ * archive/<plan>/state in one write (one fsynced rename, where one call
+ * per workstream rewrites the growing file each time), and
+ * ws_archive_records() then moves one workstream's records. Call the
+ * first before the second, so that a record whose files moved is never
+ * unaccounted for. Both return 0, or -1 after error(); the caller holds
+ * the state lock.
+ */
+int ws_archive_states(const struct ws_repo *r, const struct ws_state *st,
+		      const char *plan_name, const char *const *ids, size_t nr);
+int ws_archive_records(const struct ws_repo *r, const struct ws_state *st,
+		       const char *plan_name, const char *id,
+		       struct strvec *moved);
+
+/*
  * Archive the plan itself, so that a new plan can be allocated: copy
  * every section of ws/state into archive/<plan>/state (as above), store
  * ws/plan and ws/queue there, then empty the state and the queue in `st`

@@ -384,6 +384,8 @@ int cfg_parse_file(struct cfg_file *cf, const char *path, unsigned flags,
 	return rc;
 }
 
+static void index_drop(struct cfg_file *cf);
+
 static void section_free(struct cfg_section *s)
 {
 	size_t i;
@@ -406,6 +408,7 @@ void cfg_file_release(struct cfg_file *cf)
 	free(cf->sections);
 	cf->sections = NULL;
 	cf->nr = cf->alloc = 0;
+	index_drop(cf);
 }
 
 static int same_sub(const char *a, const char *b)
@@ -415,15 +418,87 @@ static int same_sub(const char *a, const char *b)
 	return !strcmp(a, b);
 }
 
-struct cfg_section *cfg_section_get(const struct cfg_file *cf,
+/* FNV-1a over name, a NUL, and sub (a 0xff byte for no sub). */
+static size_t section_hash(const char *name, const char *sub)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	h = (h ^ 0) * 1099511628211ULL;
+	if (!sub)
+		h = (h ^ 0xff) * 1099511628211ULL;
+	else
+		for (p = (const unsigned char *)sub; *p; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static int section_is(const struct cfg_section *s, const char *name,
+		      const char *sub)
+{
+	return !strcmp(s->name, name) && same_sub(s->sub, sub);
+}
+
+/*
+ * Put section i in the index (linear probing), unless a section of the
+ * same name and sub is there already: the index keeps the first.
+ */
+static void index_insert(struct cfg_file *cf, size_t i)
+{
+	const struct cfg_section *s = &cf->sections[i];
+	size_t mask = cf->index_size - 1;
+	size_t slot = section_hash(s->name, s->sub) & mask;
+
+	while (cf->index[slot]) {
+		if (section_is(&cf->sections[cf->index[slot] - 1], s->name, s->sub))
+			return;
+		slot = (slot + 1) & mask;
+	}
+	cf->index[slot] = i + 1;
+}
+
+static void index_drop(struct cfg_file *cf)
+{
+	FREE_AND_NULL(cf->index);
+	cf->index_size = cf->index_nr = 0;
+}
+
+/* (Re)build the index over all sections, at most half full. */
+static void index_build(struct cfg_file *cf)
+{
+	size_t i, size = 16;
+
+	while (size < 2 * cf->nr + 2)
+		size *= 2;
+	free(cf->index);
+	cf->index = xcalloc(size, sizeof(*cf->index));
+	cf->index_size = size;
+	for (i = 0; i < cf->nr; i++)
+		index_insert(cf, i);
+	cf->index_nr = cf->nr;
+}
+
+struct cfg_section *cfg_section_get(const struct cfg_file *cf_,
 				    const char *name, const char *sub)
 {
-	size_t i;
+	/* the index is a cache: building it does not change the file */
+	struct cfg_file *cf = (struct cfg_file *)cf_;
+	size_t i, mask;
 
-	for (i = 0; i < cf->nr; i++)
-		if (!strcmp(cf->sections[i].name, name) &&
-		    same_sub(cf->sections[i].sub, sub))
-			return &cf->sections[i];
+	if (cf->nr < 8) {
+		for (i = 0; i < cf->nr; i++)
+			if (section_is(&cf->sections[i], name, sub))
+				return &cf->sections[i];
+		return NULL;
+	}
+	if (!cf->index || cf->index_nr != cf->nr)
+		index_build(cf);
+	mask = cf->index_size - 1;
+	for (i = section_hash(name, sub) & mask; cf->index[i]; i = (i + 1) & mask)
+		if (section_is(&cf->sections[cf->index[i] - 1], name, sub))
+			return &cf->sections[cf->index[i] - 1];
 	return NULL;
 }
 
@@ -437,6 +512,14 @@ struct cfg_section *cfg_section_add(struct cfg_file *cf, const char *name,
 	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(name);
 	s->sub = xstrdup_or_null(sub);
+	if (cf->index && cf->index_nr == cf->nr - 1) {
+		if (2 * cf->nr + 2 > cf->index_size) {
+			index_build(cf);
+		} else {
+			index_insert(cf, cf->nr - 1);
+			cf->index_nr = cf->nr;
+		}
+	}
 	return s;
 }
 
@@ -452,6 +535,7 @@ void cfg_section_remove(struct cfg_file *cf, size_t i)
 {
 	if (i >= cf->nr)
 		return;
+	index_drop(cf);
 	section_free(&cf->sections[i]);
 	memmove(cf->sections + i, cf->sections + i + 1,
 		(cf->nr - i - 1) * sizeof(*cf->sections));

@@ -44,8 +44,18 @@ struct cfg_section {
 struct cfg_file {
 	struct cfg_section *sections;
 	size_t nr, alloc;
+	/*
+	 * A hash index from (name, sub) to the first such section, built by
+	 * cfg_section_get() when it is missing or does not cover all the
+	 * sections, kept up by cfg_section_add(), dropped by
+	 * cfg_section_remove(): so that looking up each of n sections (a
+	 * state of n workstreams) takes O(n), not O(n^2). Private.
+	 */
+	size_t *index;        /* index[slot]: section number + 1, 0: empty */
+	size_t index_size;    /* slots, a power of two, or 0 */
+	size_t index_nr;      /* how many sections it covers */
 };
-#define CFG_FILE_INIT { NULL, 0, 0 }
+#define CFG_FILE_INIT { NULL, 0, 0, NULL, 0, 0 }
 
 /* With cfg_parse_file(): a missing file reads as an empty one. */
 #define CFG_MISSING_OK 1

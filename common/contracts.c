@@ -7,10 +7,11 @@ void ws_merged_contracts(const struct plan *plan, const struct ws_state *st,
 {
 	size_t k, m;
 
-	for (k = 0; k < plan->nr; k++) {
-		const struct plan_workstream *o = &plan->ws[k];
+	/* only the workstreams that own something: O(owners), not O(plan) */
+	for (k = 0; k < plan->owner_nr; k++) {
+		const struct plan_workstream *o = &plan->ws[plan->owners[k]];
 
-		if (k == i || !ws_is_merged(st, o->id))
+		if (plan->owners[k] == i || !ws_is_merged(st, o->id))
 			continue;
 		for (m = 0; m < o->contract.nr; m++) {
 			strvec_push(ours_owns, o->contract.v[m]);

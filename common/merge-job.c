@@ -39,8 +39,8 @@ void ws_merge_job_read(struct ws_merge_job *j, const struct plan *plan,
 			strbuf_addf(&j->deps, " (merged as %.7s)", oid);
 	}
 	/* dependents whose other dependencies are all merged */
-	for (k = 0; k < plan->nr; k++) {
-		const struct plan_workstream *o = &plan->ws[k];
+	for (k = 0; k < w->rdep_nr; k++) {
+		const struct plan_workstream *o = &plan->ws[w->rdep_idx[k]];
 		int depends = 0, others = 1;
 
 		for (m = 0; m < o->dep_nr; m++) {

@@ -42,10 +42,11 @@ static size_t queued(const struct plan *plan, const struct ws_state *st,
 		     const char *chosen, size_t *sel)
 {
 	char *seen = xcalloc(plan->nr + 1, 1);
-	size_t q, n = 0;
+	size_t q, n = 0, items_nr;
+	const char **items = ws_queue_items(st, &items_nr);
 
-	for (q = 0; q < ws_queue_nr(st); q++) {
-		const char *id = ws_queue_item(st, q);
+	for (q = 0; q < items_nr; q++) {
+		const char *id = items[q];
 		ssize_t x = plan_find(plan, id);
 
 		if (x < 0) {
@@ -58,6 +59,7 @@ static size_t queued(const struct plan *plan, const struct ws_state *st,
 		seen[x] = 1;
 		sel[n++] = x;
 	}
+	free(items);
 	free(seen);
 	return n;
 }

@@ -739,6 +739,26 @@ static int resolve(struct reader *r)
 			graph_add_dep(&p->graph, i, d);
 		}
 	}
+	p->owners = xmalloc((p->nr + 1) * sizeof(*p->owners));
+	for (i = 0; i < p->nr; i++)
+		if (p->ws[i].contract.nr)
+			p->owners[p->owner_nr++] = i;
+	/* the reverse edges, so that finding a workstream's dependents is O(1) */
+	for (i = 0; i < p->nr; i++)
+		for (j = 0; j < p->ws[i].dep_nr; j++)
+			p->ws[p->ws[i].dep_idx[j]].rdep_nr++;
+	for (i = 0; i < p->nr; i++) {
+		p->ws[i].rdep_idx = xmalloc((p->ws[i].rdep_nr + 1) * sizeof(size_t));
+		p->ws[i].rdep_nr = 0;
+	}
+	for (i = 0; i < p->nr; i++)
+		for (j = 0; j < p->ws[i].dep_nr; j++) {
+			struct plan_workstream *d = &p->ws[p->ws[i].dep_idx[j]];
+
+			/* `depends = a a` names a once */
+			if (!d->rdep_nr || d->rdep_idx[d->rdep_nr - 1] != i)
+				d->rdep_idx[d->rdep_nr++] = i;
+		}
 	for (i = 0; i < p->nr; i++) {
 		struct plan_workstream *w = &p->ws[i];
 		ssize_t o;
@@ -1042,6 +1062,7 @@ void plan_release(struct plan *p)
 		free(w->runner);
 		free(w->gate_runner);
 		free(w->dep_idx);
+		free(w->rdep_idx);
 		free(w->branch);
 	}
 	free(p->ws);
@@ -1060,6 +1081,7 @@ void plan_release(struct plan *p)
 	free(p->srun_args);
 	strvec_clear(&p->ssh_hosts);
 	free(p->by_id);
+	free(p->owners);
 	free(p->order);
 	graph_clear(&p->graph);
 	memset(p, 0, sizeof(*p));

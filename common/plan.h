@@ -62,6 +62,9 @@ struct plan_workstream {
 	/* resolved by plan_read() */
 	size_t *dep_idx;    /* indices of depends[] */
 	size_t dep_nr;
+	size_t *rdep_idx;   /* the workstreams that depend on this one
+			     * directly, each once, in plan order */
+	size_t rdep_nr;
 	char *branch;       /* <prefix><id>-<slug> */
 };
 
@@ -94,6 +97,9 @@ struct plan {
 	struct graph graph; /* ws[i] depends on ws[graph.deps[i][..]] */
 	size_t *order;      /* topological order, dependencies first */
 	size_t *by_id;      /* indices sorted by id, for plan_find() */
+	size_t *owners;     /* indices of the workstreams with a `contract`,
+			     * in plan order */
+	size_t owner_nr;
 };
 #define PLAN_INIT { 0 }
 

@@ -106,26 +106,49 @@ static int read_files(struct ws_state *st, struct strbuf *err)
  * workstreams it lacks (in state order). Changes are written by the next
  * ws_state_commit(); a reader only sees the repaired view.
  */
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void reconcile_queue(struct ws_state *st)
 {
-	size_t i, n = ws_queue_nr(st);
-	struct strvec drop = STRVEC_INIT;
+	struct cfg_section *q = cfg_section_get(&st->queue, "queue", NULL);
+	const char **kept = NULL;
+	size_t i, out = 0, kept_nr = 0;
 
-	for (i = 0; i < n; i++) {
-		const char *id = ws_queue_item(st, i);
+	/* one pass each way, and a sorted copy to look ids up in: O(n log n) */
+	for (i = 0; q && i < q->nr; i++) {
+		struct cfg_entry *e = &q->entries[i];
 
-		if (ws_state_status(st, id) != WS_STATUS_CONVERGED)
-			strvec_push(&drop, id);
+		if (!strcmp(e->key, "item") &&
+		    ws_state_status(st, e->value) != WS_STATUS_CONVERGED) {
+			free(e->key);
+			free(e->value);
+			st->queue_dirty = 1;
+			continue;
+		}
+		q->entries[out++] = *e;
 	}
-	for (i = 0; i < drop.nr; i++)
-		ws_queue_remove(st, drop.v[i]);
-	strvec_clear(&drop);
+	if (q)
+		q->nr = out;
+	kept = xcalloc(out + 1, sizeof(*kept));
+	for (i = 0; i < out; i++)
+		if (!strcmp(q->entries[i].key, "item"))
+			kept[kept_nr++] = q->entries[i].value;
+	qsort(kept, kept_nr, sizeof(*kept), cmp_str_ptr);
 	for (i = 0; i < st->state.nr; i++) {
 		const struct cfg_section *s = &st->state.sections[i];
 
-		if (s->sub && ws_state_status(st, s->sub) == WS_STATUS_CONVERGED)
-			ws_queue_push(st, s->sub);
+		if (!s->sub || ws_state_status(st, s->sub) != WS_STATUS_CONVERGED ||
+		    bsearch(&s->sub, kept, kept_nr, sizeof(*kept), cmp_str_ptr))
+			continue;
+		/* ids are unique among sections: no need to add s->sub to kept */
+		cfg_add(cfg_section_get_or_add(&st->queue, "queue", NULL),
+			"item", s->sub);
+		st->queue_dirty = 1;
 	}
+	free(kept);
 }
 
 int ws_state_read(struct ws_state *st, const char *ws_dir, struct strbuf *err)
@@ -350,12 +373,27 @@ const char *ws_queue_item(const struct ws_state *st, size_t idx)
 	return NULL;
 }
 
+const char **ws_queue_items(const struct ws_state *st, size_t *nr)
+{
+	struct cfg_section *q = queue_section(st);
+	const char **v = xcalloc((q ? q->nr : 0) + 1, sizeof(*v));
+	size_t i;
+
+	*nr = 0;
+	for (i = 0; q && i < q->nr; i++)
+		if (!strcmp(q->entries[i].key, "item"))
+			v[(*nr)++] = q->entries[i].value;
+	return v;
+}
+
 int ws_queue_contains(const struct ws_state *st, const char *id)
 {
-	size_t i, n = ws_queue_nr(st);
+	struct cfg_section *q = queue_section(st);
+	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(ws_queue_item(st, i), id))
+	for (i = 0; q && i < q->nr; i++)
+		if (!strcmp(q->entries[i].key, "item") &&
+		    !strcmp(q->entries[i].value, id))
 			return 1;
 	return 0;
 }

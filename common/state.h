@@ -211,6 +211,12 @@ void ws_state_remove(struct ws_state *st, const char *id);
 /* The queue, in order: number of items and the i-th id. */
 size_t ws_queue_nr(const struct ws_state *st);
 const char *ws_queue_item(const struct ws_state *st, size_t i);
+/*
+ * All the queue's ids, in order, in one pass (O(n), where a loop over
+ * ws_queue_item() may be O(n^2)): a new array (the caller frees it, not
+ * the strings, which belong to st and last until it changes) of *nr.
+ */
+const char **ws_queue_items(const struct ws_state *st, size_t *nr);
 /* 1 when id is in the queue. */
 int ws_queue_contains(const struct ws_state *st, const char *id);
 /* Append id (no-op when present) / remove it (no-op when absent). */

@@ -783,57 +783,86 @@ int ws_worktree_sparse_like(const struct ws_repo *r, const char *path,
 	return ret;
 }
 
-int ws_worktrees_populate(const char *const *paths, size_t nr, int *failed)
+/* Wait for one population child to end, and record how it did. */
+static void populate_reap_one(struct ws_populate *pop)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t jobs = ncpu > 1 ? (size_t)ncpu : 2, running = 0, next = 0, i;
-	struct child_process *cps = xcalloc(nr + 1, sizeof(*cps));
-	int ret = 0;
+	int status;
+	pid_t pid;
+	size_t i;
 
-	for (;;) {
-		int status;
-		pid_t pid;
-
-		for (; running < jobs && next < nr; next++) {
-			struct child_process *cp = &cps[next];
-
-			*cp = (struct child_process)CHILD_PROCESS_INIT;
-			cp->git_cmd = 1;
-			cp->no_stdin = 1;
-			cp->dir = paths[next];
-			strvec_pushv(&cp->args, (const char *[]){
-				"reset", "--quiet", "--hard", NULL });
-			if (start_command(cp) < 0) {
-				cp->pid = 0;
-				ret = -1;
-				if (failed)
-					failed[next] = 1;
-			} else {
-				running++;
-			}
-		}
-		if (!running)
-			break;
-		pid = waitpid(-1, &status, 0);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
+	while ((pid = waitpid(-1, &status, 0)) < 0)
+		if (errno != EINTR)
 			die_errno("waitpid");
-		}
-		for (i = 0; i < next; i++) {
-			if (!cps[i].pid || cps[i].pid != pid)
-				continue;
-			cps[i].pid = 0;
-			running--;
-			child_process_clear(&cps[i]);
-			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-				ret = -1;
-				if (failed)
-					failed[i] = 1;
-			}
+	for (i = 0; i < pop->nr; i++) {
+		if (!pop->cps[i].pid || pop->cps[i].pid != pid)
+			continue;
+		pop->cps[i].pid = 0;
+		pop->running--;
+		child_process_clear(&pop->cps[i]);
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			pop->ret = -1;
+			pop->failed[i] = 1;
 		}
 	}
-	free(cps);
+}
+
+void ws_populate_add(struct ws_populate *pop, const char *path)
+{
+	struct child_process *cp;
+
+	if (!pop->jobs) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		pop->jobs = ncpu > 1 ? (size_t)ncpu : 2;
+	}
+	while (pop->running >= pop->jobs)
+		populate_reap_one(pop);
+	ALLOC_GROW(pop->cps, pop->nr + 1, pop->alloc);
+	pop->failed = xrealloc(pop->failed, pop->alloc * sizeof(*pop->failed));
+	pop->failed[pop->nr] = 0;
+	cp = &pop->cps[pop->nr++];
+	*cp = (struct child_process)CHILD_PROCESS_INIT;
+	cp->git_cmd = 1;
+	cp->no_stdin = 1;
+	cp->dir = path;
+	strvec_pushv(&cp->args, (const char *[]){
+		"reset", "--quiet", "--hard", NULL });
+	if (start_command(cp) < 0) {
+		cp->pid = 0;
+		pop->ret = -1;
+		pop->failed[pop->nr - 1] = 1;
+	} else {
+		pop->running++;
+	}
+}
+
+int ws_populate_finish(struct ws_populate *pop)
+{
+	while (pop->running)
+		populate_reap_one(pop);
+	return pop->ret;
+}
+
+void ws_populate_release(struct ws_populate *pop)
+{
+	ws_populate_finish(pop);
+	free(pop->cps);
+	free(pop->failed);
+	memset(pop, 0, sizeof(*pop));
+}
+
+int ws_worktrees_populate(const char *const *paths, size_t nr, int *failed)
+{
+	struct ws_populate pop = WS_POPULATE_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < nr; i++)
+		ws_populate_add(&pop, paths[i]);
+	ret = ws_populate_finish(&pop);
+	for (i = 0; failed && i < nr; i++)
+		failed[i] = pop.failed[i];
+	ws_populate_release(&pop);
 	return ret;
 }
 
@@ -850,6 +879,29 @@ void ws_worktree_post_checkout(const char *path, const char *new_hex)
 		     NULL });
 	if (run_command(&cp))
 		warning("the post-checkout hook failed in '%s'", path);
+}
+
+int ws_worktree_may_have_hook(const struct ws_repo *r, const char *path,
+			      const char *name)
+{
+	char *hp = ws_config_get(r, "core.hookspath");
+	char *file;
+	int ret;
+
+	if (hp && *hp == '~') {
+		free(hp);
+		return 1;
+	}
+	if (hp && *hp == '/')
+		file = xstrfmt("%s/%s", hp, name);
+	else if (hp && *hp)
+		file = xstrfmt("%s/%s/%s", path, hp, name);
+	else
+		file = xstrfmt("%s/hooks/%s", r->commondir, name);
+	ret = !access(file, F_OK);
+	free(file);
+	free(hp);
+	return ret;
 }
 
 enum ws_worktree_removed ws_worktree_remove(const struct ws_repo *r,

@@ -303,11 +303,52 @@ int ws_worktree_sparse_like(const struct ws_repo *r, const char *path,
 int ws_worktrees_populate(const char *const *paths, size_t nr, int *failed);
 
 /*
+ * The same, started one worktree at a time while the caller goes on
+ * making the next ones, so that making worktrees (`git worktree add`, one
+ * after the other) overlaps with checking out those already made:
+ *
+ *	struct ws_populate pop = WS_POPULATE_INIT;
+ *	for each new worktree: make it; ws_populate_add(&pop, path);
+ *	if (ws_populate_finish(&pop) < 0) ... pop.failed[k] for the k-th added
+ *	ws_populate_release(&pop);
+ *
+ * ws_populate_add() starts `git reset --quiet --hard` in `path` (borrowed:
+ * it must live until ws_populate_finish()), first waiting for one that
+ * runs to end when one per CPU already run. ws_populate_finish() waits for
+ * all; returns 0, or -1 when any failed (or could not start). Both wait
+ * with waitpid(-1): between them the caller may run other children only
+ * with run_command() and the like, which wait for their own pid; and it
+ * must call ws_populate_finish() before it removes a worktree it added.
+ */
+struct ws_populate {
+	struct child_process *cps;
+	int *failed;           /* failed[k]: the k-th added failed */
+	size_t nr, alloc, running, jobs;
+	int ret;
+};
+#define WS_POPULATE_INIT { NULL, NULL, 0, 0, 0, 0, 0 }
+void ws_populate_add(struct ws_populate *pop, const char *path);
+int ws_populate_finish(struct ws_populate *pop);
+void ws_populate_release(struct ws_populate *pop);
+
+/*
  * What `git worktree add` runs after its checkout: the post-checkout hook
  * (null oid to `new_hex`, a branch checkout) in `path`. Warns "the
  * post-checkout hook failed in '<path>'" when it fails.
  */
 void ws_worktree_post_checkout(const char *path, const char *new_hex);
+
+/*
+ * Whether git may find a hook `name` (e.g. "post-checkout") to run in the
+ * worktree at `path`, looking where git does: core.hooksPath (an
+ * absolute one, or one relative to the worktree), else
+ * <common dir>/hooks. 1 when a file of that name is there (git runs it,
+ * or says why it does not), or when the place cannot be known here (a
+ * core.hooksPath starting with ~); 0 otherwise, so that a caller can skip
+ * `git hook run` (a process) when nothing would run.
+ */
+int ws_worktree_may_have_hook(const struct ws_repo *r, const char *path,
+			      const char *name);
 
 /*
  * `git worktree remove` of the worktree at `path` (`force` times

@@ -52,7 +52,7 @@ void ws_load_plan(const struct ws_repo *r, struct plan *plan)
 	strbuf_release(&err);
 }
 
-char *ws_worktree_path(const struct ws_repo *r, const char *id)
+char *ws_worktree_path_prefix(const struct ws_repo *r)
 {
 	char *dir = ws_config_get(r, "ws.worktreedir");
 	const char *top = r->main_worktree ? r->main_worktree : r->commondir;
@@ -77,10 +77,19 @@ char *ws_worktree_path(const struct ws_repo *r, const char *id)
 			dir = real;
 		}
 	}
-	ret = xstrfmt("%s/%s-%s", dir ? dir : parent, name, id);
+	ret = xstrfmt("%s/%s-", dir ? dir : parent, name);
 	free(dir);
 	free(copy1);
 	free(copy2);
+	return ret;
+}
+
+char *ws_worktree_path(const struct ws_repo *r, const char *id)
+{
+	char *prefix = ws_worktree_path_prefix(r);
+	char *ret = xstrfmt("%s%s", prefix, id);
+
+	free(prefix);
 	return ret;
 }
 

@@ -33,6 +33,14 @@ char *ws_branch_prefix(const struct ws_repo *r);
 char *ws_worktree_path(const struct ws_repo *r, const char *id);
 
 /*
+ * What ws_worktree_path() puts before the id: "<dir>/<repo name>-". It
+ * reads the git config (ws.worktreeDir) once, so that a caller naming the
+ * worktrees of many workstreams appends each id to it rather than reading
+ * the config per workstream. Caller frees.
+ */
+char *ws_worktree_path_prefix(const struct ws_repo *r);
+
+/*
  * Set every `blocked` (or, when `allocating`, status-less) workstream
  * whose dependencies are all `merged` to `ready`; the others to `blocked`
  * with reason "waiting for ws-1, ws-2 to merge". Returns how many became

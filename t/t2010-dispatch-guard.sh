@@ -107,8 +107,27 @@ test_expect_success 'a dispatched command: the base and ws-1 refused, its own re
 test_expect_success 'the user'"'"'s own GIT_CONFIG_COUNT is kept; core.hooksPath is git-ws'"'"'s' '
 	echo kept >expect &&
 	test_cmp expect "$R/config.out" &&
-	grep "/share/git-ws/hooks\$" "$R/hookspath" &&
+	echo "$PWD/repo/.git/ws/hooks" >expect &&
+	test_cmp expect "$R/hookspath" &&
 	test -x "$(cat "$R/hookspath")/reference-transaction"
+'
+
+test_expect_success 'the repository'"'"'s hooks directory holds only the guard'"'"'s hooks and the repository'"'"'s' '
+	ls repo/.git/ws/hooks >actual &&
+	cat >expect <<-\EOF &&
+	own-hooks
+	pre-push
+	protected
+	push-to-checkout
+	reference-transaction
+	EOF
+	test_cmp expect actual &&
+	test_must_be_empty repo/.git/ws/hooks/own-hooks &&
+	cat >expect <<-EOF &&
+	refs/heads/$B1 ws-1
+	refs/heads/$B2 ws-2
+	EOF
+	test_cmp expect repo/.git/ws/hooks/protected
 '
 
 test_expect_success 'git update-ref of the base is refused' '
@@ -326,6 +345,24 @@ test_expect_success 'a ws.guard that is not a boolean warns and keeps the guard'
 	as ws-1 action &&
 	grep "^warning: bad boolean config value .maybe. for .ws.guard." dispatch.out &&
 	grep "refusing to update refs/heads/main" "$R/maybe.out"
+'
+
+test_expect_success 'a repository hook (pre-commit) added later runs in a guarded workstream' '
+	mkdir -p repo/.git/hooks &&
+	write_script repo/.git/hooks/pre-commit <<-EOF &&
+	echo "marker \$WS_ID" >"$R/pre-commit-marker"
+	EOF
+	test_when_finished "rm -f repo/.git/hooks/pre-commit" &&
+	cat >action <<-EOF &&
+	git commit -q --allow-empty -m "ws-2 with a pre-commit"
+	EOF
+	rm -f "$R/pre-commit-marker" &&
+	as ws-2 action &&
+	echo "marker ws-2" >expect &&
+	test_cmp expect "$R/pre-commit-marker" &&
+	echo pre-commit >expect &&
+	test_cmp expect repo/.git/ws/hooks/own-hooks &&
+	test -h repo/.git/ws/hooks/pre-commit
 '
 
 test_done

@@ -320,6 +320,87 @@ static void test_concurrent_updates_lose_nothing(void **unused)
 	strbuf_release(&err);
 }
 
+/*
+ * cfg_section_get() through its index: the first of two same-named
+ * sections, sections added after the index was built, a removal (which
+ * shifts the rest), and no false hit; checked against a plain scan.
+ */
+static void test_section_index_agrees_with_a_scan(void **unused)
+{
+	struct cfg_file cf = CFG_FILE_INIT;
+	char name[32];
+	size_t i, j;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "ws-%zu", i);
+		cfg_add(cfg_section_add(&cf, "workstream", name), "n", name);
+	}
+	cfg_add(cfg_section_add(&cf, "workstream", "ws-7"), "n", "second");
+	cfg_add(cfg_section_add(&cf, "queue", NULL), "item", "ws-1");
+	assert_string_equal(cfg_get(cfg_section_get(&cf, "workstream", "ws-7"), "n"), "ws-7");
+	assert_non_null(cfg_section_get(&cf, "queue", NULL));
+	assert_null(cfg_section_get(&cf, "queue", "ws-1"));
+	assert_null(cfg_section_get(&cf, "workstream", NULL));
+	assert_null(cfg_section_get(&cf, "workstream", "ws-1000"));
+	/* added after the index exists, past its first size */
+	for (i = 1000; i < 3000; i++) {
+		snprintf(name, sizeof(name), "ws-%zu", i);
+		cfg_add(cfg_section_add(&cf, "workstream", name), "n", name);
+		if (i % 500 == 0)
+			assert_string_equal(cfg_get(cfg_section_get(&cf, "workstream", name), "n"), name);
+	}
+	/* the first ws-7 removed: the second is found */
+	for (i = 0; i < cf.nr; i++)
+		if (cf.sections[i].sub && !strcmp(cf.sections[i].sub, "ws-7"))
+			break;
+	cfg_section_remove(&cf, i);
+	assert_string_equal(cfg_get(cfg_section_get(&cf, "workstream", "ws-7"), "n"), "second");
+	for (i = 0; i < 3000; i += 7) {
+		const struct cfg_section *want = NULL;
+
+		snprintf(name, sizeof(name), "ws-%zu", i);
+		for (j = 0; j < cf.nr && !want; j++)
+			if (cf.sections[j].sub && !strcmp(cf.sections[j].sub, name))
+				want = &cf.sections[j];
+		assert_ptr_equal(cfg_section_get(&cf, "workstream", name), want);
+	}
+	cfg_file_release(&cf);
+	assert_null(cf.index);
+}
+
+/* ws_queue_items() lists what ws_queue_item() gives, in one pass. */
+static void test_queue_items_in_order(void **unused)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	char *state = xstrfmt("%s/state", tmpdir), *queue = xstrfmt("%s/queue", tmpdir);
+	const char *s_text = "[workstream \"a\"]\n\tstatus = converged\n"
+			     "[workstream \"b\"]\n\tstatus = converged\n"
+			     "[workstream \"c\"]\n\tstatus = converged\n";
+	const char *q_text = "[queue]\n\titem = c\n\titem = a\n";
+	const char **items;
+	size_t nr, i;
+
+	assert_int_equal(write_file_atomically(state, s_text, strlen(s_text), 0), 0);
+	assert_int_equal(write_file_atomically(queue, q_text, strlen(q_text), 0), 0);
+	assert_int_equal(ws_state_read(&st, tmpdir, &err), 0);
+	items = ws_queue_items(&st, &nr);
+	assert_int_equal(nr, 3);
+	assert_int_equal(ws_queue_nr(&st), 3);
+	for (i = 0; i < nr; i++)
+		assert_string_equal(items[i], ws_queue_item(&st, i));
+	assert_string_equal(items[0], "c");
+	assert_string_equal(items[1], "a");
+	assert_string_equal(items[2], "b"); /* repaired: converged, not queued */
+	assert_true(ws_queue_contains(&st, "b"));
+	assert_false(ws_queue_contains(&st, "d"));
+	free(items);
+	ws_state_release(&st);
+	free(state);
+	free(queue);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +414,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_follows_the_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flock_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_updates_lose_nothing, setup, teardown),
+		cmocka_unit_test(test_section_index_agrees_with_a_scan),
+		cmocka_unit_test_setup_teardown(test_queue_items_in_order, setup, teardown),
 	};
 	int ret;
 
