@@ -199,3 +199,52 @@ int ws_checkpoint_resolve(const struct ws_repo *r,
 	}
 	return 0;
 }
+
+void ws_checkpoints_print(const struct ws_checkpoints *cps,
+			  const struct plan *plan, const char *base,
+			  int porcelain, int nul)
+{
+	size_t k;
+
+	if (!porcelain && !cps->nr) {
+		printf("No checkpoints: no workstream of plan '%s' is merged into '%s'.\n",
+		       plan->name, base);
+		return;
+	}
+	if (!porcelain)
+		printf("Checkpoints of plan '%s' on '%s', newest first:\n",
+		       plan->name, base);
+	for (k = 0; k < cps->nr; k++) {
+		const struct ws_checkpoint *cp = &cps->v[k];
+		const char *where = cp->pos == 0 ? "tip" : cp->pos > 0 ? "base" : "gone";
+		char when[32], hex[GIT_OID_HEXSZ + 1];
+		time_t t = (time_t)cp->time;
+		struct tm tm;
+		ssize_t x = plan_find(plan, cp->id);
+		struct strbuf sb = STRBUF_INIT;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		ws_oid_hex(&cp->oid, hex);
+		if (porcelain) {
+			printf("checkpoint\t%s\t%s\t%s\t%s%c", hex, when, cp->id,
+			       where, nul ? '\0' : '\n');
+			continue;
+		}
+		strbuf_addf(&sb, "  %.7s  %s  %s", hex, when, cp->id);
+		if (x >= 0) {
+			strbuf_addstr(&sb, ": ");
+			strbuf_add_sanitized(&sb, plan->ws[x].title);
+		}
+		if (cp->pos == 0)
+			strbuf_addf(&sb, "  (the tip of '%s')", base);
+		else if (cp->pos < 0)
+			strbuf_addf(&sb, "  (gone: no longer in '%s')", base);
+		if (cp->archived)
+			strbuf_addstr(&sb, "  [archived]");
+		printf("%s\n", sb.buf);
+		strbuf_release(&sb);
+	}
+	if (!porcelain)
+		printf("Roll back with 'git ws-merge --rollback-to <checkpoint>'.\n");
+}

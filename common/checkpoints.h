@@ -67,4 +67,17 @@ int ws_checkpoint_resolve(const struct ws_repo *r,
 			  const struct ws_checkpoints *cps, const char *base,
 			  const char *arg, git_oid *out);
 
+/*
+ * Print the checkpoints on stdout, newest first. With `porcelain`, one
+ * record each, ended by a newline (NUL with `nul`):
+ * "checkpoint TAB <oid> TAB <time> TAB <id> TAB <where>", time in ISO
+ * 8601 UTC, where "tip" (the base is at it), "base" (the base has it
+ * on its first-parent line) or "gone" (undone, or reset away). Else a
+ * line each for humans, with the workstream's title from `plan`, or a
+ * line saying there are none.
+ */
+void ws_checkpoints_print(const struct ws_checkpoints *cps,
+			  const struct plan *plan, const char *base,
+			  int porcelain, int nul);
+
 #endif

@@ -505,13 +505,20 @@ static void say_undone(struct undo *u, const struct item *it,
 		    u->o->dry_run ? "would-undo" : "undone", id, how, it->hex,
 		    hex);
 	if (!strcmp(how, "reset"))
-		strbuf_addf(&sb, "%s: %smove '%s' back to %.7s, before its merge %.7s",
-			    id, would, u->o->base, hex, it->hex);
+		strbuf_addf(&sb, "%s: %s '%s' back to %.7s, before its merge %.7s",
+			    id, *would ? "would move" : "moved", u->o->base, hex,
+			    it->hex);
+	else if (!strcmp(how, "revert") && *would)
+		strbuf_addf(&sb, "%s: would revert its merge %.7s on '%s'%s",
+			    id, it->hex, u->o->base,
+			    u->o->no_verify ? " (untested: --no-verify)" :
+			    " (tested first)");
 	else if (!strcmp(how, "revert"))
-		strbuf_addf(&sb, "%s: %scommit %.7s on '%s', a revert of its merge %.7s%s",
-			    id, would, hex, u->o->base, it->hex,
-			    u->o->no_verify ? " (not tested: --no-verify)" :
-			    u->o->dry_run ? ", once tested" : ", tested");
+		strbuf_addf(&sb, "%s: reverted its merge %.7s on '%s' as %.7s%s",
+			    id, it->hex, u->o->base, hex,
+			    u->o->no_verify ? " (untested: --no-verify)" :
+			    u->o->plan->ws[it->i].test ? " (tested)" :
+			    " (no test command)");
 	else
 		strbuf_addf(&sb, "%s: %s%s; '%s' is left as it is",
 			    id, *would ? "its merge would be forgotten: " : "",

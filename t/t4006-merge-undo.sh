@@ -134,7 +134,7 @@ test_expect_success 'below the tip: a tested revert of the merge is committed on
 	grep -F -f expect.line msg &&
 	printf "README\nc.txt\n" >expect &&
 	test_cmp expect files &&
-	grep "a: commit .* on '\''main'\'', a revert of its merge .*, tested" out
+	grep "a: reverted its merge .* on '\''main'\'' as .* (tested)" out
 '
 
 test_expect_success 'the branch reapplies what the revert took out: it merges again' '
