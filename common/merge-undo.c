@@ -519,11 +519,14 @@ static void say_undone(struct undo *u, const struct item *it,
 			    u->o->no_verify ? " (untested: --no-verify)" :
 			    u->o->plan->ws[it->i].test ? " (tested)" :
 			    " (no test command)");
+	else if (it->on_base)
+		strbuf_addf(&sb, "%s: %s its merge record %.7s: nothing of its own was merged; '%s' is left as it is",
+			    id, *would ? "would forget" : "forgot", it->hex,
+			    u->o->base);
 	else
-		strbuf_addf(&sb, "%s: %s%s; '%s' is left as it is",
-			    id, *would ? "its merge would be forgotten: " : "",
-			    it->on_base ? "nothing of its own was merged" :
-			    "its merge is no longer in the base", u->o->base);
+		strbuf_addf(&sb, "%s: %s its merge %.7s: '%s' no longer has it and is left as it is",
+			    id, *would ? "would forget" : "forgot", it->hex,
+			    u->o->base);
 	strbuf_addf(&sb, "\n  %s back to done: it can converge and merge again",
 		    u->o->dry_run ? "would go" : "went");
 	say(u, rec.buf, sb.buf);

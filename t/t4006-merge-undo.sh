@@ -238,7 +238,7 @@ test_expect_success 'a base reset by hand: git ws-merge says so, --undo forgets 
 	test_cmp before after &&
 	grep "'\''d'\'' is recorded as merged at .*, but '\''main'\'' no longer contains that commit" err &&
 	grep "git ws-merge --undo d" err &&
-	grep "its merge is no longer in the base" out
+	grep "^d: forgot its merge .*: '\''main'\'' no longer has it and is left as it is" out
 '
 
 test_expect_success 'an undo killed after main moved is finished by the next run' '
