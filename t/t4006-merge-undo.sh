@@ -114,6 +114,24 @@ test_expect_success 're-merge after undo: converge and merge again' '
 	)
 '
 
+test_expect_success 'uncommitted changes in the base'\''s worktree in its way: refused' '
+	(
+		cd repo &&
+		git rev-parse main >../before &&
+		echo local >c.txt &&
+		test_expect_code 1 git ws-merge --porcelain --undo c >../out 2>../err &&
+		git rev-parse main >../after &&
+		test "$(ws_state c status)" = merged &&
+		test "$(cat c.txt)" = local &&
+		! git config -f .git/ws/state --get-regexp "undo-|follow-" &&
+		git checkout c.txt
+	) &&
+	test_cmp before after &&
+	grep "uncommitted changes that the undo of '\''c'\'' would overwrite: c.txt" err &&
+	printf "refused\tc\tdirty\tc.txt\n" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'below the tip: a tested revert of the merge is committed on main' '
 	(
 		cd repo &&
