@@ -22,6 +22,11 @@
  * base checked out: recover.h), so that a run killed at any instant
  * leaves a state the next git ws-merge finishes (ws_undo_repair()).
  *
+ * After a revert, the workstream's branch, whose commits the base's
+ * history still has, gets a commit that reverts the revert (a
+ * fast-forward of the branch), so that merging it again brings its
+ * changes back rather than nothing.
+ *
  * The workstream then returns to `done` (ws_undo_back_to_done()), and
  * can converge and merge again. A merge the base no longer has (it was
  * reset by hand) is only recorded so: the base is left as it is.
