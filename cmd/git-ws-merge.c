@@ -14,6 +14,7 @@
 #include "merge-job.h"
 #include "merge-order.h"
 #include "merge-outcome.h"
+#include "merge-undo.h"
 #include "parse-options.h"
 #include "plan.h"
 #include "push.h"
@@ -28,6 +29,8 @@
 
 static const char * const merge_usage[] = {
 	"git ws-merge [-n | --dry-run] [--no-verify] [--push[=<remote>]] [--porcelain] [<id>...]",
+	"git ws-merge [-n | --dry-run] [--no-verify] [--porcelain] --undo <id>...",
+	"git ws-merge [-n | --dry-run] [--no-verify] [--porcelain] --rollback-to <checkpoint>",
 	NULL
 };
 
@@ -41,6 +44,8 @@ struct merge_ctx {
 	const char *base;
 	int dry_run, no_verify, porcelain;
 	const char *push;
+	int undo;                /* --undo */
+	const char *rollback_to; /* --rollback-to */
 	int *done_in_run;   /* per plan index: 1 merged, -1 did not merge */
 	struct strvec stop; /* base-oids the plan was allocated on */
 	int lock_fd;        /* merge.lock, -1 when not held (-n) */
@@ -682,7 +687,8 @@ static void recover(struct merge_ctx *c)
 
 	state_read(c);
 	while ((id = ws_state_next(&c->st, &pos)))
-		if (ws_intent_exists(&c->st, id, WS_INTENT_FOLLOW))
+		if (ws_intent_exists(&c->st, id, WS_INTENT_FOLLOW) ||
+		    ws_intent_exists(&c->st, id, WS_INTENT_UNDO))
 			break;
 	if (!id)
 		return;
@@ -691,8 +697,9 @@ static void recover(struct merge_ctx *c)
 	rc.plan = &c->plan;
 	rc.st = &c->st;
 	rc.hold_fd = c->lock_fd;
-	rc.kinds = 1u << WS_INTENT_FOLLOW;
+	rc.kinds = 1u << WS_INTENT_FOLLOW | 1u << WS_INTENT_UNDO;
 	rc.repair[WS_INTENT_FOLLOW] = ws_follow_repair;
+	rc.repair[WS_INTENT_UNDO] = ws_undo_repair;
 	if (ws_recover(&rc) < 0)
 		exit(WS_EXIT_FATAL);
 	state_commit(c);
@@ -753,6 +760,22 @@ static void drop_scratch_if_done(struct merge_ctx *c)
 	ws_scratch_remove(&c->repo, c->lock_fd);
 }
 
+/* --undo <id>... and --rollback-to <checkpoint> (merge-undo.h). */
+static int undo(struct merge_ctx *c, int argc, const char **argv)
+{
+	struct ws_undo_opts o = { &c->repo, &c->plan, c->base, c->dry_run,
+				  c->no_verify, c->porcelain, c->lock_fd };
+	int ret;
+
+	if (c->rollback_to)
+		ret = ws_merge_rollback(&o, c->rollback_to);
+	else
+		ret = ws_merge_undo(&o, argv, argc);
+	if (!c->dry_run)
+		drop_scratch_if_done(c);
+	return ret;
+}
+
 /* Release merge.lock and what start_run() read. */
 static void end_run(struct merge_ctx *c)
 {
@@ -776,6 +799,10 @@ int cmd_main(int argc, const char **argv)
 				  "push the base branch afterwards (default: its remote, else origin)",
 				  ""),
 		OPT__PORCELAIN(&c.porcelain),
+		OPT_BOOL(0, "undo", &c.undo,
+			 "take the merges of the named workstreams back out of the base"),
+		OPT_STRING(0, "rollback-to", &c.rollback_to, "checkpoint",
+			   "undo every merge after a checkpoint (git ws-status --checkpoints)"),
 		OPT_END()
 	};
 	size_t *order = NULL, nr = 0;
@@ -784,12 +811,28 @@ int cmd_main(int argc, const char **argv)
 	memset(&c, 0, sizeof(c));
 	c.lock_fd = -1;
 	argc = parse_options(argc, argv, options, merge_usage);
+	if (c.undo && c.rollback_to)
+		usage_msg_opt("--undo and --rollback-to cannot be used together",
+			      merge_usage, options);
+	if ((c.undo || c.rollback_to) && c.push)
+		usage_msg_opt("--push cannot be used with --undo or --rollback-to",
+			      merge_usage, options);
+	if ((c.undo && !argc) || (c.rollback_to && argc))
+		usage_msg_opt(c.undo ? "--undo needs the ids of merged workstreams" :
+			      "--rollback-to takes no workstream ids",
+			      merge_usage, options);
 
 	start_run(&c);
 	if (c.dry_run)
 		state_read(&c);
 	else
 		recover(&c);
+	if (c.undo || c.rollback_to) {
+		bad = undo(&c, argc, argv);
+		end_run(&c);
+		return bad ? WS_EXIT_NO : WS_EXIT_OK;
+	}
+	ws_undo_warn_lost(&c.repo, &c.plan, &c.st, c.base);
 	note_allocation_bases(&c);
 	ws_merge_order(&c.plan, &c.st, argc, argv, &order, &nr, &bad);
 	if (!nr && !bad && !c.porcelain)

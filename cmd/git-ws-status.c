@@ -3,8 +3,10 @@
  * far it got, and the overall progress.
  */
 #include "compat.h"
+#include "checkpoints.h"
 #include "cost.h"
 #include "dispatch.h"
+#include "merge-undo.h"
 #include "run.h"
 #include "runner.h"
 #include "parse-options.h"
@@ -22,6 +24,7 @@
 
 static const char * const status_usage[] = {
 	"git ws-status [--porcelain [-z]] [--graph] [<id>...]",
+	"git ws-status [--porcelain [-z]] --checkpoints",
 	NULL
 };
 
@@ -141,6 +144,7 @@ struct status_ctx {
 	int porcelain;
 	int nul;
 	int graph;
+	int checkpoints;	/* --checkpoints */
 	struct ws_repo repo;
 	struct plan plan;
 	struct ws_state st;
@@ -664,6 +668,23 @@ static void status_release(struct status_ctx *c)
 	ws_repo_close(&c->repo);
 }
 
+/* --checkpoints (checkpoints.h). */
+static int print_checkpoints(struct status_ctx *c)
+{
+	struct ws_checkpoints cps = WS_CHECKPOINTS_INIT;
+	int ret = 0;
+
+	if (ws_checkpoints_get(&c->repo, &c->plan, &c->st, c->plan.base,
+			       &cps) < 0)
+		ret = WS_EXIT_FATAL;
+	else
+		ws_checkpoints_print(&cps, &c->plan, c->plan.base, c->porcelain,
+				     c->nul);
+	ws_checkpoints_release(&cps);
+	status_release(c);
+	return ret;
+}
+
 int cmd_main(int argc, const char **argv)
 {
 	struct status_ctx c = {
@@ -675,16 +696,25 @@ int cmd_main(int argc, const char **argv)
 		OPT_BOOL('z', NULL, &c.nul,
 			 "with --porcelain, end records with NUL instead of newline"),
 		OPT_BOOL(0, "graph", &c.graph, "show the dependency graph"),
+		OPT_BOOL(0, "checkpoints", &c.checkpoints,
+			 "list the base tip after each merge of the plan"),
 		OPT_END()
 	};
 
 	argc = parse_options(argc, argv, options, status_usage);
 	if (c.nul && !c.porcelain)
 		usage_msg_opt("-z needs --porcelain", status_usage, options);
+	if (c.checkpoints && (argc || c.graph))
+		usage_msg_opt("--checkpoints takes no ids and no --graph",
+			      status_usage, options);
 
 	open_status(&c);
 	read_records(&c, argc, argv);
 	read_base(&c);
+	if (c.checkpoints)
+		return print_checkpoints(&c);
+	if (!c.porcelain && c.has_base)
+		ws_undo_warn_lost(&c.repo, &c.plan, &c.st, c.plan.base);
 
 	if (c.porcelain || !c.graph)
 		examine_records(&c);

@@ -147,3 +147,8 @@ void ws_merge_commit_create(const struct ws_repo *r,
 	git_signature_free(committer);
 	strbuf_release(&msg);
 }
+
+git_signature *ws_merge_ident(const struct ws_repo *r, const char *who)
+{
+	return ident(r, who);
+}

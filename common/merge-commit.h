@@ -55,4 +55,11 @@ void ws_merge_commit_message(const struct ws_repo *r,
 void ws_merge_commit_create(const struct ws_repo *r,
 			    const struct ws_merge_commit *mc, git_oid *out);
 
+/*
+ * The signature of `who` ("AUTHOR" or "COMMITTER") as `git var
+ * GIT_<who>_IDENT` says it, as for the merge commit above (dies the
+ * same way). Free with git_signature_free().
+ */
+git_signature *ws_merge_ident(const struct ws_repo *r, const char *who);
+
 #endif

@@ -8,6 +8,9 @@
 static const char *const follow_keys[] = {
 	WS_KEY_FOLLOW_FROM, WS_KEY_FOLLOW_TO, WS_KEY_FOLLOW_WORKTREE,
 };
+static const char *const undo_keys[] = {
+	WS_KEY_UNDO_FROM, WS_KEY_UNDO_TO,
+};
 static const char *const remove_keys[] = {
 	WS_KEY_REMOVING, WS_KEY_REMOVING_ADMIN, WS_KEY_REMOVING_HEAD,
 };
@@ -41,6 +44,10 @@ void ws_intent_record(struct ws_state *st, const struct ws_intent *in)
 		ws_state_set(st, in->id, WS_KEY_PID_START, NULL);
 		ws_state_set(st, in->id, WS_KEY_DISPATCHER, NULL);
 		break;
+	case WS_INTENT_UNDO:
+		ws_state_set(st, in->id, WS_KEY_UNDO_FROM, in->from);
+		ws_state_set(st, in->id, WS_KEY_UNDO_TO, in->to);
+		break;
 	default:
 		BUG("unknown intent kind %d", (int)in->kind);
 	}
@@ -72,6 +79,11 @@ int ws_intent_exists(const struct ws_state *st, const char *id,
 		reason = cfg_get(s, WS_KEY_REASON);
 		return ws_state_status(st, id) == WS_STATUS_IN_PROGRESS &&
 		       reason && !strcmp(reason, WS_REASON_QUEUED);
+	case WS_INTENT_UNDO:
+		for (k = 0; k < ARRAY_SIZE(undo_keys); k++)
+			if (cfg_get(s, undo_keys[k]))
+				return 1;
+		return 0;
 	default:
 		return 0;
 	}
@@ -98,6 +110,10 @@ void ws_intent_clear(struct ws_state *st, const char *id,
 		break;
 	case WS_INTENT_START:
 		ws_state_set(st, id, WS_KEY_REASON, NULL);
+		break;
+	case WS_INTENT_UNDO:
+		for (k = 0; k < ARRAY_SIZE(undo_keys); k++)
+			ws_state_set(st, id, undo_keys[k], NULL);
 		break;
 	default:
 		break;
@@ -139,6 +155,10 @@ static void read_intent(const struct cfg_section *s, enum ws_intent_kind kind,
 		break;
 	case WS_INTENT_START:
 		in->pid = ws_state_get_long(st, s->sub, WS_KEY_PID, 0);
+		break;
+	case WS_INTENT_UNDO:
+		in->from = keep(in, cfg_get(s, WS_KEY_UNDO_FROM));
+		in->to = keep(in, cfg_get(s, WS_KEY_UNDO_TO));
 		break;
 	default:
 		break;

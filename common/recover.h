@@ -34,6 +34,12 @@
  *   WS_INTENT_START     git ws-dispatch, before starting a command:
  *       status in_progress, reason "queued", pid (the dispatch's).
  *       Repair: ws_reap_vanished() (back to ready once that pid is gone).
+ *   WS_INTENT_UNDO      git ws-merge --undo / --rollback-to, before the
+ *       base moves to take a workstream's merge out: undo-from (the
+ *       base tip before), undo-to (the tip that no longer has the
+ *       merge: its first parent, or a tested revert). Repair: the
+ *       caller's (git ws-merge: ws_undo_repair(), merge-undo.h), which
+ *       finishes the undo when the base moved, else drops the record.
  */
 #define WS_KEY_ALLOCATING "allocating"
 #define WS_ALLOCATING_OWNER "owner" /* it makes the worktree and branch */
@@ -45,12 +51,15 @@
 #define WS_KEY_REMOVING_ADMIN "removing-admin"
 #define WS_KEY_REMOVING_HEAD "removing-head"
 #define WS_REASON_QUEUED "queued" /* the reason of a start not yet made */
+#define WS_KEY_UNDO_FROM "undo-from"
+#define WS_KEY_UNDO_TO "undo-to"
 
 enum ws_intent_kind {
 	WS_INTENT_ALLOCATE,
 	WS_INTENT_FOLLOW,
 	WS_INTENT_REMOVE,
 	WS_INTENT_START,
+	WS_INTENT_UNDO,
 	WS_INTENT_NR
 };
 #define WS_INTENT_ALL ((1u << WS_INTENT_NR) - 1)
@@ -68,7 +77,7 @@ struct ws_intent {
 	const char *worktree;  /* ALLOCATE: `worktree`; REMOVE: `removing` */
 	const char *branch;    /* ALLOCATE: `branch` */
 	const char *base_oid;  /* ALLOCATE: `base-oid` */
-	const char *from, *to; /* FOLLOW: hex */
+	const char *from, *to; /* FOLLOW, UNDO: hex */
 	struct strvec worktrees; /* FOLLOW: the follow-worktree values */
 	const char *admin;     /* REMOVE: <id> of worktrees/<id> */
 	const char *head;      /* REMOVE: hex, or NULL */
@@ -83,7 +92,8 @@ struct ws_intent {
  * which the caller holds locked and writes (ws_state_write()) before it
  * acts. ALLOCATE writes `allocating` only (the caller sets `worktree`,
  * `branch` and `base-oid`, which outlive it); FOLLOW replaces any earlier
- * follow record; START sets status, reason and pid.
+ * follow record; START sets status, reason and pid; UNDO sets undo-from
+ * and undo-to.
  */
 void ws_intent_record(struct ws_state *st, const struct ws_intent *in);
 
@@ -138,7 +148,8 @@ struct ws_recover {
  * `git worktree` command die), REMOVE ws_worktree_recover_remove(),
  * START ws_reap_vanished() (which also finalises vanished running
  * commands, as git ws-dispatch and git ws-status do today); FOLLOW has
- * none (git ws-merge supplies it; its records are kept without one).
+ * none, nor has UNDO (git ws-merge supplies them; their records are
+ * kept without one).
  * The records a repair clears are cleared in rc->st, which is written
  * (ws_state_write(), lock kept) when anything changed and it is locked,
  * unless dry_run. Returns 0, or -1 after an error (what was repaired

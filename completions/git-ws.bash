@@ -16,6 +16,7 @@
 #
 #	ws-dispatch           ready         ws-dispatch --retry   failed
 #	ws-converge           done          ws-merge              converged, queued
+#	ws-merge --undo       merged, cleaned
 #	ws-clean              merged        ws-clean --force      all but cleaned
 #	ws-status             all
 #
@@ -157,10 +158,23 @@ _git_ws_merge ()
 {
 	__git_ws_complete_value && return
 	case "$cur" in
+	--rollback-to=*)
+		# the workstreams whose merges made the checkpoints
+		__gitcomp_nl "$(__git_ws_ids merged cleaned)" "" "${cur#--rollback-to=}"
+		return ;;
 	-*)
-		__gitcomp "--dry-run --no-verify --push --push= --porcelain -n"
+		__gitcomp "--dry-run --no-verify --push --push= --porcelain -n
+			--undo --rollback-to="
 		return ;;
 	esac
+	if test "$prev" = --rollback-to; then
+		__git_ws_complete_ids merged cleaned
+		return
+	fi
+	if __git_ws_has_option --undo; then
+		__git_ws_complete_ids merged cleaned
+		return
+	fi
 	# converged workstreams and the queue (in queue order first), once each
 	local IFS=$'\n' id seen=$'\n' list= c
 	for id in $(__git_ws_queued; __git_ws_ids converged); do
@@ -210,7 +224,7 @@ _git_ws_status ()
 {
 	case "$cur" in
 	-*)
-		__gitcomp "--porcelain --graph -z"
+		__gitcomp "--porcelain --graph -z --checkpoints"
 		return ;;
 	esac
 	__git_ws_complete_ids

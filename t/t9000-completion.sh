@@ -183,6 +183,20 @@ test_expect_success BASH 'git ws-merge offers converged and queued workstreams' 
 	)
 '
 
+test_expect_success BASH 'git ws-merge --undo and --rollback-to offer merged workstreams' '
+	(cd repo && test_completion "git ws-merge --undo " <<-\EOF
+	ws-4 Z
+	ws-7 Z
+	EOF
+	) &&
+	(cd repo && test_completion "git ws-merge --rollback-to=ws-" <<-\EOF
+	ws-4 Z
+	ws-7 Z
+	EOF
+	) &&
+	(cd repo && test_completion "git ws-merge --r" "--rollback-to=")
+'
+
 test_expect_success BASH 'git ws-clean offers merged workstreams, and with --force all live ones' '
 	(cd repo && test_completion "git ws-clean " "ws-4 ") &&
 	(cd repo && test_completion "git ws-clean --force ws-" <<-\EOF
@@ -235,11 +249,13 @@ test_expect_success BASH 'options of each command' '
 	test_completion "git ws-status --" <<-\EOF &&
 	--porcelain Z
 	--graph Z
+	--checkpoints Z
 	EOF
 	test_completion "git ws-status -" <<-\EOF &&
 	--porcelain Z
 	--graph Z
 	-z Z
+	--checkpoints Z
 	EOF
 	test_completion "git ws-merge --p" <<-\EOF &&
 	--push Z

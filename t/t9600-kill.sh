@@ -213,6 +213,67 @@ clean_complete () {
 	)
 }
 
+# trial_undo <how> <arg>: git ws-merge --undo of ws-b and ws-d, which
+# depends on it, on the merged plan: ws-d first (a move back when its
+# merge is the tip, else a tested revert), then a tested revert of ws-b.
+trial_undo () {
+	how=$1 arg=$2
+	kill_restore merged &&
+	old=$(git -C repo rev-parse main) &&
+	kill_launch $how $arg git ws-merge --undo ws-b ws-d &&
+	tally undo &&
+	{ undo_check killed || fail "after the kill"; } &&
+	# the rerun finishes or drops the records, then the undo goes on
+	{ kill_run git ws-merge || fail "the rerun failed"; } &&
+	left=$(cd repo && for id in ws-d ws-b
+		do
+			test "$(ws_state $id status)" != merged || echo $id
+		done) &&
+	{ test -z "$left" || kill_run git ws-merge --undo $left ||
+	  fail "the rerun of the undo of $left failed"; } &&
+	{ undo_check rerun || fail "after the rerun"; } &&
+	{ undo_complete || fail "the rerun did not undo ws-b and ws-d"; }
+}
+
+# undo_check <when>: git fsck is clean, the state parses, and the base
+# is a tested tree: reverts (none or more) on top of a commit of the old
+# tip's first-parent line (the old tip, or where it was before a merge).
+undo_check () {
+	(
+		cd repo &&
+		git fsck --no-progress --no-dangling >../fsck.out 2>&1 &&
+		test ! -s ../fsck.out &&
+		git config -f .git/ws/state --list >/dev/null &&
+		git ws-status >../status.out 2>&1 &&
+		c=$(git rev-parse main) &&
+		while git log -1 --format=%s $c | grep -q "^Revert \"Merge ws-"
+		do
+			c=$(git rev-parse $c^1) || exit 1
+		done &&
+		git rev-list --first-parent "$old" | grep -qx $c || {
+			echo "main is not reverts on the first-parent line of $old ($1)"
+			exit 1
+		} &&
+		(cd .. && kill_tested_tree main)
+	)
+}
+
+undo_complete () {
+	(
+		cd repo &&
+		test "$(ws_state ws-b status)" = done &&
+		test "$(ws_state ws-d status)" = done &&
+		test "$(ws_state ws-c status)" = merged &&
+		! git config -f .git/ws/state --get-regexp "undo-|follow-" &&
+		git rev-parse -q --verify "$(ws_state ws-b branch)" >/dev/null &&
+		git rev-parse -q --verify "$(ws_state ws-d branch)" >/dev/null &&
+		! git cat-file -e main:ws-b.txt 2>/dev/null &&
+		! git cat-file -e main:ws-d.txt 2>/dev/null &&
+		git cat-file -e main:ws-c.txt &&
+		test -z "$(git status --porcelain)"
+	)
+}
+
 # measure <name> <snapshot> <command>...: runs without a kill: a plain
 # one for its duration (ms, in duration_<name>), and one that counts its
 # git children (gits_<name>) and its renames and unlinks.
@@ -242,7 +303,7 @@ sweep () {
 	name=$1
 	eval "duration=\$duration_$name gits=\$gits_$name"
 	eval "renames=\$renames_$name unlinks=\$unlinks_$name"
-	case " ${T9600_SWEEPS:-alloc loop converge merge clean} " in
+	case " ${T9600_SWEEPS:-alloc loop converge merge clean undo} " in
 	*" $name "*) ;;
 	*) return 0 ;;
 	esac
@@ -316,6 +377,7 @@ test_expect_success 'normal runs: durations and git children' '
 	measure converge done git ws-converge &&
 	measure merge queued git ws-merge &&
 	measure clean merged git ws-clean &&
+	measure undo merged git ws-merge --undo ws-b ws-d &&
 	cat durations &&
 	# strace works here, and sees the renames of the git-ws binaries
 	if test "$renames_merge" -gt 0
@@ -342,6 +404,10 @@ test_expect_success 'kill git ws-merge anywhere, run it again, then the loop' '
 
 test_expect_success 'kill git ws-clean anywhere, run it again' '
 	sweep clean
+'
+
+test_expect_success 'kill git ws-merge --undo anywhere, run it again' '
+	sweep undo
 '
 
 # nth_git <name> <pattern>: the number of the first git child of the
@@ -845,7 +911,7 @@ test_expect_success 'git ws-dispatch --loop killed while a command runs; the rer
 
 summary () {
 	echo "kill points tried: $tried, landed (the command was still running): $landed"
-	for name in alloc loop converge merge clean
+	for name in alloc loop converge merge clean undo
 	do
 		eval "echo \"  $name: tried \${tried_$name:-0}, landed \${landed_$name:-0}\""
 	done

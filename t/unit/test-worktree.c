@@ -291,6 +291,26 @@ static void test_intents(void **unused)
 
 	ws_intent_clear(&st, "ws-2", WS_INTENT_START);
 	assert_null(ws_state_get(&st, "ws-2", "reason"));
+
+	/* an undo: undo-from and undo-to, read back and cleared */
+	in = (struct ws_intent)WS_INTENT_INIT;
+	in.kind = WS_INTENT_UNDO;
+	in.id = "ws-3";
+	in.from = "3333333333333333333333333333333333333333";
+	in.to = "4444444444444444444444444444444444444444";
+	ws_intent_record(&st, &in);
+	assert_string_equal(ws_state_get(&st, "ws-3", "undo-from"), in.from);
+	assert_true(ws_intent_exists(&st, "ws-3", WS_INTENT_UNDO));
+	assert_false(ws_intent_exists(&st, "ws-3", WS_INTENT_FOLLOW));
+	nr = ws_intents_get(&st, &list);
+	assert_int_equal(nr, 2);
+	assert_int_equal(list[1].kind, WS_INTENT_UNDO);
+	assert_string_equal(list[1].to, "4444444444444444444444444444444444444444");
+	ws_intents_free(list, nr);
+	ws_intent_clear(&st, "ws-3", WS_INTENT_UNDO);
+	assert_null(ws_state_get(&st, "ws-3", "undo-from"));
+	assert_null(ws_state_get(&st, "ws-3", "undo-to"));
+	assert_false(ws_intent_exists(&st, "ws-3", WS_INTENT_UNDO));
 	ws_state_release(&st);
 }
 
