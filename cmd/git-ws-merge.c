@@ -555,7 +555,8 @@ static enum ws_merge_outcome merge_one(struct merge_ctx *c, size_t i)
 
 /* -n: say what would come of merging j, as ws_forecast_one() found it. */
 static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
-		      enum ws_merge_outcome o, const char *detail)
+		      enum ws_merge_outcome o, const char *detail,
+		      const struct strvec *with)
 {
 	const char *id = id_of(c, j->i);
 	struct strbuf sb = STRBUF_INIT;
@@ -570,7 +571,9 @@ static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
 		strbuf_addf(&sb, "%s: would not merge: %s\n", id, detail);
 		strbuf_addbuf(&sb, &j->res.messages);
 		strbuf_rtrim(&sb);
-		report(c, WS_OUTCOME_CONFLICT, j->i, NULL, detail, sb.buf);
+		ws_merge_outcome_print_with(c->porcelain, WS_OUTCOME_CONFLICT,
+					    id_of(c, j->i), NULL, detail, with,
+					    sb.buf);
 		break;
 	case WS_OUTCOME_MERGED:
 		strbuf_addf(&sb, "%s: would merge cleanly into %s", id, c->base);
@@ -587,27 +590,29 @@ static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
 }
 
 /*
- * -n: whether each workstream would merge into the current base tip, and
- * what would conflict with whom; nothing is written (git merge-tree only
- * adds the merged objects to the object store, as git merge-tree does).
- * Returns 1 when any would not merge.
+ * -n: whether each workstream would merge, in order and cumulatively
+ * (merge-forecast.h), and what would conflict with whom; nothing is
+ * written but objects (the merged trees and the forecast's merge
+ * commits, which no ref points to). Returns 1 when any would not merge.
  */
 static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
 {
 	struct ws_merge_job *jobs = xcalloc(nr + 1, sizeof(*jobs));
 	int *ok = xcalloc(nr + 1, sizeof(*ok));
 	struct ws_forecast f = { &c->repo, &c->plan, &c->st, &c->stop,
-				 c->done_in_run };
+				 c->done_in_run, 0, { { 0 } }, { { 0 } } };
 	size_t n;
 	int ret = 0;
 
 	ws_forecast_compute(&f, order, nr, jobs, ok);
 	for (n = 0; n < nr; n++) {
 		struct strbuf detail = STRBUF_INIT;
+		struct strvec with = STRVEC_INIT;
 		enum ws_merge_outcome o = ws_forecast_one(&f, &jobs[n], ok[n],
-							  &detail);
+							  &detail, &with);
 
-		say_would(c, &jobs[n], o, detail.buf);
+		say_would(c, &jobs[n], o, detail.buf, &with);
+		strvec_clear(&with);
 		c->done_in_run[order[n]] = o == WS_OUTCOME_MERGED ? 1 : -1;
 		if (o != WS_OUTCOME_MERGED)
 			ret = 1;
