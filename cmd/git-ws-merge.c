@@ -7,6 +7,7 @@
 #include "compat.h"
 #include "archive.h"
 #include "changed-paths.h"
+#include "final-test.h"
 #include "follow.h"
 #include "lockfile.h"
 #include "merge-commit.h"
@@ -28,6 +29,7 @@
 
 static const char * const merge_usage[] = {
 	"git ws-merge [-n | --dry-run] [--no-verify] [--push[=<remote>]] [--porcelain] [<id>...]",
+	"git ws-merge --final-test [--porcelain]",
 	NULL
 };
 
@@ -39,7 +41,7 @@ struct merge_ctx {
 	struct plan plan;
 	struct ws_state st;
 	const char *base;
-	int dry_run, no_verify, porcelain;
+	int dry_run, no_verify, porcelain, final_test;
 	const char *push;
 	int *done_in_run;   /* per plan index: 1 merged, -1 did not merge */
 	struct strvec stop; /* base-oids the plan was allocated on */
@@ -758,6 +760,26 @@ static void drop_scratch_if_done(struct merge_ctx *c)
 	ws_scratch_remove(&c->repo, c->lock_fd);
 }
 
+/*
+ * The plan's final-test (final-test.h), when this run made the plan's
+ * last merge or the base moved since it last ran: after the merges,
+ * before the scratch worktree goes. Returns 1 when it failed or could
+ * not run, else 0.
+ */
+static int final_test_if_due(struct merge_ctx *c)
+{
+	git_oid tip;
+	int due;
+
+	if (!c->plan.final_test)
+		return 0;
+	state_read(c);
+	due = !ws_branch_tip(&c->repo, c->base, &tip) &&
+	      ws_final_test_due(&c->plan, &c->st, &tip);
+	return due ? ws_final_test_run(&c->repo, &c->plan, c->lock_fd,
+				       c->porcelain) != 0 : 0;
+}
+
 /* Release merge.lock and what start_run() read. */
 static void end_run(struct merge_ctx *c)
 {
@@ -781,6 +803,8 @@ int cmd_main(int argc, const char **argv)
 				  "push the base branch afterwards (default: its remote, else origin)",
 				  ""),
 		OPT__PORCELAIN(&c.porcelain),
+		OPT_BOOL(0, "final-test", &c.final_test,
+			 "run the plan's final-test on the base again, and nothing else"),
 		OPT_END()
 	};
 	size_t *order = NULL, nr = 0;
@@ -789,8 +813,18 @@ int cmd_main(int argc, const char **argv)
 	memset(&c, 0, sizeof(c));
 	c.lock_fd = -1;
 	argc = parse_options(argc, argv, options, merge_usage);
+	if (c.final_test && (argc || c.dry_run || c.no_verify || c.push))
+		usage_msg_opt("--final-test runs the final test only: it takes no ids, -n, --no-verify or --push",
+			      merge_usage, options);
 
 	start_run(&c);
+	if (c.final_test) {
+		recover(&c);
+		bad = ws_final_test_run(&c.repo, &c.plan, c.lock_fd,
+					c.porcelain);
+		end_run(&c);
+		return bad < 0 ? WS_EXIT_FATAL : bad ? WS_EXIT_NO : WS_EXIT_OK;
+	}
 	if (c.dry_run)
 		state_read(&c);
 	else
@@ -806,6 +840,7 @@ int cmd_main(int argc, const char **argv)
 			printf("Would push '%s' afterwards.\n", c.base);
 	} else {
 		bad |= merge_all(&c, order, nr);
+		bad |= final_test_if_due(&c);
 		drop_scratch_if_done(&c);
 		if (c.push &&
 		    ws_push_base(&c.repo, c.push, c.base, c.porcelain) < 0)

@@ -180,7 +180,7 @@ static int fail(struct reader *r, int lineno, const char *fmt, ...)
 static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
 	"timeout", "todo", "include", "ports", "sparse", "lfs",
-	"setup", "teardown", "max-cost", NULL
+	"setup", "teardown", "max-cost", "batch", "final-test", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
@@ -227,7 +227,7 @@ static int check_keys(struct reader *r, const struct cfg_section *s,
  * below look at these; a new command-valued key joins them here.
  */
 static const char *const command_keys[] = {
-	"command", "test", "check", "setup", "teardown", NULL
+	"command", "test", "check", "setup", "teardown", "final-test", NULL
 };
 
 /*
@@ -449,6 +449,11 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 		return -1;
 	read_command_key(s, "setup", &p->setup, PLAN_KEY_SETUP);
 	read_command_key(s, "teardown", &p->teardown, PLAN_KEY_TEARDOWN);
+	read_command_key(s, "final-test", &p->final_test, 0);
+	if ((e = cfg_get_entry(s, "batch")) &&
+	    (parse_nonneg_int(e->value, &p->batch) < 0 || !p->batch))
+		return fail(r, e->lineno, "bad batch '%s' (expected a positive integer)",
+			    e->value);
 	if ((e = cfg_get_entry(s, "ports"))) {
 		if (parse_nonneg_int(e->value, &p->ports) < 0 || !p->ports ||
 		    p->ports > PLAN_PORT_MAX)
@@ -887,6 +892,12 @@ void plan_format(const struct plan *p, struct strbuf *out)
 		add_kv(out, "setup", p->setup);
 	if (p->teardown)
 		add_kv(out, "teardown", p->teardown);
+	if (p->batch) {
+		snprintf(num, sizeof(num), "%d", p->batch);
+		add_kv(out, "batch", num);
+	}
+	if (p->final_test)
+		add_kv(out, "final-test", p->final_test);
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_workstream *w = &p->ws[i];
 		struct cfg_file one = CFG_FILE_INIT;
@@ -951,6 +962,7 @@ void plan_release(struct plan *p)
 	strvec_clear(&p->sparse);
 	free(p->setup);
 	free(p->teardown);
+	free(p->final_test);
 	free(p->by_id);
 	free(p->order);
 	graph_clear(&p->graph);

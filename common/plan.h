@@ -79,6 +79,8 @@ struct plan {
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
 	uint64_t max_cost;  /* budget in millionths of a dollar (cost.h); 0: none */
+	int batch;          /* git ws-merge --batch's size; 0: not given */
+	char *final_test;   /* run once on the base after the last merge; NULL: none */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */
 
 	struct plan_workstream *ws;

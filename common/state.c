@@ -58,6 +58,8 @@ static int read_files(struct ws_state *st, struct strbuf *err)
 	for (i = 0; i < st->state.nr; i++) {
 		const struct cfg_section *s = &st->state.sections[i];
 
+		if (!strcmp(s->name, "plan") && !s->sub)
+			continue; /* the plan-level section */
 		if (strcmp(s->name, "workstream") || !s->sub) {
 			strbuf_addf(err, "%s:%d: unexpected section '[%s]'",
 				    st->state_path, s->lineno, s->name);
@@ -321,6 +323,27 @@ void ws_state_remove(struct ws_state *st, const char *id)
 			st->state_dirty = 1;
 			return;
 		}
+}
+
+const char *ws_state_plan_get(const struct ws_state *st, const char *key)
+{
+	struct cfg_section *s = cfg_section_get(&st->state, "plan", NULL);
+
+	return s ? cfg_get(s, key) : NULL;
+}
+
+void ws_state_plan_set(struct ws_state *st, const char *key,
+		       const char *value)
+{
+	struct cfg_section *s = cfg_section_get(&st->state, "plan", NULL);
+
+	if (!s) {
+		if (!value)
+			return;
+		s = cfg_section_add(&st->state, "plan", NULL);
+	}
+	cfg_set(s, key, value);
+	st->state_dirty = 1;
 }
 
 static struct cfg_section *queue_section(const struct ws_state *st)

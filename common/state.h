@@ -203,6 +203,18 @@ void ws_state_set_status(struct ws_state *st, const char *id,
 /* Remove the workstream's record entirely. */
 void ws_state_remove(struct ws_state *st, const char *id);
 
+/*
+ * The plan-level section of `state`, [plan] (no subsection), for what
+ * belongs to the plan as a whole (WS_PLAN_KEY_*): get a key's value
+ * (NULL: not set; lifetime as above), or set it (NULL removes it).
+ */
+#define WS_PLAN_KEY_FINAL_TEST "final-test"          /* "passed" or "failed" */
+#define WS_PLAN_KEY_FINAL_TEST_OID "final-test-oid"  /* the base commit tested */
+#define WS_PLAN_KEY_FINAL_TEST_LOG "final-test-log"  /* its log */
+const char *ws_state_plan_get(const struct ws_state *st, const char *key);
+void ws_state_plan_set(struct ws_state *st, const char *key,
+		       const char *value);
+
 /* The queue, in order: number of items and the i-th id. */
 size_t ws_queue_nr(const struct ws_state *st);
 const char *ws_queue_item(const struct ws_state *st, size_t i);

@@ -46,7 +46,7 @@ test_expect_success '-h prints the usage on stdout' '
 
 test_expect_success 'the man page SYNOPSIS is the usage line; every option is documented' '
 	git ws-merge -h >out &&
-	sed -n "s/^usage: //p" out >expect &&
+	sed -n -e "s/^usage: //p" -e "s/^ *or: //p" out >expect &&
 	sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" "$WS_SOURCE_DIR/Documentation/git-ws-merge.adoc" |
 		grep "^git ws-merge" >actual &&
 	test_cmp expect actual &&
