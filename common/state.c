@@ -58,8 +58,29 @@ static int read_files(struct ws_state *st, struct strbuf *err)
 	for (i = 0; i < st->state.nr; i++) {
 		const struct cfg_section *s = &st->state.sections[i];
 
-		if (!strcmp(s->name, "plan") && !s->sub)
-			continue; /* the plan-level section */
+		if (!strcmp(s->name, "plan") && !s->sub) {
+			/* the plan-level section: its keys only */
+			static const char *const keys[] = {
+				WS_PLAN_KEY_FINAL_TEST,
+				WS_PLAN_KEY_FINAL_TEST_OID,
+				WS_PLAN_KEY_FINAL_TEST_LOG,
+			};
+
+			for (j = 0; j < s->nr; j++) {
+				size_t k;
+
+				for (k = 0; k < ARRAY_SIZE(keys); k++)
+					if (!strcmp(s->entries[j].key, keys[k]))
+						break;
+				if (k < ARRAY_SIZE(keys))
+					continue;
+				strbuf_addf(err, "%s:%d: unknown key '%s' in [plan]",
+					    st->state_path, s->entries[j].lineno,
+					    s->entries[j].key);
+				return -1;
+			}
+			continue;
+		}
 		if (strcmp(s->name, "workstream") || !s->sub) {
 			strbuf_addf(err, "%s:%d: unexpected section '[%s]'",
 				    st->state_path, s->lineno, s->name);

@@ -132,7 +132,7 @@ _git_ws_dispatch ()
 	case "$cur" in
 	-*)
 		__gitcomp "--jobs= --retries= --timeout= --detach --dry-run
-			--porcelain --retry --loop --wait -j -n"
+			--porcelain --retry --loop --push --push= --wait -j -n"
 		return ;;
 	esac
 	if __git_ws_has_option --retry; then
@@ -158,7 +158,8 @@ _git_ws_merge ()
 	__git_ws_complete_value && return
 	case "$cur" in
 	-*)
-		__gitcomp "--dry-run --no-verify --push --push= --porcelain -n"
+		__gitcomp "--dry-run --no-verify --push --push= --porcelain
+			--final-test -n"
 		return ;;
 	esac
 	# converged workstreams and the queue (in queue order first), once each
