@@ -85,6 +85,7 @@ int ws_status_is_finished(enum ws_status status);
 #define WS_KEY_TESTED_TREE "tested-tree"
 #define WS_KEY_TESTED_COMMANDS "tested-commands"
 #define WS_KEY_SENT_BACK "sent-back"   /* "merge": git ws-merge sent it back */
+#define WS_KEY_TEST_RUNS "test-runs"   /* git ws-merge's test runs on its merge */
 #define WS_KEY_CLEANED "cleaned"       /* ISO 8601 UTC */
 #define WS_KEY_ARCHIVE "archive"
 /* sums over every run whose done file reported them (cost.h) */

@@ -92,7 +92,7 @@ __git_ws_complete_value ()
 	--push=*)
 		__gitcomp_nl "$(__git_remotes)" "" "${cur#--push=}"
 		return 0 ;;
-	--jobs=*|--retries=*|--timeout=*|--max-iterations=*|--abandoned=*)
+	--jobs=*|--retries=*|--timeout=*|--max-iterations=*|--abandoned=*|--batch=*)
 		# a number or a duration: nothing to offer
 		COMPREPLY=()
 		return 0 ;;
@@ -159,7 +159,7 @@ _git_ws_merge ()
 	case "$cur" in
 	-*)
 		__gitcomp "--dry-run --no-verify --push --push= --porcelain
-			--final-test -n"
+			--final-test --batch --batch= -n"
 		return ;;
 	esac
 	# converged workstreams and the queue (in queue order first), once each
