@@ -966,12 +966,14 @@ static ssize_t land_chain(struct merge_ctx *c, struct ws_merge_job *links,
 	struct strvec wts = STRVEC_INIT;
 	struct ws_merge_job top;
 	ssize_t good, culprit = -1, m, next = k;
+	size_t said;
 
 	ws_branch_worktrees(&c->repo, c->base, &wts);
 	top = links[k - 1];
 	top.base_tip = *base_tip;
+	said = top.i;
 	if (check_base_worktrees(c, &top, &wts) < 0)
-		goto out; /* refused: they all stay queued */
+		goto refused;
 	good = passing_prefix(c, links, k, &culprit);
 	if (good == -2) {
 		for (m = 0; m < (ssize_t)k; m++)
@@ -983,8 +985,10 @@ static ssize_t land_chain(struct merge_ctx *c, struct ws_merge_job *links,
 		top = links[good];
 		top.base_tip = *base_tip;
 		/* the worktree may have changed while the tests ran */
-		if (check_base_worktrees(c, &top, &wts) < 0)
-			goto out;
+		if (check_base_worktrees(c, &top, &wts) < 0) {
+			said = top.i;
+			goto refused;
+		}
 		switch (move_base(c, &top, &wts)) {
 		case 0:
 			for (m = 0; m <= good; m++)
@@ -994,6 +998,9 @@ static ssize_t land_chain(struct merge_ctx *c, struct ws_merge_job *links,
 			next = -1;
 			goto out;
 		default:
+			for (m = 0; m < (ssize_t)k; m++)
+				report(c, WS_OUTCOME_FAILED, links[m].i, NULL,
+				       "see the error above", "");
 			goto out;
 		}
 	}
@@ -1006,6 +1013,13 @@ static ssize_t land_chain(struct merge_ctx *c, struct ws_merge_job *links,
 		free(log);
 		next = culprit + 1;
 	}
+	goto out;
+refused:
+	/* the error named one of them; they all stay queued */
+	for (m = 0; m < (ssize_t)k; m++)
+		if (links[m].i != said)
+			report(c, WS_OUTCOME_REFUSED, links[m].i, NULL,
+			       "see the error above", "");
 out:
 	strvec_clear(&wts);
 	for (m = 0; m < (ssize_t)k; m++) {

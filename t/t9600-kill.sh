@@ -32,7 +32,7 @@ add and remove, the read-tree that brings a checked-out base along).'
 # tried (every one of the other commands' are), 0 for all of them.
 # T9600_ONLY="<command> <how> <arg>" (e.g. "loop git-before 11") runs
 # that one kill point, to look at it; T9600_SWEEPS="merge clean" only
-# those sweeps. A failing kill point leaves its files in snap/failed-*.
+# those sweeps (batch: git ws-merge --batch). A failing kill point leaves its files in snap/failed-*.
 : "${T9600_SAMPLE:=12}"
 
 tried=0
@@ -142,6 +142,22 @@ trial_merge () {
 	finish_loop
 }
 
+# trial_batch <how> <arg>: trial_merge, of git ws-merge --batch (the two
+# queued workstreams on one chain, its base moved once).
+trial_batch () {
+	how=$1 arg=$2
+	kill_restore queued &&
+	old=$(git -C repo rev-parse main) &&
+	kill_launch $how $arg git ws-merge --batch &&
+	tally batch &&
+	after_kill &&
+	{ kill_run git ws-merge --batch ||
+	  fail "the rerun failed"; } &&
+	{ kill_check "$old" rerun || fail "after the rerun"; } &&
+	{ merge_complete || fail "the rerun did not merge the queue"; } &&
+	finish_loop
+}
+
 merge_complete () {
 	(
 		cd repo &&
@@ -242,7 +258,7 @@ sweep () {
 	name=$1
 	eval "duration=\$duration_$name gits=\$gits_$name"
 	eval "renames=\$renames_$name unlinks=\$unlinks_$name"
-	case " ${T9600_SWEEPS:-alloc loop converge merge clean} " in
+	case " ${T9600_SWEEPS:-alloc loop converge merge batch clean} " in
 	*" $name "*) ;;
 	*) return 0 ;;
 	esac
@@ -315,6 +331,7 @@ test_expect_success 'normal runs: durations and git children' '
 	measure loop allocated git ws-dispatch --loop &&
 	measure converge done git ws-converge &&
 	measure merge queued git ws-merge &&
+	measure batch queued git ws-merge --batch &&
 	measure clean merged git ws-clean &&
 	cat durations &&
 	# strace works here, and sees the renames of the git-ws binaries
@@ -338,6 +355,10 @@ test_expect_success 'kill git ws-converge anywhere, run it again, then the loop'
 
 test_expect_success 'kill git ws-merge anywhere, run it again, then the loop' '
 	sweep merge
+'
+
+test_expect_success 'kill git ws-merge --batch anywhere, run it again, then the loop' '
+	sweep batch
 '
 
 test_expect_success 'kill git ws-clean anywhere, run it again' '
@@ -845,7 +866,7 @@ test_expect_success 'git ws-dispatch --loop killed while a command runs; the rer
 
 summary () {
 	echo "kill points tried: $tried, landed (the command was still running): $landed"
-	for name in alloc loop converge merge clean
+	for name in alloc loop converge merge batch clean
 	do
 		eval "echo \"  $name: tried \${tried_$name:-0}, landed \${landed_$name:-0}\""
 	done
