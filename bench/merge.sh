@@ -10,6 +10,13 @@
 # each is a real commit range of the history, merged into an older base.
 # Without <repo>, a repository with such a history is generated.
 # Target: git ws-merge -n within 1.2x of merge-tree.
+#
+# Then --batch: BATCH_N=16 queued workstreams (in a generated repository),
+# one of which (the BAD=9th) breaks the tests, merged one by one and with
+# --batch=BATCH (8): the test runs of each (target: 6 or fewer with
+# --batch), whether the final trees of the base are the same, and both
+# times (the test command sleeps TEST_SLEEP=0.2 s, as a test suite takes
+# time). Never fails on a time.
 set -e
 
 N=${N:-20}
@@ -157,3 +164,80 @@ awk -v ws="$ws" -v mt="$mt" -v plain="$plain" -v n="$N" 'BEGIN {
 	printf f, "checkout + merge + abort", plain, plain / n, plain / mt
 	printf "target: git ws-merge -n within 1.2x of merge-tree: %s\n", ws <= 1.2 * mt ? "met" : "NOT met"
 }'
+
+# 4. --batch against one by one
+BATCH_N=${BATCH_N:-16}
+BATCH=${BATCH:-8}
+BAD=${BAD:-9}
+TEST_SLEEP=${TEST_SLEEP:-0.2}
+
+# batch_repo <dir>: a repository with BATCH_N queued workstreams, each
+# adding a file; the BAD-th adds bad.txt, which the test command refuses.
+batch_repo () (
+	git init -q -b main "$1"
+	cd "$1"
+	echo base >README && git add . && git commit -q -m base
+	base=$(git rev-parse HEAD)
+	mkdir -p .git/ws
+	{
+		printf '[plan]\n\tname = batch\n\tbase = main\n\tcommand = true\n'
+		printf '\ttest = "! test -f bad.txt && sleep %s"\n' "$TEST_SLEEP"
+		k=1
+		while test $k -le "$BATCH_N"
+		do
+			printf '[workstream "ws-%d"]\n\ttitle = Batch %d\n' $k $k
+			k=$((k + 1))
+		done
+	} >.git/ws/plan
+	k=1
+	while test $k -le "$BATCH_N"
+	do
+		git checkout -q -b "bench/ws-$k" "$base"
+		echo "$k" >"f$k.txt"
+		test $k -ne "$BAD" || echo bad >bad.txt
+		git add . && git commit -q -m "ws-$k"
+		git config -f .git/ws/state "workstream.ws-$k.status" converged
+		git config -f .git/ws/state "workstream.ws-$k.branch" "bench/ws-$k"
+		git config -f .git/ws/state "workstream.ws-$k.base-oid" "$base"
+		git config -f .git/ws/queue --add queue.item "ws-$k"
+		k=$((k + 1))
+	done
+	git checkout -q main
+)
+
+# merge_timed <dir> [<option>]: git ws-merge there; its time in <dir>.time
+merge_timed () {
+	t0=$(now)
+	(cd "$1" && git ws-merge --porcelain $2 >"$1.out" 2>"$1.err") || :
+	elapsed "$t0" "$(now)" >"$1.time"
+}
+
+# test_runs <dir>: the test runs the state counts, summed.
+test_runs () {
+	git config -f "$1/.git/ws/state" --get-regexp '^workstream\..*\.test-runs$' |
+	awk '{ n += $2 } END { print n + 0 }'
+}
+
+echo
+echo "--batch: $BATCH_N queued workstreams, the $BAD. breaks the tests (test: sleep $TEST_SLEEP)"
+batch_repo "$tmp/one"
+batch_repo "$tmp/batch"
+merge_timed "$tmp/one"
+merge_timed "$tmp/batch" "--batch=$BATCH"
+one_runs=$(test_runs "$tmp/one")
+batch_runs=$(test_runs "$tmp/batch")
+said=$(sed -n 's/^test-runs	//p' "$tmp/batch.out")
+one_tree=$(git -C "$tmp/one" rev-parse 'main^{tree}')
+batch_tree=$(git -C "$tmp/batch" rev-parse 'main^{tree}')
+one_t=$(cat "$tmp/one.time"); batch_t=$(cat "$tmp/batch.time")
+printf '%-28s %3d test runs  %7.3f s\n' "one by one" "$one_runs" "$one_t"
+printf '%-28s %3d test runs  %7.3f s  (it said %s)\n' "--batch=$BATCH" "$batch_runs" "$batch_t" "$said"
+echo "ratios (batch/one by one): test runs $(ratio "$batch_runs" "$one_runs"), time $(ratio "$batch_t" "$one_t")"
+if test "$one_tree" = "$batch_tree"
+then
+	echo "final base tree: the same both ways ($one_tree)"
+else
+	echo "final base tree: DIFFERENT (one by one $one_tree, batch $batch_tree)"
+fi
+echo "sent back: one by one $(grep -c '^tests-failed' "$tmp/one.out" || :), batch $(grep -c '^tests-failed' "$tmp/batch.out" || :)"
+echo "target: 6 test runs or fewer with --batch: $(test "$batch_runs" -le 6 && echo met || echo "NOT met")"

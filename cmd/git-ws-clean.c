@@ -496,8 +496,12 @@ static void read_items(struct clean_ctx *c)
 	c->groups = xcalloc(c->st.state.nr + 1, sizeof(*c->groups));
 	for (i = 0; i < c->st.state.nr; i++) {
 		const struct cfg_section *s = &c->st.state.sections[i];
-		struct item *it = &c->items[c->nr++];
 		const char *pid = cfg_get(s, WS_KEY_PID);
+		struct item *it;
+
+		if (!s->sub)
+			continue; /* the plan-level section */
+		it = &c->items[c->nr++];
 
 		it->id = s->sub;
 		it->status = ws_state_status(&c->st, s->sub);

@@ -6,6 +6,7 @@
 #include "cost.h"
 #include "dispatch.h"
 #include "dispatch-screen.h"
+#include "final-test.h"
 #include "lost-worktree.h"
 #include "parse-options.h"
 #include "plan.h"
@@ -22,7 +23,7 @@
 
 static const char * const dispatch_usage[] = {
 	"git ws-dispatch [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--detach] [-n | --dry-run] [--porcelain] [--retry] [--wait] [<id>...] [-- <command> [<args>...]]",
-	"git ws-dispatch --loop [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--porcelain] [--wait] [-- <command> [<args>...]]",
+	"git ws-dispatch --loop [-j <n> | --jobs <n>] [--retries <n>] [--timeout <duration>] [--push[=<remote>]] [--porcelain] [--wait] [-- <command> [<args>...]]",
 	NULL
 };
 
@@ -40,6 +41,7 @@ struct dispatch_ctx {
 	struct strvec adopted;  /* --loop: the ids whose command it adopted */
 	long timeout;           /* -1: the plan's */
 	struct ws_screen screen; /* progress redrawn on stderr */
+	const char *push;       /* --loop --push[=<remote>]: NULL when not */
 };
 
 /* ------------------------------------------------------------ output */
@@ -580,6 +582,22 @@ static int run_step(struct dispatch_ctx *c, const char *step,
 	return ret;
 }
 
+/*
+ * Run `git ws-merge`, with --push[=<remote>] when the loop was given it:
+ * the base is pushed after each merge, as git ws-merge --push does.
+ */
+static void run_merge(struct dispatch_ctx *c)
+{
+	struct strvec args = STRVEC_INIT;
+
+	if (c->push && *c->push)
+		strvec_pushf(&args, "--push=%s", c->push);
+	else if (c->push)
+		strvec_push(&args, "--push");
+	run_step(c, "ws-merge", &args, "_merge");
+	strvec_clear(&args);
+}
+
 /* 1 when plan->ws[idx] is queued or running in this dispatch. */
 static int active(struct dispatch_ctx *c, size_t idx)
 {
@@ -723,7 +741,7 @@ static void settle(struct dispatch_ctx *c)
 	report_changes(c, &st);
 	ws_state_release(&st);
 	if (queued)
-		run_step(c, "ws-merge", NULL, "_merge");
+		run_merge(c);
 	strvec_clear(&ids);
 	strbuf_release(&err);
 }
@@ -830,11 +848,66 @@ static void resume(struct dispatch_ctx *c)
 	}
 }
 
+/*
+ * The plan's final-test (final-test.h), as git ws-merge recorded it:
+ * "final-test TAB passed|failed TAB <oid> TAB <log>" with --porcelain,
+ * else a line when it failed. Returns 1 when it failed.
+ */
+static int say_final_test(struct dispatch_ctx *c, const struct ws_state *st)
+{
+	const char *result = ws_state_plan_get(st, WS_PLAN_KEY_FINAL_TEST);
+	const char *oid = ws_state_plan_get(st, WS_PLAN_KEY_FINAL_TEST_OID);
+	const char *log = ws_state_plan_get(st, WS_PLAN_KEY_FINAL_TEST_LOG);
+	struct strbuf sb = STRBUF_INIT;
+	int failed;
+
+	if (!c->plan.final_test || !result)
+		return 0;
+	failed = !strcmp(result, "failed");
+	if (c->porcelain) {
+		strbuf_addf(&sb, "final-test\t%s\t", result);
+		ws_add_field(&sb, oid ? oid : "");
+		strbuf_addch(&sb, '\t');
+		ws_add_field(&sb, log ? log : "");
+		printf("%s\n", sb.buf);
+	} else if (failed) {
+		strbuf_addf(&sb, "integration failed: the final test fails on '%s'; see ",
+			    c->plan.base);
+		strbuf_add_sanitized(&sb, log ? log : "");
+		printf("%s\n", sb.buf);
+	}
+	strbuf_release(&sb);
+	return failed;
+}
+
+/*
+ * After the loop: when the plan is all merged and its final-test has not
+ * run on the base's tip (the git ws-merge that made the last merge was
+ * stopped before it), one more `git ws-merge` runs it.
+ */
+static void final_test_if_due(struct dispatch_ctx *c)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	git_oid tip;
+
+	if (!c->plan.final_test)
+		return;
+	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	if (!ws_branch_tip(&c->repo, c->plan.base, &tip) &&
+	    ws_final_test_due(&c->plan, &st, &tip))
+		run_merge(c);
+	ws_state_release(&st);
+	strbuf_release(&err);
+}
+
 static int print_loop_summary(struct dispatch_ctx *c)
 {
 	struct ws_state st = WS_STATE_INIT;
 	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
 	size_t i, merged = 0;
+	int final;
 
 	ws_screen_clear(&c->screen);
 	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
@@ -872,10 +945,11 @@ static int print_loop_summary(struct dispatch_ctx *c)
 	if (!c->porcelain)
 		printf("%zu/%zu merged%s\n", merged, c->plan.nr,
 		       c->d.interrupted ? " (interrupted: run 'git ws-dispatch --loop' again to resume)" : "");
+	final = say_final_test(c, &st);
 	ws_state_release(&st);
 	strbuf_release(&sb);
 	strbuf_release(&err);
-	return merged == c->plan.nr ? 0 : WS_EXIT_NO;
+	return merged == c->plan.nr && !final ? 0 : WS_EXIT_NO;
 }
 
 static int run_loop(struct dispatch_ctx *c)
@@ -906,6 +980,8 @@ static int run_loop(struct dispatch_ctx *c)
 		if (c->d.interrupted)
 			break;
 	}
+	if (!c->d.interrupted)
+		final_test_if_due(c);
 	ret = print_loop_summary(c);
 	if (ret && !c->d.interrupted)
 		say_budget_spent_now(c, 0);
@@ -935,6 +1011,9 @@ static void parse_args(struct dispatch_ctx *c, int argc, const char **argv)
 			 "put the named failed workstreams back to ready and dispatch them"),
 		OPT_BOOL(0, "loop", &c->loop,
 			 "run the whole plan: dispatch, converge, merge, dispatch what that unblocks, until done"),
+		OPT_STRING_OPTARG(0, "push", &c->push, "remote",
+				  "--loop: push the base after each merge, as git ws-merge --push",
+				  ""),
 		OPT_BOOL(0, "wait", &c->wait,
 			 "when another git ws-dispatch runs the plan (or the named workstreams), wait for it to finish first"),
 		OPT_END()
@@ -969,6 +1048,9 @@ static void parse_args(struct dispatch_ctx *c, int argc, const char **argv)
 			      dispatch_usage, options);
 	if (c->detach && c->dry_run)
 		usage_msg_opt("--detach and --dry-run cannot be used together",
+			      dispatch_usage, options);
+	if (c->push && !c->loop)
+		usage_msg_opt("--push pushes the base after the merges of --loop: use it with --loop",
 			      dispatch_usage, options);
 	if (c->loop && (c->ids_nr || c->detach || c->dry_run || c->retry))
 		usage_msg_opt("--loop runs the whole plan: it takes no ids, --detach, --dry-run or --retry",

@@ -7,6 +7,7 @@
 #include "compat.h"
 #include "archive.h"
 #include "changed-paths.h"
+#include "final-test.h"
 #include "follow.h"
 #include "lockfile.h"
 #include "merge-commit.h"
@@ -28,25 +29,32 @@
 #include "ws.h"
 
 static const char * const merge_usage[] = {
-	"git ws-merge [-n | --dry-run] [--no-verify] [--push[=<remote>]] [--porcelain] [<id>...]",
+	"git ws-merge [-n | --dry-run] [--batch[=<n>]] [--no-verify] [--push[=<remote>]] [--porcelain] [<id>...]",
 	"git ws-merge [-n | --dry-run] [--no-verify] [--porcelain] --undo <id>...",
 	"git ws-merge [-n | --dry-run] [--no-verify] [--porcelain] --rollback-to <checkpoint>",
+	"git ws-merge --final-test [--porcelain]",
 	NULL
 };
 
 /* How often a merge starts over because the base moved under it. */
 #define MAX_TRIES 5
 
+/* The size of a batch of a bare --batch when the plan gives none. */
+#define DEFAULT_BATCH 4
+
 struct merge_ctx {
 	struct ws_repo repo;
 	struct plan plan;
 	struct ws_state st;
 	const char *base;
-	int dry_run, no_verify, porcelain;
+	int dry_run, no_verify, porcelain, final_test;
 	const char *push;
 	int undo;                /* --undo */
 	const char *rollback_to; /* --rollback-to */
 	int *done_in_run;   /* per plan index: 1 merged, -1 did not merge */
+	int batch;          /* --batch: workstreams per chain; 0: one by one */
+	int *in_chain;      /* --batch: per plan index, 1 while on the chain */
+	long test_runs;     /* test runs in this run */
 	struct strvec stop; /* base-oids the plan was allocated on */
 	int lock_fd;        /* merge.lock, -1 when not held (-n) */
 };
@@ -98,8 +106,9 @@ static char *unmerged_deps(struct merge_ctx *c, size_t i)
 		size_t d = w->dep_idx[j];
 		enum ws_status status = ws_state_status(&c->st, id_of(c, d));
 
-		if (ws_is_merged(&c->st, id_of(c, d)) && c->done_in_run[d] >= 0)
-			continue;
+		if ((ws_is_merged(&c->st, id_of(c, d)) && c->done_in_run[d] >= 0) ||
+		    c->in_chain[d])
+			continue; /* merged, or merged below it on the chain */
 		strbuf_addf(&sb, "%s%s (%s)", sb.len ? ", " : "", id_of(c, d),
 			    c->done_in_run[d] < 0 ? "did not merge in this run" :
 			    ws_status_name(status) ?: "not started");
@@ -365,6 +374,29 @@ static enum ws_merge_outcome send_back_failed_tests(struct merge_ctx *c,
 }
 
 /*
+ * Test the merge commit of j in the scratch worktree (ws_scratch_test(),
+ * its output in `log`), and count the run in the state's test-runs of
+ * ws[j->i] and in the run's total. Returns what ws_scratch_test() does.
+ */
+static int test_merge(struct merge_ctx *c, struct ws_merge_job *j,
+		      const char *log)
+{
+	const char *id = id_of(c, j->i);
+	int t = ws_scratch_test(&c->repo, &c->plan, j->i, j->branch,
+				&j->commit, log, c->lock_fd,
+				!c->porcelain && isatty(2));
+
+	if (t >= 0 && c->plan.ws[j->i].test && *c->plan.ws[j->i].test) {
+		state_lock(c);
+		ws_state_setf(&c->st, id, WS_KEY_TEST_RUNS, "%ld",
+			      ws_state_get_long(&c->st, id, WS_KEY_TEST_RUNS, 0) + 1);
+		state_commit(c);
+		c->test_runs++;
+	}
+	return t;
+}
+
+/*
  * Before the base moves: the worktrees in wts that have it checked out
  * must not lose changes, and the merge commit must pass the tests (unless
  * --no-verify). Returns 0 when the merge may go on, else -1 with *o set.
@@ -378,9 +410,7 @@ static int vet_merge(struct merge_ctx *c, struct ws_merge_job *j,
 		return -1;
 	}
 	if (!c->no_verify) {
-		int t = ws_scratch_test(&c->repo, &c->plan, j->i, j->branch,
-					&j->commit, log, c->lock_fd,
-					!c->porcelain && isatty(2));
+		int t = test_merge(c, j, log);
 
 		if (t < 0) {
 			*o = WS_OUTCOME_FAILED;
@@ -560,7 +590,8 @@ static enum ws_merge_outcome merge_one(struct merge_ctx *c, size_t i)
 
 /* -n: say what would come of merging j, as ws_forecast_one() found it. */
 static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
-		      enum ws_merge_outcome o, const char *detail)
+		      enum ws_merge_outcome o, const char *detail,
+		      const struct strvec *with)
 {
 	const char *id = id_of(c, j->i);
 	struct strbuf sb = STRBUF_INIT;
@@ -575,7 +606,9 @@ static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
 		strbuf_addf(&sb, "%s: would not merge: %s\n", id, detail);
 		strbuf_addbuf(&sb, &j->res.messages);
 		strbuf_rtrim(&sb);
-		report(c, WS_OUTCOME_CONFLICT, j->i, NULL, detail, sb.buf);
+		ws_merge_outcome_print_with(c->porcelain, WS_OUTCOME_CONFLICT,
+					    id_of(c, j->i), NULL, detail, with,
+					    sb.buf);
 		break;
 	case WS_OUTCOME_MERGED:
 		strbuf_addf(&sb, "%s: would merge cleanly into %s", id, c->base);
@@ -592,27 +625,29 @@ static void say_would(struct merge_ctx *c, struct ws_merge_job *j,
 }
 
 /*
- * -n: whether each workstream would merge into the current base tip, and
- * what would conflict with whom; nothing is written (git merge-tree only
- * adds the merged objects to the object store, as git merge-tree does).
- * Returns 1 when any would not merge.
+ * -n: whether each workstream would merge, in order and cumulatively
+ * (merge-forecast.h), and what would conflict with whom; nothing is
+ * written but objects (the merged trees and the forecast's merge
+ * commits, which no ref points to). Returns 1 when any would not merge.
  */
 static int dry_run(struct merge_ctx *c, const size_t *order, size_t nr)
 {
 	struct ws_merge_job *jobs = xcalloc(nr + 1, sizeof(*jobs));
 	int *ok = xcalloc(nr + 1, sizeof(*ok));
 	struct ws_forecast f = { &c->repo, &c->plan, &c->st, &c->stop,
-				 c->done_in_run };
+				 c->done_in_run, 0, { { 0 } }, { { 0 } } };
 	size_t n;
 	int ret = 0;
 
 	ws_forecast_compute(&f, order, nr, jobs, ok);
 	for (n = 0; n < nr; n++) {
 		struct strbuf detail = STRBUF_INIT;
+		struct strvec with = STRVEC_INIT;
 		enum ws_merge_outcome o = ws_forecast_one(&f, &jobs[n], ok[n],
-							  &detail);
+							  &detail, &with);
 
-		say_would(c, &jobs[n], o, detail.buf);
+		say_would(c, &jobs[n], o, detail.buf, &with);
+		strvec_clear(&with);
 		c->done_in_run[order[n]] = o == WS_OUTCOME_MERGED ? 1 : -1;
 		if (o != WS_OUTCOME_MERGED)
 			ret = 1;
@@ -662,6 +697,7 @@ static void start_run(struct merge_ctx *c)
 	if (!c->base)
 		die("plan '%s' names no base branch", c->plan.name);
 	c->done_in_run = xcalloc(c->plan.nr + 1, sizeof(*c->done_in_run));
+	c->in_chain = xcalloc(c->plan.nr + 1, sizeof(*c->in_chain));
 	if (!c->dry_run) {
 		ws_repo_ensure_dirs(&c->repo);
 		c->lock_fd = merge_lock(c);
@@ -738,6 +774,335 @@ static int merge_all(struct merge_ctx *c, const size_t *order, size_t nr)
 	return bad;
 }
 
+/* ------------------------------------------------------------ --batch */
+
+/*
+ * --batch: the contracts of the workstreams on the chain below j count
+ * as merged ones in j's merge, as they will once the chain lands.
+ */
+static void add_chain_contracts(struct merge_ctx *c, struct ws_merge_job *j)
+{
+	size_t k, m;
+
+	for (k = 0; k < c->plan.nr; k++) {
+		const struct plan_workstream *o = &c->plan.ws[k];
+
+		if (k == j->i || !c->in_chain[k])
+			continue;
+		for (m = 0; m < o->contract.nr; m++) {
+			strvec_push(&j->ours_owns, o->contract.v[m]);
+			strvec_push(&j->ours_owner, o->id);
+		}
+	}
+}
+
+/*
+ * --batch: the chain of the next c->batch queued workstreams from
+ * order[*n] on (those not handled[] yet), each one's `--no-ff` merge
+ * commit made on the one below it, the first on the base's tip (put in
+ * *base_tip). What cannot go on the chain is dealt with as one by one
+ * would: skipped (a dependency neither merged nor below it on the
+ * chain), already merged, sent back with its conflict. Fills links[]
+ * (each initialised here; the caller releases them) and pos[] (their
+ * index in order[]), and returns how many; *n moves past the workstreams
+ * taken.
+ */
+static size_t build_chain(struct merge_ctx *c, const size_t *order,
+			  size_t nr, size_t *n, int *handled,
+			  struct ws_merge_job *links, size_t *pos,
+			  git_oid *base_tip)
+{
+	size_t k = 0, taken = 0;
+	git_oid tip;
+
+	if (ws_branch_tip(&c->repo, c->base, &tip) < 0) {
+		error("base branch '%s' does not exist", c->base);
+		*n = nr;
+		return 0;
+	}
+	*base_tip = tip;
+	for (; *n < nr && taken < (size_t)c->batch; (*n)++) {
+		struct ws_merge_job init = WS_MERGE_JOB_INIT(order[*n]);
+		struct ws_merge_job *j = &links[k];
+
+		if (handled[*n])
+			continue;
+		handled[*n] = 1;
+		taken++;
+		*j = init;
+		if (!still_mergeable(c, j))
+			goto drop;
+		if (ws_merge_job_tips(j, &c->repo, &c->plan) < 0)
+			goto fail;
+		if (git_oid_equal(&j->branch_tip, &j->base_tip) ||
+		    git_graph_descendant_of(c->repo.repo, &j->base_tip,
+					    &j->branch_tip) == 1) {
+			record_merged(c, j, &j->base_tip, 1);
+			goto drop;
+		}
+		j->base_tip = tip;
+		add_chain_contracts(c, j);
+		if (ws_merge_job_compute(j, &c->repo, &c->plan) < 0)
+			goto fail;
+		if (!j->res.clean) {
+			send_back_conflict(c, j);
+			goto drop;
+		}
+		create_merge_commit(c, j);
+		tip = j->commit;
+		c->in_chain[j->i] = 1;
+		pos[k++] = *n;
+		continue;
+fail:
+		report(c, WS_OUTCOME_FAILED, j->i, NULL, "see the error above", "");
+drop:
+		if (c->done_in_run[j->i] != 1)
+			c->done_in_run[j->i] = -1;
+		ws_merge_job_release(j);
+	}
+	return k;
+}
+
+/*
+ * --batch: say that the tests of ws[j->i]'s merge failed, then passed
+ * when run again on the same tree (its first log kept as `flaky_log`).
+ */
+static void say_flaky(struct merge_ctx *c, struct ws_merge_job *j,
+		      const char *flaky_log)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (c->porcelain) {
+		strbuf_addf(&sb, "flaky\t%s\t%s\t", id_of(c, j->i),
+			    ws_oid_hex(&j->commit, hex));
+		strbuf_add_sanitized(&sb, flaky_log);
+		printf("%s\n", sb.buf);
+	} else {
+		strbuf_addf(&sb, "%s: flaky tests: they failed on its merge (%.7s), then passed when run again on the same tree; see ",
+			    id_of(c, j->i), ws_oid_hex(&j->commit, hex));
+		strbuf_add_sanitized(&sb, flaky_log);
+		printf("%s\n", sb.buf);
+	}
+	strbuf_release(&sb);
+}
+
+/*
+ * --batch: test links[at] (the chain up to it). Returns 0 when it
+ * passes, 1 when it fails, -1 after an error.
+ */
+static int test_link(struct merge_ctx *c, struct ws_merge_job *links,
+		     size_t at)
+{
+	char *log = ws_path(&c->repo, "logs/%s.merge.log", id_of(c, links[at].i));
+	int t = test_merge(c, &links[at], log);
+
+	free(log);
+	return t;
+}
+
+/*
+ * --batch: which prefix of the chain links[0..k) passes the tests. The
+ * top is tested; when it fails, the chain is bisected (the middle, then
+ * the half that fails) down to the first link whose merge breaks the
+ * tests, *culprit (else -1). A culprit that failed only once (the top,
+ * everything under it passing) is tested again on the same tree: passing
+ * then, it is flaky, said so, and not a culprit. Returns the index of
+ * the top link that passed (-1: none), or -2 after an error.
+ */
+static ssize_t passing_prefix(struct merge_ctx *c, struct ws_merge_job *links,
+			      size_t k, ssize_t *culprit)
+{
+	ssize_t good = -1, bad = (ssize_t)k - 1;
+	int t;
+
+	*culprit = -1;
+	if (c->no_verify)
+		return bad;
+	t = test_link(c, links, k - 1);
+	if (t < 0)
+		return -2;
+	if (!t)
+		return bad;
+	while (bad - good > 1) {
+		ssize_t mid = (good + bad) / 2;
+
+		t = test_link(c, links, mid);
+		if (t < 0)
+			return -2;
+		if (t)
+			bad = mid;
+		else
+			good = mid;
+	}
+	if (bad == (ssize_t)k - 1) {
+		const char *id = id_of(c, links[bad].i);
+		char *log = ws_path(&c->repo, "logs/%s.merge.log", id);
+		char *flaky_log = ws_path(&c->repo, "logs/%s.merge-flaky.log", id);
+
+		if (rename(log, flaky_log) < 0)
+			warning("cannot keep '%s' as '%s': %s", log, flaky_log,
+				strerror(errno));
+		t = test_link(c, links, bad);
+		if (!t)
+			say_flaky(c, &links[bad], flaky_log);
+		free(log);
+		free(flaky_log);
+		if (t < 0)
+			return -2;
+		if (!t)
+			return bad;
+	}
+	*culprit = bad;
+	return good;
+}
+
+/*
+ * --batch: land the chain links[0..k) built on base_tip: test it
+ * (passing_prefix()), move the base to the top link that passed by
+ * compare-and-swap (the worktrees that have it checked out along, as
+ * one merge does: move_base()), record each link below it merged with
+ * its own merge commit, and send the culprit back with its test log.
+ * Returns the index of the first link left for the next chain (k when
+ * none), or -1 when the base moved under the chain (the caller builds it
+ * again).
+ */
+static ssize_t land_chain(struct merge_ctx *c, struct ws_merge_job *links,
+			  size_t k, const git_oid *base_tip)
+{
+	struct strvec wts = STRVEC_INIT;
+	struct ws_merge_job top;
+	ssize_t good, culprit = -1, m, next = k;
+	size_t said;
+
+	ws_branch_worktrees(&c->repo, c->base, &wts);
+	top = links[k - 1];
+	top.base_tip = *base_tip;
+	said = top.i;
+	if (check_base_worktrees(c, &top, &wts) < 0)
+		goto refused;
+	good = passing_prefix(c, links, k, &culprit);
+	if (good == -2) {
+		for (m = 0; m < (ssize_t)k; m++)
+			report(c, WS_OUTCOME_FAILED, links[m].i, NULL,
+			       "see the error above", "");
+		goto out;
+	}
+	if (good >= 0) {
+		top = links[good];
+		top.base_tip = *base_tip;
+		/* the worktree may have changed while the tests ran */
+		if (check_base_worktrees(c, &top, &wts) < 0) {
+			said = top.i;
+			goto refused;
+		}
+		switch (move_base(c, &top, &wts)) {
+		case 0:
+			for (m = 0; m <= good; m++)
+				record_merged(c, &links[m], &links[m].commit, 0);
+			break;
+		case 1:
+			next = -1;
+			goto out;
+		default:
+			for (m = 0; m < (ssize_t)k; m++)
+				report(c, WS_OUTCOME_FAILED, links[m].i, NULL,
+				       "see the error above", "");
+			goto out;
+		}
+	}
+	if (culprit >= 0) {
+		char *log = ws_path(&c->repo, "logs/%s.merge.log",
+				    id_of(c, links[culprit].i));
+
+		c->in_chain[links[culprit].i] = 0;
+		send_back_failed_tests(c, &links[culprit], log);
+		free(log);
+		next = culprit + 1;
+	}
+	goto out;
+refused:
+	/* the error named one of them; they all stay queued */
+	for (m = 0; m < (ssize_t)k; m++)
+		if (links[m].i != said)
+			report(c, WS_OUTCOME_REFUSED, links[m].i, NULL,
+			       "see the error above", "");
+out:
+	strvec_clear(&wts);
+	for (m = 0; m < (ssize_t)k; m++) {
+		c->in_chain[links[m].i] = 0;
+		/* what this chain decided and did not merge */
+		if ((next < 0 || m < next) && c->done_in_run[links[m].i] != 1)
+			c->done_in_run[links[m].i] = next < 0 ? 0 : -1;
+	}
+	return next;
+}
+
+/*
+ * --batch: merge order[0..nr) a chain of c->batch at a time
+ * (build_chain(), land_chain()); what a culprit leaves on its chain goes
+ * on the next one. Returns 1 when any did not merge.
+ */
+static int merge_batched(struct merge_ctx *c, const size_t *order, size_t nr)
+{
+	struct ws_merge_job *links = xcalloc(c->batch + 1, sizeof(*links));
+	size_t *pos = xcalloc(c->batch + 1, sizeof(*pos));
+	int *handled = xcalloc(nr + 1, sizeof(*handled));
+	size_t n = 0, k, m;
+	int tries = 0, bad = 0;
+
+	while (n < nr) {
+		size_t start = n;
+		git_oid base_tip;
+		ssize_t next;
+
+		k = build_chain(c, order, nr, &n, handled, links, pos, &base_tip);
+		if (!k)
+			continue;
+		next = land_chain(c, links, k, &base_tip);
+		if (next < 0 && ++tries < MAX_TRIES) {
+			/* the base moved: the same workstreams again */
+			for (m = 0; m < k; m++)
+				handled[pos[m]] = 0;
+			n = start;
+		} else if (next < 0) {
+			error("'%s' kept moving; gave up merging a batch after %d tries",
+			      c->base, MAX_TRIES);
+			advise("run 'git ws-merge' again when nobody is committing to it");
+			for (m = 0; m < k; m++)
+				report(c, WS_OUTCOME_FAILED, links[m].i, NULL,
+				       "see the error above", "");
+			tries = 0;
+		} else if ((size_t)next < k) {
+			for (m = next; m < k; m++)
+				handled[pos[m]] = 0;
+			n = pos[next];
+			tries = 0;
+		} else {
+			tries = 0;
+		}
+		for (m = 0; m < k; m++)
+			ws_merge_job_release(&links[m]);
+	}
+	for (n = 0; n < nr; n++)
+		if (c->done_in_run[order[n]] != 1)
+			bad = 1;
+	free(links);
+	free(pos);
+	free(handled);
+	return bad;
+}
+
+/* --batch: the run's test runs, after the merges. */
+static void say_test_runs(struct merge_ctx *c)
+{
+	if (c->porcelain)
+		printf("test-runs\t%ld\n", c->test_runs);
+	else
+		printf("Test runs: %ld (batches of %d)\n", c->test_runs,
+		       c->batch);
+}
+
 /*
  * The scratch worktree does not outlive its use: once every workstream
  * of the plan is merged (or cleaned), it goes, while merge.lock is still
@@ -776,6 +1141,26 @@ static int undo(struct merge_ctx *c, int argc, const char **argv)
 	return ret;
 }
 
+/*
+ * The plan's final-test (final-test.h), when this run made the plan's
+ * last merge or the base moved since it last ran: after the merges,
+ * before the scratch worktree goes. Returns 1 when it failed or could
+ * not run, else 0.
+ */
+static int final_test_if_due(struct merge_ctx *c)
+{
+	git_oid tip;
+	int due;
+
+	if (!c->plan.final_test)
+		return 0;
+	state_read(c);
+	due = !ws_branch_tip(&c->repo, c->base, &tip) &&
+	      ws_final_test_due(&c->plan, &c->st, &tip);
+	return due ? ws_final_test_run(&c->repo, &c->plan, c->lock_fd,
+				       c->porcelain) != 0 : 0;
+}
+
 /* Release merge.lock and what start_run() read. */
 static void end_run(struct merge_ctx *c)
 {
@@ -784,6 +1169,7 @@ static void end_run(struct merge_ctx *c)
 	ws_state_release(&c->st);
 	strvec_clear(&c->stop);
 	free(c->done_in_run);
+	free(c->in_chain);
 	plan_release(&c->plan);
 	ws_repo_close(&c->repo);
 }
@@ -791,6 +1177,7 @@ static void end_run(struct merge_ctx *c)
 int cmd_main(int argc, const char **argv)
 {
 	struct merge_ctx c;
+	const char *batch = NULL;
 	struct option options[] = {
 		OPT__DRY_RUN(&c.dry_run),
 		OPT_BOOL(0, "no-verify", &c.no_verify,
@@ -803,6 +1190,11 @@ int cmd_main(int argc, const char **argv)
 			 "take the merges of the named workstreams back out of the base"),
 		OPT_STRING(0, "rollback-to", &c.rollback_to, "checkpoint",
 			   "undo every merge after a checkpoint (git ws-status --checkpoints)"),
+		OPT_STRING_OPTARG(0, "batch", &batch, "n",
+				  "merge <n> queued workstreams at a time, testing the top of their chain (default: the plan's batch, else 4)",
+				  ""),
+		OPT_BOOL(0, "final-test", &c.final_test,
+			 "run the plan's final-test on the base again, and nothing else"),
 		OPT_END()
 	};
 	size_t *order = NULL, nr = 0;
@@ -821,8 +1213,32 @@ int cmd_main(int argc, const char **argv)
 		usage_msg_opt(c.undo ? "--undo needs the ids of merged workstreams" :
 			      "--rollback-to takes no workstream ids",
 			      merge_usage, options);
+	if (c.final_test && (argc || c.dry_run || c.no_verify || c.push))
+		usage_msg_opt("--final-test runs the final test only: it takes no ids, -n, --no-verify or --push",
+			      merge_usage, options);
+
+	if (batch && *batch && (parse_nonneg_int(batch, &c.batch) < 0 || !c.batch))
+		usage_msg_opt("--batch takes a positive number of workstreams",
+			      merge_usage, options);
+	if (c.final_test && (batch || c.undo || c.rollback_to))
+		usage_msg_opt("--final-test runs the final test only: it takes no --batch, --undo or --rollback-to",
+			      merge_usage, options);
+	if (batch && (c.undo || c.rollback_to))
+		usage_msg_opt("--batch cannot be used with --undo or --rollback-to",
+			      merge_usage, options);
 
 	start_run(&c);
+	if (batch && !c.batch)
+		c.batch = c.plan.batch ? c.plan.batch : DEFAULT_BATCH;
+	else if (!batch)
+		c.batch = c.plan.batch;
+	if (c.final_test) {
+		recover(&c);
+		bad = ws_final_test_run(&c.repo, &c.plan, c.lock_fd,
+					c.porcelain);
+		end_run(&c);
+		return bad < 0 ? WS_EXIT_FATAL : bad ? WS_EXIT_NO : WS_EXIT_OK;
+	}
 	if (c.dry_run)
 		state_read(&c);
 	else
@@ -843,7 +1259,14 @@ int cmd_main(int argc, const char **argv)
 		if (c.push && !c.porcelain)
 			printf("Would push '%s' afterwards.\n", c.base);
 	} else {
-		bad |= merge_all(&c, order, nr);
+		if (c.batch) {
+			bad |= merge_batched(&c, order, nr);
+			if (nr)
+				say_test_runs(&c);
+		} else {
+			bad |= merge_all(&c, order, nr);
+		}
+		bad |= final_test_if_due(&c);
 		drop_scratch_if_done(&c);
 		if (c.push &&
 		    ws_push_base(&c.repo, c.push, c.base, c.porcelain) < 0)

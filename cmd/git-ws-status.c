@@ -584,6 +584,32 @@ static void print_runners(const struct status_ctx *c)
 	strbuf_release(&line);
 }
 
+/*
+ * The plan's final-test, as git ws-merge recorded it (final-test.h):
+ * "integration failed: ... see <log>", or that it passed, and on which
+ * base commit.
+ */
+static void print_final_test(const struct status_ctx *c)
+{
+	const char *result = ws_state_plan_get(&c->st, WS_PLAN_KEY_FINAL_TEST);
+	const char *oid = ws_state_plan_get(&c->st, WS_PLAN_KEY_FINAL_TEST_OID);
+	const char *log = ws_state_plan_get(&c->st, WS_PLAN_KEY_FINAL_TEST_LOG);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!c->plan.final_test || !result)
+		return;
+	if (!strcmp(result, "failed")) {
+		strbuf_addf(&sb, "integration failed: the final test fails on '%s' (%.7s); see ",
+			    c->plan.base, oid ? oid : "");
+		strbuf_add_sanitized(&sb, log ? log : "");
+	} else {
+		strbuf_addf(&sb, "final test %s on '%s' (%.7s)", result,
+			    c->plan.base, oid ? oid : "");
+	}
+	printf("%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
 static void print_human(const struct status_ctx *c)
 {
 	static const size_t min_width[COL_NR] = { 10, 12 };
@@ -610,6 +636,7 @@ static void print_human(const struct status_ctx *c)
 	for (i = 0; i < rows; i++)
 		print_row(&cell[i * COL_NR], width);
 	printf("%zu/%zu merged\n", c->merged, c->plan.nr);
+	print_final_test(c);
 	print_total(c);
 	print_runners(c);
 

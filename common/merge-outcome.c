@@ -41,14 +41,31 @@ void ws_merge_outcome_print(int porcelain, enum ws_merge_outcome o,
 			    const char *id, const git_oid *oid,
 			    const char *detail, const char *human)
 {
+	ws_merge_outcome_print_with(porcelain, o, id, oid, detail, NULL,
+				    human);
+}
+
+void ws_merge_outcome_print_with(int porcelain, enum ws_merge_outcome o,
+				 const char *id, const git_oid *oid,
+				 const char *detail, const struct strvec *with,
+				 const char *human)
+{
 	char hex[GIT_OID_HEXSZ + 1] = "";
 	struct strbuf sb = STRBUF_INIT;
 
 	if (oid)
 		ws_oid_hex(oid, hex);
-	if (porcelain)
+	if (porcelain) {
 		porcelain_line(o, id, hex, detail, &sb);
-	else if (human && *human)
+		if (with) {
+			struct strbuf ids = STRBUF_INIT;
+
+			strvec_join(&ids, with, " ");
+			strbuf_addch(&sb, '\t');
+			strbuf_add_sanitized(&sb, ids.buf);
+			strbuf_release(&ids);
+		}
+	} else if (human && *human)
 		human_lines(human, &sb);
 	else
 		return;

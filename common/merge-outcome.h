@@ -3,6 +3,7 @@
 
 #include "compat.h"
 #include "repo.h"
+#include "strvec.h"
 
 /*
  * What came of one workstream in a run of git ws-merge (or would, with
@@ -32,5 +33,16 @@ const char *ws_merge_outcome_name(enum ws_merge_outcome o);
 void ws_merge_outcome_print(int porcelain, enum ws_merge_outcome o,
 			    const char *id, const git_oid *oid,
 			    const char *detail, const char *human);
+
+/*
+ * ws_merge_outcome_print(), with a fifth porcelain field after the
+ * detail when `with` is not NULL: its entries (ids), space-separated
+ * and sanitized; git ws-merge -n's conflict line names so the queued
+ * workstreams whose merges it would conflict with.
+ */
+void ws_merge_outcome_print_with(int porcelain, enum ws_merge_outcome o,
+				 const char *id, const git_oid *oid,
+				 const char *detail, const struct strvec *with,
+				 const char *human);
 
 #endif

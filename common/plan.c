@@ -183,7 +183,7 @@ static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
 	"timeout", "todo", "include", "ports", "sparse", "lfs",
 	"setup", "teardown", "max-cost", "runner", "gate-runner",
-	"srun-args", "ssh-hosts", "ssh-jobs", NULL
+	"srun-args", "ssh-hosts", "ssh-jobs", "batch", "final-test", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
@@ -230,7 +230,7 @@ static int check_keys(struct reader *r, const struct cfg_section *s,
  * below look at these; a new command-valued key joins them here.
  */
 static const char *const command_keys[] = {
-	"command", "test", "check", "setup", "teardown", NULL
+	"command", "test", "check", "setup", "teardown", "final-test", NULL
 };
 
 /*
@@ -512,6 +512,11 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 	    read_runner(r, s, "gate-runner", &p->gate_runner,
 			PLAN_KEY_GATE_RUNNER) < 0)
 		return -1;
+	read_command_key(s, "final-test", &p->final_test, 0);
+	if ((e = cfg_get_entry(s, "batch")) &&
+	    (parse_nonneg_int(e->value, &p->batch) < 0 || !p->batch))
+		return fail(r, e->lineno, "bad batch '%s' (expected a positive integer)",
+			    e->value);
 	if ((e = cfg_get_entry(s, "ports"))) {
 		if (parse_nonneg_int(e->value, &p->ports) < 0 || !p->ports ||
 		    p->ports > PLAN_PORT_MAX)
@@ -1005,6 +1010,12 @@ void plan_format(const struct plan *p, struct strbuf *out)
 		snprintf(num, sizeof(num), "%d", p->ssh_jobs);
 		add_kv(out, "ssh-jobs", num);
 	}
+	if (p->batch) {
+		snprintf(num, sizeof(num), "%d", p->batch);
+		add_kv(out, "batch", num);
+	}
+	if (p->final_test)
+		add_kv(out, "final-test", p->final_test);
 	for (i = 0; i < p->nr; i++) {
 		const struct plan_workstream *w = &p->ws[i];
 		struct cfg_file one = CFG_FILE_INIT;
@@ -1080,6 +1091,7 @@ void plan_release(struct plan *p)
 	free(p->gate_runner);
 	free(p->srun_args);
 	strvec_clear(&p->ssh_hosts);
+	free(p->final_test);
 	free(p->by_id);
 	free(p->owners);
 	free(p->order);

@@ -90,6 +90,8 @@ struct plan {
 	char *srun_args;    /* `srun-args`: srun options (runner-srun.c); NULL: none */
 	struct strvec ssh_hosts; /* `ssh-hosts` (runner-ssh.c) */
 	int ssh_jobs;       /* `ssh-jobs`: commands at once per host; 0: no limit */
+	int batch;          /* git ws-merge --batch's size; 0: not given */
+	char *final_test;   /* run once on the base after the last merge; NULL: none */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */
 
 	struct plan_workstream *ws;

@@ -58,6 +58,29 @@ static int read_files(struct ws_state *st, struct strbuf *err)
 	for (i = 0; i < st->state.nr; i++) {
 		const struct cfg_section *s = &st->state.sections[i];
 
+		if (!strcmp(s->name, "plan") && !s->sub) {
+			/* the plan-level section: its keys only */
+			static const char *const keys[] = {
+				WS_PLAN_KEY_FINAL_TEST,
+				WS_PLAN_KEY_FINAL_TEST_OID,
+				WS_PLAN_KEY_FINAL_TEST_LOG,
+			};
+
+			for (j = 0; j < s->nr; j++) {
+				size_t k;
+
+				for (k = 0; k < ARRAY_SIZE(keys); k++)
+					if (!strcmp(s->entries[j].key, keys[k]))
+						break;
+				if (k < ARRAY_SIZE(keys))
+					continue;
+				strbuf_addf(err, "%s:%d: unknown key '%s' in [plan]",
+					    st->state_path, s->entries[j].lineno,
+					    s->entries[j].key);
+				return -1;
+			}
+			continue;
+		}
 		if (strcmp(s->name, "workstream") || !s->sub) {
 			strbuf_addf(err, "%s:%d: unexpected section '[%s]'",
 				    st->state_path, s->lineno, s->name);
@@ -344,6 +367,27 @@ void ws_state_remove(struct ws_state *st, const char *id)
 			st->state_dirty = 1;
 			return;
 		}
+}
+
+const char *ws_state_plan_get(const struct ws_state *st, const char *key)
+{
+	struct cfg_section *s = cfg_section_get(&st->state, "plan", NULL);
+
+	return s ? cfg_get(s, key) : NULL;
+}
+
+void ws_state_plan_set(struct ws_state *st, const char *key,
+		       const char *value)
+{
+	struct cfg_section *s = cfg_section_get(&st->state, "plan", NULL);
+
+	if (!s) {
+		if (!value)
+			return;
+		s = cfg_section_add(&st->state, "plan", NULL);
+	}
+	cfg_set(s, key, value);
+	st->state_dirty = 1;
 }
 
 static struct cfg_section *queue_section(const struct ws_state *st)

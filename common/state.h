@@ -85,6 +85,7 @@ int ws_status_is_finished(enum ws_status status);
 #define WS_KEY_TESTED_TREE "tested-tree"
 #define WS_KEY_TESTED_COMMANDS "tested-commands"
 #define WS_KEY_SENT_BACK "sent-back"   /* "merge": git ws-merge sent it back */
+#define WS_KEY_TEST_RUNS "test-runs"   /* git ws-merge's test runs on its merge */
 #define WS_KEY_CLEANED "cleaned"       /* ISO 8601 UTC */
 #define WS_KEY_ARCHIVE "archive"
 /* sums over every run whose done file reported them (cost.h) */
@@ -207,6 +208,18 @@ void ws_state_set_status(struct ws_state *st, const char *id,
 			 enum ws_status status, const char *reason);
 /* Remove the workstream's record entirely. */
 void ws_state_remove(struct ws_state *st, const char *id);
+
+/*
+ * The plan-level section of `state`, [plan] (no subsection), for what
+ * belongs to the plan as a whole (WS_PLAN_KEY_*): get a key's value
+ * (NULL: not set; lifetime as above), or set it (NULL removes it).
+ */
+#define WS_PLAN_KEY_FINAL_TEST "final-test"          /* "passed" or "failed" */
+#define WS_PLAN_KEY_FINAL_TEST_OID "final-test-oid"  /* the base commit tested */
+#define WS_PLAN_KEY_FINAL_TEST_LOG "final-test-log"  /* its log */
+const char *ws_state_plan_get(const struct ws_state *st, const char *key);
+void ws_state_plan_set(struct ws_state *st, const char *key,
+		       const char *value);
 
 /* The queue, in order: number of items and the i-th id. */
 size_t ws_queue_nr(const struct ws_state *st);

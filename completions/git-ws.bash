@@ -93,7 +93,7 @@ __git_ws_complete_value ()
 	--push=*)
 		__gitcomp_nl "$(__git_remotes)" "" "${cur#--push=}"
 		return 0 ;;
-	--jobs=*|--retries=*|--timeout=*|--max-iterations=*|--abandoned=*)
+	--jobs=*|--retries=*|--timeout=*|--max-iterations=*|--abandoned=*|--batch=*)
 		# a number or a duration: nothing to offer
 		COMPREPLY=()
 		return 0 ;;
@@ -133,7 +133,7 @@ _git_ws_dispatch ()
 	case "$cur" in
 	-*)
 		__gitcomp "--jobs= --retries= --timeout= --detach --dry-run
-			--porcelain --retry --loop --wait -j -n"
+			--porcelain --retry --loop --push --push= --wait -j -n"
 		return ;;
 	esac
 	if __git_ws_has_option --retry; then
@@ -164,7 +164,7 @@ _git_ws_merge ()
 		return ;;
 	-*)
 		__gitcomp "--dry-run --no-verify --push --push= --porcelain -n
-			--undo --rollback-to="
+			--undo --rollback-to= --final-test --batch --batch="
 		return ;;
 	esac
 	if test "$prev" = --rollback-to; then

@@ -41,16 +41,16 @@ test_expect_success 'setup: a diamond ws-1 <- ws-2, ws-3 <- ws-4' '
 
 test_expect_success '-h prints the usage on stdout' '
 	git ws-merge -h >out &&
-	grep "^usage: git ws-merge \[-n | --dry-run\] \[--no-verify\] \[--push\[=<remote>\]\] \[--porcelain\] \[<id>...\]" out
+	grep "^usage: git ws-merge \[-n | --dry-run\] \[--batch\[=<n>\]\] \[--no-verify\] \[--push\[=<remote>\]\] \[--porcelain\] \[<id>...\]" out
 '
 
 test_expect_success 'the man page SYNOPSIS is the usage line; every option is documented' '
 	git ws-merge -h >out &&
-	sed -n -e "s/^usage: //p" -e "s/^   or: //p" out >expect &&
+	sed -n -e "s/^usage: //p" -e "s/^ *or: //p" out >expect &&
 	sed -n "/^SYNOPSIS/,/^DESCRIPTION/p" "$WS_SOURCE_DIR/Documentation/git-ws-merge.adoc" |
 		grep "^git ws-merge" >actual &&
 	test_cmp expect actual &&
-	for opt in --dry-run --no-verify "--push\[=<remote>\]" --porcelain \
+	for opt in --dry-run "--batch\[=<n>\]" --no-verify "--push\[=<remote>\]" --porcelain --final-test \
 		--undo "--rollback-to <checkpoint>"
 	do
 		grep "^$opt::" "$WS_SOURCE_DIR/Documentation/git-ws-merge.adoc" || return 1

@@ -120,7 +120,7 @@ test_expect_success '-n names the conflicting files and who touched them, exit 1
 		git config -f .git/ws/queue --unset queue.item ws-2 &&
 		ws_set_state ws-2 status done
 	) &&
-	printf "conflict\tws-2\t\tconflict: shared.txt (touched by ws-1)\n" >expect &&
+	printf "conflict\tws-2\t\tconflict: shared.txt (touched by ws-1)\t\n" >expect &&
 	grep "^conflict	ws-2" out >actual &&
 	grep "^skipped	ws-4		ws-2 (would not merge)$" out &&
 	test_cmp expect actual &&

@@ -32,7 +32,7 @@ add and remove, the read-tree that brings a checked-out base along).'
 # tried (every one of the other commands' are), 0 for all of them.
 # T9600_ONLY="<command> <how> <arg>" (e.g. "loop git-before 11") runs
 # that one kill point, to look at it; T9600_SWEEPS="merge clean" only
-# those sweeps. A failing kill point leaves its files in snap/failed-*.
+# those sweeps (batch: git ws-merge --batch). A failing kill point leaves its files in snap/failed-*.
 : "${T9600_SAMPLE:=12}"
 
 tried=0
@@ -136,6 +136,22 @@ trial_merge () {
 	tally merge &&
 	after_kill &&
 	{ kill_run git ws-merge ||
+	  fail "the rerun failed"; } &&
+	{ kill_check "$old" rerun || fail "after the rerun"; } &&
+	{ merge_complete || fail "the rerun did not merge the queue"; } &&
+	finish_loop
+}
+
+# trial_batch <how> <arg>: trial_merge, of git ws-merge --batch (the two
+# queued workstreams on one chain, its base moved once).
+trial_batch () {
+	how=$1 arg=$2
+	kill_restore queued &&
+	old=$(git -C repo rev-parse main) &&
+	kill_launch $how $arg git ws-merge --batch &&
+	tally batch &&
+	after_kill &&
+	{ kill_run git ws-merge --batch ||
 	  fail "the rerun failed"; } &&
 	{ kill_check "$old" rerun || fail "after the rerun"; } &&
 	{ merge_complete || fail "the rerun did not merge the queue"; } &&
@@ -303,7 +319,7 @@ sweep () {
 	name=$1
 	eval "duration=\$duration_$name gits=\$gits_$name"
 	eval "renames=\$renames_$name unlinks=\$unlinks_$name"
-	case " ${T9600_SWEEPS:-alloc loop converge merge clean undo} " in
+	case " ${T9600_SWEEPS:-alloc loop converge merge batch clean undo} " in
 	*" $name "*) ;;
 	*) return 0 ;;
 	esac
@@ -376,6 +392,7 @@ test_expect_success 'normal runs: durations and git children' '
 	measure loop allocated git ws-dispatch --loop &&
 	measure converge done git ws-converge &&
 	measure merge queued git ws-merge &&
+	measure batch queued git ws-merge --batch &&
 	measure clean merged git ws-clean &&
 	measure undo merged git ws-merge --undo ws-b ws-d &&
 	cat durations &&
@@ -400,6 +417,10 @@ test_expect_success 'kill git ws-converge anywhere, run it again, then the loop'
 
 test_expect_success 'kill git ws-merge anywhere, run it again, then the loop' '
 	sweep merge
+'
+
+test_expect_success 'kill git ws-merge --batch anywhere, run it again, then the loop' '
+	sweep batch
 '
 
 test_expect_success 'kill git ws-clean anywhere, run it again' '
@@ -911,7 +932,7 @@ test_expect_success 'git ws-dispatch --loop killed while a command runs; the rer
 
 summary () {
 	echo "kill points tried: $tried, landed (the command was still running): $landed"
-	for name in alloc loop converge merge clean undo
+	for name in alloc loop converge merge batch clean undo
 	do
 		eval "echo \"  $name: tried \${tried_$name:-0}, landed \${landed_$name:-0}\""
 	done
