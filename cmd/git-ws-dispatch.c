@@ -5,6 +5,7 @@
 #include "compat.h"
 #include "cost.h"
 #include "dispatch.h"
+#include "conflicts.h"
 #include "dispatch-screen.h"
 #include "lost-worktree.h"
 #include "parse-options.h"
@@ -39,6 +40,7 @@ struct dispatch_ctx {
 	struct strvec adopted;  /* --loop: the ids whose command it adopted */
 	long timeout;           /* -1: the plan's */
 	struct ws_screen screen; /* progress redrawn on stderr */
+	struct ws_conflict_watch conflicts; /* --loop: conflicts.h */
 };
 
 /* ------------------------------------------------------------ output */
@@ -727,6 +729,37 @@ static void settle(struct dispatch_ctx *c)
 	strbuf_release(&err);
 }
 
+/*
+ * When a branch tip moved, compute again which active workstreams would
+ * conflict (conflicts.h): each new conflict is an event line, and the
+ * board shows their count.
+ */
+static void watch_conflicts(struct dispatch_ctx *c)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
+	struct strvec lines = STRVEC_INIT;
+	size_t i;
+
+	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	if (ws_conflict_watch_update(&c->conflicts, &c->repo, &c->plan, &st,
+				     &lines) > 0) {
+		c->screen.conflicts = c->conflicts.count;
+		if (lines.nr)
+			ws_screen_clear(&c->screen);
+		for (i = 0; i < lines.nr; i++) {
+			strbuf_reset(&sb);
+			strbuf_add_sanitized(&sb, lines.v[i]);
+			fprintf(stderr, "%s\n", sb.buf);
+		}
+	}
+	ws_state_release(&st);
+	strvec_clear(&lines);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+}
+
 static void loop_on_event(struct ws_dispatch *d, struct ws_job *job,
 			  enum ws_dispatch_event ev)
 {
@@ -737,8 +770,10 @@ static void loop_on_event(struct ws_dispatch *d, struct ws_job *job,
 		return;
 	ws_dispatch_flush(d);
 	settle(c);
-	if (!d->interrupted)
+	if (!d->interrupted) {
+		watch_conflicts(c);
 		feed(c);
+	}
 }
 
 /*
@@ -884,6 +919,7 @@ static int run_loop(struct dispatch_ctx *c)
 	c->last_status = xcalloc(c->plan.nr + 1, sizeof(*c->last_status));
 	c->d.notify = loop_on_event;
 	c->screen.tty = isatty(2);
+	c->screen.show_conflicts = 1;
 	if (c->screen.tty)
 		c->d.tick_ms = 1000;
 
@@ -896,6 +932,7 @@ static int run_loop(struct dispatch_ctx *c)
 
 	for (;;) {
 		settle(c);
+		watch_conflicts(c);
 		if (!feed(c)) {
 			if (adopt(c))
 				continue;
@@ -909,6 +946,7 @@ static int run_loop(struct dispatch_ctx *c)
 	if (ret && !c->d.interrupted)
 		say_budget_spent_now(c, 0);
 	ws_dispatcher_record_remove(&c->repo);
+	ws_conflict_watch_release(&c->conflicts);
 	strvec_clear(&c->adopted);
 	free(c->last_status);
 	return c->d.interrupted ? 130 : ret;
@@ -1111,6 +1149,8 @@ int cmd_main(int argc, const char **argv)
 
 	memset(&c, 0, sizeof(c));
 	strvec_init(&c.adopted);
+	strbuf_init(&c.conflicts.tips, 0);
+	strvec_init(&c.conflicts.known);
 	parse_args(&c, argc, argv);
 	ws_repo_open(&c.repo);
 	ws_load_plan(&c.repo, &c.plan);
