@@ -63,8 +63,8 @@ void ws_dot_write(struct strbuf *out, const struct plan *plan,
 	strbuf_addstr(out, "digraph ");
 	ws_dot_quote(out, plan->name ? plan->name : "plan");
 	strbuf_addstr(out, " {\n"
-		      "\trankdir=LR;\n"
-		      "\tnode [shape=box, style=\"rounded,filled\"];\n");
+		      "  rankdir=LR;\n"
+		      "  node [shape=box, style=\"rounded,filled\"];\n");
 	for (i = 0; i < plan->nr; i++) {
 		const struct plan_workstream *w = &plan->ws[i];
 		enum ws_status s = ws_state_status(st, w->id);
@@ -72,7 +72,7 @@ void ws_dot_write(struct strbuf *out, const struct plan *plan,
 
 		strbuf_addf(&label, "%s\n%s\n%s", w->id, w->title ? w->title : "",
 			    ws_status_name(s) ?: "unallocated");
-		strbuf_addch(out, '\t');
+		strbuf_addstr(out, "  ");
 		ws_dot_quote(out, w->id);
 		strbuf_addstr(out, " [label=");
 		ws_dot_quote(out, label.buf);
@@ -83,7 +83,7 @@ void ws_dot_write(struct strbuf *out, const struct plan *plan,
 		const struct plan_workstream *w = &plan->ws[i];
 
 		for (j = 0; j < w->dep_nr; j++) {
-			strbuf_addch(out, '\t');
+			strbuf_addstr(out, "  ");
 			ws_dot_quote(out, plan->ws[w->dep_idx[j]].id);
 			strbuf_addstr(out, " -> ");
 			ws_dot_quote(out, w->id);
