@@ -47,7 +47,7 @@ esac
 # Everything the build, the tests and the man pages need.
 DEPS="build-essential pkg-config git perl libgit2-dev libinih-dev
 libjansson-dev libcmocka-dev sharness asciidoctor bash-completion valgrind
-git-lfs"
+git-lfs graphviz"
 
 missing=
 for p in $DEPS

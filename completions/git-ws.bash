@@ -210,7 +210,7 @@ _git_ws_status ()
 {
 	case "$cur" in
 	-*)
-		__gitcomp "--porcelain --graph -z"
+		__gitcomp "--porcelain --graph --conflicts --dot -z"
 		return ;;
 	esac
 	__git_ws_complete_ids

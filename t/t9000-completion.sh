@@ -235,10 +235,14 @@ test_expect_success BASH 'options of each command' '
 	test_completion "git ws-status --" <<-\EOF &&
 	--porcelain Z
 	--graph Z
+	--conflicts Z
+	--dot Z
 	EOF
 	test_completion "git ws-status -" <<-\EOF &&
 	--porcelain Z
 	--graph Z
+	--conflicts Z
+	--dot Z
 	-z Z
 	EOF
 	test_completion "git ws-merge --p" <<-\EOF &&
