@@ -20,7 +20,7 @@ struct side {
 };
 
 struct side_cache {
-	struct side *v;
+	struct side **v; /* pointers: a side stays where it is as v grows */
 	size_t nr, alloc;
 };
 
@@ -108,12 +108,11 @@ static const struct side *side_get(struct side_cache *c,
 	size_t k;
 
 	for (k = 0; k < c->nr; k++)
-		if (git_oid_equal(&c->v[k].from, from) &&
-		    git_oid_equal(&c->v[k].to, to))
-			return c->v[k].ok ? &c->v[k] : NULL;
+		if (git_oid_equal(&c->v[k]->from, from) &&
+		    git_oid_equal(&c->v[k]->to, to))
+			return c->v[k]->ok ? c->v[k] : NULL;
 	ALLOC_GROW(c->v, c->nr + 1, c->alloc);
-	s = &c->v[c->nr++];
-	memset(s, 0, sizeof(*s));
+	s = c->v[c->nr++] = xcalloc(1, sizeof(*s));
 	git_oid_cpy(&s->from, from);
 	git_oid_cpy(&s->to, to);
 	strvec_init(&s->paths);
@@ -128,9 +127,10 @@ static void side_cache_release(struct side_cache *c)
 	size_t k;
 
 	for (k = 0; k < c->nr; k++) {
-		strvec_clear(&c->v[k].paths);
-		strvec_clear(&c->v[k].added_dirs);
-		strvec_clear(&c->v[k].removed_dirs);
+		strvec_clear(&c->v[k]->paths);
+		strvec_clear(&c->v[k]->added_dirs);
+		strvec_clear(&c->v[k]->removed_dirs);
+		free(c->v[k]);
 	}
 	free(c->v);
 }
