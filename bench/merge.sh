@@ -14,7 +14,7 @@
 # Conflicts (bench_conflicts below): `git ws-status --conflicts` for
 # C=20 active workstreams (190 pairs, and 20 with the base), each forked
 # from one base commit as git ws-alloc forks them and carrying the change
-# of one topic of the history, the base moved on by 5 merges since; against
+# one merge of the history made, the base moved on by 5 merges since; against
 # the plain-git way, one `git merge-tree --write-tree` per pair. Target:
 # 2 s or less.
 set -e
@@ -117,9 +117,10 @@ best () { sort -n | head -n 1; }
 
 # The conflicts case, in a clone of its own: workstreams forked from F,
 # the first-parent commit before the (C+15)th newest merge, each F plus
-# the change of one of the newest topics (git merge-tree of F and the
-# topic, skipping the topics that do not apply cleanly there); the base
-# is the (C+11)th newest merge, 5 merges after F.
+# what one of the newest merges brought into its first parent (its diff,
+# applied with git apply; the merges whose diff does not apply to F are
+# skipped), and the first 4 also change the first line of one file; the
+# base is the (C+11)th newest merge, 5 merges after F.
 bench_conflicts () {
 	C=${C:-20}
 	git clone -q --shared --no-checkout "$tmp/repo" "$tmp/conflicts"
@@ -137,11 +138,26 @@ bench_conflicts () {
 	mkdir -p .git/ws
 	printf '[plan]\n\tname = bench\n\tbase = ws-bench-base\n\tcommand = true\n' >.git/ws/plan
 	: >"$tmp/c.pairs"
+	cfile=$(git ls-tree -r "$fork" | awk -F '\t' '/^100644/ { print $2; exit }')
 	k=0
 	for m in $(printf '%s\n' "$@" | head -n $((C + 10)))
 	do
 		test $k -lt "$C" || break
-		tree=$(git merge-tree --write-tree "$fork" "$m^2" 2>/dev/null) || continue
+		# what the merge brought into the base, applied to the fork point
+		GIT_INDEX_FILE="$tmp/c.index" git read-tree "$fork"
+		git diff --binary "$m^1" "$m" |
+			GIT_INDEX_FILE="$tmp/c.index" git apply --cached 2>/dev/null ||
+			continue
+		if test $k -lt 4
+		then
+			# the first 4 also change the first line of one file:
+			# 6 pairs that must conflict
+			blob=$(git cat-file blob "$fork:$cfile" |
+				sed "1s/^/conflict $k: /" | git hash-object -w --stdin)
+			GIT_INDEX_FILE="$tmp/c.index" git update-index \
+				--cacheinfo "100644,$blob,$cfile"
+		fi
+		tree=$(GIT_INDEX_FILE="$tmp/c.index" git write-tree)
 		k=$((k + 1))
 		c=$(git commit-tree -p "$fork" -m "topic of $m" "$tree")
 		git branch -q -f "bench/c-$k" "$c"
@@ -179,7 +195,7 @@ bench_conflicts () {
 		r=$((r + 1))
 	done
 	git ws-status --conflicts >"$tmp/c.human" || :
-	echo "conflicts: $C workstreams forked from $(git rev-parse --short "$fork"), base 5 merges on"
+	echo "conflicts: $C workstreams forked from $(git rev-parse --short "$fork"), base 5 merges on; 4 change $cfile"
 	tail -n 1 "$tmp/c.human"
 	# the same verdicts as git merge-tree, pair by pair
 	ws_pairs=$(cut -f 2,3 "$tmp/c.out" | sort -u | wc -l)
