@@ -207,9 +207,10 @@ static int needs_merge(const struct ws_repo *r, struct side_cache *cache,
 		       const git_oid *ours, const git_oid *theirs)
 {
 	const struct side *x, *y;
+	git_oidarray bases = { NULL, 0 };
 	git_oid mb;
 	char hex1[GIT_OID_HEXSZ + 1], hex2[GIT_OID_HEXSZ + 1];
-	int code = git_merge_base(&mb, r->repo, ours, theirs);
+	int code = git_merge_bases(&bases, r->repo, ours, theirs);
 
 	if (code == GIT_ENOTFOUND) {
 		warning("no merge base between '%s' and '%s': not checked",
@@ -219,6 +220,16 @@ static int needs_merge(const struct ws_repo *r, struct side_cache *cache,
 	if (code < 0)
 		return error_git("cannot find the merge base of '%s' and '%s'",
 				 ws_oid_hex(ours, hex1), ws_oid_hex(theirs, hex2));
+	if (bases.count != 1) {
+		/*
+		 * criss-cross history: git merges from a virtual base made
+		 * of them all, whose changes one base does not tell
+		 */
+		git_oidarray_dispose(&bases);
+		return 1;
+	}
+	git_oid_cpy(&mb, &bases.ids[0]);
+	git_oidarray_dispose(&bases);
 	if (git_oid_equal(&mb, ours) || git_oid_equal(&mb, theirs))
 		return 0; /* a fast-forward cannot conflict */
 	x = side_get(cache, r, &mb, ours);

@@ -23,9 +23,10 @@
  * A pair is merged only when the paths each side changed since their
  * merge base meet (changed-paths.h), or when one side adds a file into a
  * directory that the other side removed files from (git's
- * directory-rename detection can make that a conflict): two changes that
- * touch no common path cannot conflict, and most pairs are decided by
- * that comparison alone. The changed paths are computed once per merge
+ * directory-rename detection can make that a conflict), or when they have
+ * more than one merge base (git then merges from a virtual base): two
+ * changes that touch no common path cannot conflict, and most pairs are
+ * decided by that comparison alone. The changed paths are computed once per merge
  * base and tip. All the merges that remain run in one git merge-tree
  * --stdin process.
  *
