@@ -3,9 +3,9 @@
  * worktree, several at once, and record how each one ended.
  */
 #include "compat.h"
+#include "conflicts.h"
 #include "cost.h"
 #include "dispatch.h"
-#include "conflicts.h"
 #include "dispatch-screen.h"
 #include "lost-worktree.h"
 #include "parse-options.h"

@@ -474,6 +474,9 @@ int ws_conflict_watch_update(struct ws_conflict_watch *w,
 	ws_conflicts_tips(r, plan, st, &tips);
 	if (w->tips.len && !strcmp(tips.buf, w->tips.buf))
 		goto cleanup;
+	/* a failure is said once, not again until the tips move */
+	strbuf_reset(&w->tips);
+	strbuf_addbuf(&w->tips, &tips);
 	if (ws_conflicts_compute(r, plan, st, NULL, &c) < 0) {
 		ret = -1;
 		goto cleanup;
@@ -504,8 +507,6 @@ int ws_conflict_watch_update(struct ws_conflict_watch *w,
 	w->known = known;
 	strvec_init(&known);
 	w->count = c.nr;
-	strbuf_reset(&w->tips);
-	strbuf_addbuf(&w->tips, &tips);
 cleanup:
 	ws_conflicts_release(&c);
 	strvec_clear(&known);

@@ -110,7 +110,8 @@ struct ws_conflict_watch {
  * the new paths only). A conflict that went away is forgotten, so it is
  * said again if it comes back. Returns 1 when it computed, 0 when
  * nothing changed, -1 when the computation failed (the error printed;
- * the watch is kept as it was and tried again on the next call).
+ * the known conflicts and their count are kept as they were, and it is
+ * tried again once the tips move).
  */
 int ws_conflict_watch_update(struct ws_conflict_watch *w,
 			     const struct ws_repo *r, const struct plan *plan,
