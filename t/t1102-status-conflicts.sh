@@ -20,6 +20,7 @@ test_expect_success 'setup' '
 		cd repo &&
 		printf "base\n" >shared.txt &&
 		printf "line %s\n" 1 2 3 4 5 6 7 8 9 >lines.txt &&
+		printf "owned\n" >owned.txt &&
 		mkdir d &&
 		printf "line %s\n" 1 2 3 4 5 6 7 8 9 >d/x &&
 		git add . &&
@@ -47,6 +48,14 @@ test_expect_success 'setup' '
 		title = Seven
 	[workstream "ws-8"]
 		title = Eight
+	[workstream "ws-9"]
+		title = Nine
+		contract = owned.txt
+	[workstream "ws-10"]
+		title = Ten
+	[workstream "ws-11"]
+		title = Eleven
+		worktree = ws-1
 	EOF
 	(
 		cd repo &&
@@ -71,6 +80,8 @@ test_expect_success 'setup' '
 			git commit -q -m "ws-5 renames d to e"
 		) &&
 		work ws-6 d/new six &&
+		work ws-9 owned.txt nine &&
+		work ws-10 owned.txt ten &&
 		test_commit "main moves" README.md main
 	)
 '
@@ -90,10 +101,11 @@ test_expect_success 'pairs that conflict, with their files; the base too' '
 	) >expect.body &&
 	grep -v "^[0-9]* pair" out >body &&
 	test_cmp expect.body body &&
-	# 21 pairs and 7 with the base; only ws-1/ws-2, ws-3/ws-8, ws-5/ws-6
-	# and ws-4/base change common paths (or, for ws-5/ws-6, a directory
-	# one of them renamed): the others are not merged
-	echo "3 pairs in conflict among 7 active workstreams and base ${SQ}main${SQ} (4 of 28 pairs needed a merge)" >expect.count &&
+	# 9 active (ws-11 is ws-1: they share a branch): 36 pairs and 9 with
+	# the base; only ws-1/ws-2, ws-3/ws-8, ws-5/ws-6, ws-9/ws-10 and
+	# ws-4/base change common paths (or, for ws-5/ws-6, a directory one
+	# of them renamed): the others are not merged
+	echo "3 pairs in conflict among 9 active workstreams and base ${SQ}main${SQ} (5 of 45 pairs needed a merge)" >expect.count &&
 	grep "^[0-9]* pair" out >count &&
 	test_cmp expect.count count
 '
@@ -113,6 +125,18 @@ test_expect_success 'a pair that merges cleanly is not listed, even on one file'
 	) &&
 	! grep "ws-3\|ws-8" out &&
 	! grep "ws-7" out
+'
+
+test_expect_success 'a contract path is resolved for its owner, as git ws-merge does' '
+	(
+		cd repo &&
+		test_must_fail git merge-tree --write-tree feature/ws-9-nine feature/ws-10-ten >/dev/null
+	) &&
+	! grep "ws-9\|ws-10" out
+'
+
+test_expect_success 'workstreams that share a branch are one' '
+	! grep "ws-11" out
 '
 
 test_expect_success 'porcelain: one record per conflicted path' '
@@ -145,7 +169,7 @@ test_expect_success '<id>s narrow it to their pairs; none: exit 0' '
 	) &&
 	printf "conflict\tws-4\tbase\tREADME.md\n" >expect &&
 	test_cmp expect out &&
-	grep "^0 pairs in conflict among 7 active workstreams" out.none
+	grep "^0 pairs in conflict among 9 active workstreams" out.none
 '
 
 test_expect_success 'a merged workstream is no longer active' '
