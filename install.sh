@@ -47,7 +47,7 @@ esac
 # Everything the build, the tests and the man pages need.
 DEPS="build-essential pkg-config git perl libgit2-dev libinih-dev
 libjansson-dev libcmocka-dev sharness asciidoctor bash-completion valgrind
-git-lfs tmux"
+git-lfs tmux graphviz"
 
 # The srun and ssh runner tests (t2012, t2014) start a one-node Slurm and
 # an sshd on 127.0.0.1.

@@ -17,6 +17,12 @@
 # --batch), whether the final trees of the base are the same, and both
 # times (the test command sleeps TEST_SLEEP=0.2 s, as a test suite takes
 # time). Never fails on a time.
+# Conflicts (bench_conflicts below): `git ws-status --conflicts` for
+# C=20 active workstreams (190 pairs, and 20 with the base), each forked
+# from one base commit as git ws-alloc forks them and carrying the change
+# one merge of the history made, the base moved on by 5 merges since; against
+# the plain-git way, one `git merge-tree --write-tree` per pair. Target:
+# 2 s or less.
 set -e
 
 N=${N:-20}
@@ -114,6 +120,104 @@ done
 echo "$N workstreams on base $(git rev-parse --short "$base") ($(git ls-files | wc -l) files)"
 
 best () { sort -n | head -n 1; }
+
+# The conflicts case, in a clone of its own: workstreams forked from F,
+# the first-parent commit before the (C+15)th newest merge, each F plus
+# what one of the newest merges brought into its first parent (its diff,
+# applied with git apply; the merges whose diff does not apply to F are
+# skipped), and the first 4 also change the first line of one file; the
+# base is the (C+11)th newest merge, 5 merges after F.
+bench_conflicts () {
+	C=${C:-20}
+	git clone -q --shared --no-checkout "$tmp/repo" "$tmp/conflicts"
+	(
+	cd "$tmp/conflicts"
+	set -- $(git rev-list --first-parent --merges HEAD | head -n $((C + 15)))
+	test $# -eq $((C + 15)) || {
+		echo >&2 "bench/merge.sh: the conflicts case needs $((C + 15)) merges on the first-parent line"
+		exit 1
+	}
+	eval "fork=\$(git rev-parse \"\${$((C + 15))}^1\")"
+	eval "tip=\${$((C + 11))}"
+	git update-ref refs/heads/ws-bench-base "$tip"
+	git symbolic-ref HEAD refs/heads/ws-bench-base
+	mkdir -p .git/ws
+	printf '[plan]\n\tname = bench\n\tbase = ws-bench-base\n\tcommand = true\n' >.git/ws/plan
+	: >"$tmp/c.pairs"
+	cfile=$(git ls-tree -r "$fork" | awk -F '\t' '/^100644/ { print $2; exit }')
+	k=0
+	for m in $(printf '%s\n' "$@" | head -n $((C + 10)))
+	do
+		test $k -lt "$C" || break
+		# what the merge brought into the base, applied to the fork point
+		GIT_INDEX_FILE="$tmp/c.index" git read-tree "$fork"
+		git diff --binary "$m^1" "$m" |
+			GIT_INDEX_FILE="$tmp/c.index" git apply --cached 2>/dev/null ||
+			continue
+		if test $k -lt 4
+		then
+			# the first 4 also change the first line of one file:
+			# 6 pairs that must conflict
+			blob=$(git cat-file blob "$fork:$cfile" |
+				sed "1s/^/conflict $k: /" | git hash-object -w --stdin)
+			GIT_INDEX_FILE="$tmp/c.index" git update-index \
+				--cacheinfo "100644,$blob,$cfile"
+		fi
+		tree=$(GIT_INDEX_FILE="$tmp/c.index" git write-tree)
+		k=$((k + 1))
+		c=$(git commit-tree -p "$fork" -m "topic of $m" "$tree")
+		git branch -q -f "bench/c-$k" "$c"
+		printf '[workstream "c-%d"]\n\ttitle = Topic %d\n' $k $k >>.git/ws/plan
+		git config -f .git/ws/state "workstream.c-$k.status" done
+		git config -f .git/ws/state "workstream.c-$k.branch" "bench/c-$k"
+		echo "$tip $c" >>"$tmp/c.pairs"
+	done
+	test $k -eq "$C" || {
+		echo >&2 "bench/merge.sh: only $k topics apply to the fork point; the conflicts case needs $C"
+		exit 1
+	}
+	git for-each-ref --format='%(objectname)' 'refs/heads/bench/c-*' >"$tmp/c.tips"
+	i=1
+	while read a
+	do
+		i=$((i + 1))
+		tail -n "+$i" "$tmp/c.tips" | sed "s/^/$a /"
+	done <"$tmp/c.tips" >>"$tmp/c.pairs"
+
+	t_ws= t_mt=
+	r=0
+	while test $r -lt "$RUNS"
+	do
+		t0=$(now)
+		git ws-status --conflicts --porcelain >"$tmp/c.out" || :
+		t_ws=$(min "$t_ws" "$(elapsed "$t0" "$(now)")")
+		t0=$(now)
+		while read a b
+		do
+			git merge-tree --write-tree "$a" "$b" >/dev/null ||
+				echo "$a $b"
+		done <"$tmp/c.pairs" >"$tmp/c.mt"
+		t_mt=$(min "$t_mt" "$(elapsed "$t0" "$(now)")")
+		r=$((r + 1))
+	done
+	git ws-status --conflicts >"$tmp/c.human" || :
+	echo "conflicts: $C workstreams forked from $(git rev-parse --short "$fork"), base 5 merges on; 4 change $cfile"
+	tail -n 1 "$tmp/c.human"
+	# the same verdicts as git merge-tree, pair by pair
+	ws_pairs=$(cut -f 2,3 "$tmp/c.out" | sort -u | wc -l)
+	mt_pairs=$(wc -l <"$tmp/c.mt")
+	test "$ws_pairs" -eq "$mt_pairs" &&
+		echo "git merge-tree finds the same number of pairs in conflict: $mt_pairs" ||
+		echo "MISMATCH: git merge-tree finds $mt_pairs pairs in conflict, git ws-status $ws_pairs"
+	awk -v ws="$t_ws" -v mt="$t_mt" -v n="$(wc -l <"$tmp/c.pairs")" 'BEGIN {
+		f = "%-36s %7.3f s  %6.2fx merge-tree\n"
+		printf f, "git ws-status --conflicts", ws, ws / mt
+		printf f, "git merge-tree --write-tree x " n, mt, 1
+		printf "target: git ws-status --conflicts in 2 s or less: %s\n", ws <= 2 ? "met" : "NOT met"
+	}'
+	)
+}
+bench_conflicts
 
 # 1. git ws-merge -n
 r=0

@@ -3,6 +3,7 @@
  * worktree, several at once, and record how each one ended.
  */
 #include "compat.h"
+#include "conflicts.h"
 #include "cost.h"
 #include "dispatch.h"
 #include "dispatch-screen.h"
@@ -42,6 +43,7 @@ struct dispatch_ctx {
 	long timeout;           /* -1: the plan's */
 	struct ws_screen screen; /* progress redrawn on stderr */
 	const char *push;       /* --loop --push[=<remote>]: NULL when not */
+	struct ws_conflict_watch conflicts; /* --loop: conflicts.h */
 };
 
 /* ------------------------------------------------------------ output */
@@ -746,6 +748,37 @@ static void settle(struct dispatch_ctx *c)
 	strbuf_release(&err);
 }
 
+/*
+ * When a branch tip moved, compute again which active workstreams would
+ * conflict (conflicts.h): each new conflict is an event line, and the
+ * board shows their count.
+ */
+static void watch_conflicts(struct dispatch_ctx *c)
+{
+	struct ws_state st = WS_STATE_INIT;
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
+	struct strvec lines = STRVEC_INIT;
+	size_t i;
+
+	if (ws_state_read(&st, c->repo.ws_dir, &err) < 0)
+		die("%s", err.buf);
+	if (ws_conflict_watch_update(&c->conflicts, &c->repo, &c->plan, &st,
+				     &lines) > 0) {
+		c->screen.conflicts = c->conflicts.count;
+		if (lines.nr)
+			ws_screen_clear(&c->screen);
+		for (i = 0; i < lines.nr; i++) {
+			strbuf_reset(&sb);
+			strbuf_add_sanitized(&sb, lines.v[i]);
+			fprintf(stderr, "%s\n", sb.buf);
+		}
+	}
+	ws_state_release(&st);
+	strvec_clear(&lines);
+	strbuf_release(&sb);
+	strbuf_release(&err);
+}
+
 static void loop_on_event(struct ws_dispatch *d, struct ws_job *job,
 			  enum ws_dispatch_event ev)
 {
@@ -756,8 +789,10 @@ static void loop_on_event(struct ws_dispatch *d, struct ws_job *job,
 		return;
 	ws_dispatch_flush(d);
 	settle(c);
-	if (!d->interrupted)
+	if (!d->interrupted) {
+		watch_conflicts(c);
 		feed(c);
+	}
 }
 
 /*
@@ -959,6 +994,7 @@ static int run_loop(struct dispatch_ctx *c)
 	c->last_status = xcalloc(c->plan.nr + 1, sizeof(*c->last_status));
 	c->d.notify = loop_on_event;
 	c->screen.tty = isatty(2);
+	c->screen.show_conflicts = 1;
 	if (c->screen.tty)
 		c->d.tick_ms = 1000;
 
@@ -971,6 +1007,7 @@ static int run_loop(struct dispatch_ctx *c)
 
 	for (;;) {
 		settle(c);
+		watch_conflicts(c);
 		if (!feed(c)) {
 			if (adopt(c))
 				continue;
@@ -986,6 +1023,7 @@ static int run_loop(struct dispatch_ctx *c)
 	if (ret && !c->d.interrupted)
 		say_budget_spent_now(c, 0);
 	ws_dispatcher_record_remove(&c->repo);
+	ws_conflict_watch_release(&c->conflicts);
 	strvec_clear(&c->adopted);
 	free(c->last_status);
 	return c->d.interrupted ? 130 : ret;
@@ -1219,6 +1257,8 @@ int cmd_main(int argc, const char **argv)
 
 	memset(&c, 0, sizeof(c));
 	strvec_init(&c.adopted);
+	strbuf_init(&c.conflicts.tips, 0);
+	strvec_init(&c.conflicts.known);
 	parse_args(&c, argc, argv);
 	ws_repo_open(&c.repo);
 	ws_load_plan(&c.repo, &c.plan);

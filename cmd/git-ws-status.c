@@ -4,8 +4,10 @@
  */
 #include "compat.h"
 #include "checkpoints.h"
+#include "conflicts.h"
 #include "cost.h"
 #include "dispatch.h"
+#include "dot.h"
 #include "merge-undo.h"
 #include "run.h"
 #include "runner.h"
@@ -25,6 +27,8 @@
 static const char * const status_usage[] = {
 	"git ws-status [--porcelain [-z]] [--graph] [<id>...]",
 	"git ws-status [--porcelain [-z]] --checkpoints",
+	"git ws-status --conflicts [--porcelain [-z]] [<id>...]",
+	"git ws-status --dot",
 	NULL
 };
 
@@ -145,6 +149,8 @@ struct status_ctx {
 	int nul;
 	int graph;
 	int checkpoints;	/* --checkpoints */
+	int conflicts;		/* --conflicts */
+	int dot;		/* --dot */
 	struct ws_repo repo;
 	struct plan plan;
 	struct ws_state st;
@@ -686,6 +692,42 @@ static void print_graph(const struct status_ctx *c)
 	free(d);
 }
 
+/*
+ * --conflicts (conflicts.h): the pairs of active workstreams, and each
+ * one with the base, that would conflict, of those the <id>s name (all
+ * without). Returns 1 when some would, as git diff --exit-code.
+ */
+static int show_conflicts(struct status_ctx *c, int argc)
+{
+	struct ws_conflicts res = WS_CONFLICTS_INIT;
+	int *want = NULL;
+	size_t i;
+	int ret;
+
+	if (argc) {
+		want = xcalloc(c->plan.nr + 1, sizeof(*want));
+		for (i = 0; i < c->plan.nr; i++)
+			want[i] = c->rec[i].shown;
+	}
+	if (ws_conflicts_compute(&c->repo, &c->plan, &c->st, want, &res) < 0)
+		exit(WS_EXIT_FATAL);
+	ws_conflicts_print(&res, &c->plan, c->porcelain, c->nul);
+	ret = res.nr ? WS_EXIT_NO : 0;
+	ws_conflicts_release(&res);
+	free(want);
+	return ret;
+}
+
+/* --dot (dot.h): the whole plan, as --graph shows it. */
+static void print_dot(const struct status_ctx *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	ws_dot_write(&sb, &c->plan, &c->st);
+	fwrite(sb.buf, 1, sb.len, stdout);
+	strbuf_release(&sb);
+}
+
 static void status_release(struct status_ctx *c)
 {
 	cache_release(&c->cache);
@@ -725,6 +767,10 @@ int cmd_main(int argc, const char **argv)
 		OPT_BOOL(0, "graph", &c.graph, "show the dependency graph"),
 		OPT_BOOL(0, "checkpoints", &c.checkpoints,
 			 "list the base tip after each merge of the plan"),
+		OPT_BOOL(0, "conflicts", &c.conflicts,
+			 "show which active workstreams would conflict, and in which files"),
+		OPT_BOOL(0, "dot", &c.dot,
+			 "print the dependency graph in Graphviz DOT"),
 		OPT_END()
 	};
 
@@ -733,6 +779,12 @@ int cmd_main(int argc, const char **argv)
 		usage_msg_opt("-z needs --porcelain", status_usage, options);
 	if (c.checkpoints && (argc || c.graph))
 		usage_msg_opt("--checkpoints takes no ids and no --graph",
+			      status_usage, options);
+	if (c.graph + c.conflicts + c.dot + c.checkpoints > 1)
+		usage_msg_opt("--graph, --conflicts, --dot and --checkpoints cannot be combined",
+			      status_usage, options);
+	if (c.dot && (c.porcelain || argc))
+		usage_msg_opt("--dot shows the whole plan: no --porcelain, no <id>",
 			      status_usage, options);
 
 	open_status(&c);
@@ -743,6 +795,16 @@ int cmd_main(int argc, const char **argv)
 	if (!c.porcelain && c.has_base)
 		ws_undo_warn_lost(&c.repo, &c.plan, &c.st, c.plan.base);
 
+	if (c.conflicts || c.dot) {
+		int ret = 0;
+
+		if (c.dot)
+			print_dot(&c);
+		else
+			ret = show_conflicts(&c, argc);
+		status_release(&c);
+		return ret;
+	}
 	if (c.porcelain || !c.graph)
 		examine_records(&c);
 	if (c.porcelain)

@@ -57,7 +57,11 @@ static void draw_progress(struct ws_screen *scr, const struct ws_dispatch *d,
 	strbuf_addf(out, "%zu/%zu done", done, d->nr);
 	if (failed)
 		strbuf_addf(out, ", %zu failed", failed);
-	strbuf_addf(out, ", %zu running, %zu queued\033[K\n", running, queued);
+	strbuf_addf(out, ", %zu running, %zu queued", running, queued);
+	if (scr->show_conflicts)
+		strbuf_addf(out, ", %zu conflict%s", scr->conflicts,
+			    scr->conflicts == 1 ? "" : "s");
+	strbuf_addstr(out, "\033[K\n");
 	scr->drawn++;
 }
 

@@ -13,6 +13,8 @@
 struct ws_screen {
 	int tty;   /* stderr is a terminal: the block is drawn */
 	int drawn; /* lines of the block on screen now */
+	int show_conflicts; /* the block counts conflicts (--loop) */
+	size_t conflicts;   /* pairs of workstreams in conflict (conflicts.h) */
 };
 
 /*

@@ -224,7 +224,7 @@ _git_ws_status ()
 {
 	case "$cur" in
 	-*)
-		__gitcomp "--porcelain --graph -z --checkpoints"
+		__gitcomp "--porcelain --graph -z --checkpoints --conflicts --dot"
 		return ;;
 	esac
 	__git_ws_complete_ids

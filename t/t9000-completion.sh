@@ -250,10 +250,14 @@ test_expect_success BASH 'options of each command' '
 	--porcelain Z
 	--graph Z
 	--checkpoints Z
+	--conflicts Z
+	--dot Z
 	EOF
 	test_completion "git ws-status -" <<-\EOF &&
 	--porcelain Z
 	--graph Z
+	--conflicts Z
+	--dot Z
 	-z Z
 	--checkpoints Z
 	EOF

@@ -157,7 +157,7 @@ test_expect_success 'the checks above catch a page that drifts' '
 	test_cmp expect actual &&
 	git ws-status -h >help.status &&
 	options_of status >opts &&
-	printf "%s\n" --porcelain -z --graph --checkpoints >expect &&
+	printf "%s\n" --porcelain -z --graph --checkpoints --conflicts --dot >expect &&
 	test_cmp expect opts &&
 	section drift.adoc OPTIONS >options &&
 	grep -E -e "(^|[^-a-zA-Z0-9])--porcelain([^-a-zA-Z0-9]|\$)" options &&

@@ -204,7 +204,8 @@ test_expect_success 'make uninstall with DESTDIR removes the staged files' '
 
 # install.sh checks the Debian packages with dpkg-query before anything.
 DEPS="build-essential pkg-config git perl libgit2-dev libinih-dev
-libjansson-dev libcmocka-dev sharness asciidoctor bash-completion valgrind"
+libjansson-dev libcmocka-dev sharness asciidoctor bash-completion valgrind
+graphviz"
 if command -v dpkg-query >/dev/null
 then
 	missing=
