@@ -78,6 +78,8 @@ struct plan {
 	char *setup, *teardown; /* NULL: none */
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
+	int pool;           /* worktree slots (pool.h); 0: a worktree each */
+	int pool_line;      /* where `pool` was given, for messages */
 	uint64_t max_cost;  /* budget in millionths of a dollar (cost.h); 0: none */
 	unsigned given;     /* PLAN_KEY_* set in [plan] */
 
@@ -91,6 +93,7 @@ struct plan {
 
 #define PLAN_DEFAULT_MAX_ITERATIONS 3
 #define PLAN_PORT_MAX 65535
+#define PLAN_POOL_MAX 1000
 #define PLAN_DEFAULT_BRANCH_PREFIX "feature/"
 
 /*

@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "recover.h"
+#include "pool.h"
 #include "reap.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -10,6 +11,9 @@ static const char *const follow_keys[] = {
 };
 static const char *const remove_keys[] = {
 	WS_KEY_REMOVING, WS_KEY_REMOVING_ADMIN, WS_KEY_REMOVING_HEAD,
+};
+static const char *const slot_keys[] = {
+	WS_KEY_SLOT_TAKING, WS_KEY_SLOT_TO, WS_KEY_SLOT_FROM,
 };
 
 void ws_intent_record(struct ws_state *st, const struct ws_intent *in)
@@ -40,6 +44,11 @@ void ws_intent_record(struct ws_state *st, const struct ws_intent *in)
 		/* the keys of a command that ran (reap.h) */
 		ws_state_set(st, in->id, WS_KEY_PID_START, NULL);
 		ws_state_set(st, in->id, WS_KEY_DISPATCHER, NULL);
+		break;
+	case WS_INTENT_SLOT:
+		ws_state_set(st, in->id, WS_KEY_SLOT_TAKING, in->role);
+		ws_state_set(st, in->id, WS_KEY_SLOT_TO, in->to);
+		ws_state_set(st, in->id, WS_KEY_SLOT_FROM, in->from);
 		break;
 	default:
 		BUG("unknown intent kind %d", (int)in->kind);
@@ -72,6 +81,8 @@ int ws_intent_exists(const struct ws_state *st, const char *id,
 		reason = cfg_get(s, WS_KEY_REASON);
 		return ws_state_status(st, id) == WS_STATUS_IN_PROGRESS &&
 		       reason && !strcmp(reason, WS_REASON_QUEUED);
+	case WS_INTENT_SLOT:
+		return !!cfg_get(s, WS_KEY_SLOT_TAKING);
 	default:
 		return 0;
 	}
@@ -98,6 +109,10 @@ void ws_intent_clear(struct ws_state *st, const char *id,
 		break;
 	case WS_INTENT_START:
 		ws_state_set(st, id, WS_KEY_REASON, NULL);
+		break;
+	case WS_INTENT_SLOT:
+		for (k = 0; k < ARRAY_SIZE(slot_keys); k++)
+			ws_state_set(st, id, slot_keys[k], NULL);
 		break;
 	default:
 		break;
@@ -139,6 +154,12 @@ static void read_intent(const struct cfg_section *s, enum ws_intent_kind kind,
 		break;
 	case WS_INTENT_START:
 		in->pid = ws_state_get_long(st, s->sub, WS_KEY_PID, 0);
+		break;
+	case WS_INTENT_SLOT:
+		in->role = keep(in, cfg_get(s, WS_KEY_SLOT_TAKING));
+		in->to = keep(in, cfg_get(s, WS_KEY_SLOT_TO));
+		in->from = keep(in, cfg_get(s, WS_KEY_SLOT_FROM));
+		in->branch = keep(in, cfg_get(s, WS_KEY_BRANCH));
 		break;
 	default:
 		break;
@@ -213,6 +234,8 @@ static ws_repair_fn repair_of(struct ws_recover *rc, enum ws_intent_kind kind)
 		return ws_worktree_recover_allocate;
 	if (kind == WS_INTENT_REMOVE)
 		return ws_worktree_recover_remove;
+	if (kind == WS_INTENT_SLOT)
+		return ws_pool_recover;
 	return NULL;
 }
 

@@ -34,6 +34,12 @@
  *   WS_INTENT_START     git ws-dispatch, before starting a command:
  *       status in_progress, reason "queued", pid (the dispatch's).
  *       Repair: ws_reap_vanished() (back to ready once that pid is gone).
+ *   WS_INTENT_SLOT      git ws-dispatch, before a worktree slot of the
+ *       plan's pool (pool.h) is made or switched to the workstream's
+ *       branch: slot-taking (the slot's name), slot-to (the commit it is
+ *       checked out at), slot-from (the commit it had; absent for a new
+ *       slot). Repair: finish when nothing can be lost
+ *       (ws_pool_recover()).
  */
 #define WS_KEY_ALLOCATING "allocating"
 #define WS_ALLOCATING_OWNER "owner" /* it makes the worktree and branch */
@@ -45,12 +51,16 @@
 #define WS_KEY_REMOVING_ADMIN "removing-admin"
 #define WS_KEY_REMOVING_HEAD "removing-head"
 #define WS_REASON_QUEUED "queued" /* the reason of a start not yet made */
+#define WS_KEY_SLOT_TAKING "slot-taking"
+#define WS_KEY_SLOT_TO "slot-to"
+#define WS_KEY_SLOT_FROM "slot-from"
 
 enum ws_intent_kind {
 	WS_INTENT_ALLOCATE,
 	WS_INTENT_FOLLOW,
 	WS_INTENT_REMOVE,
 	WS_INTENT_START,
+	WS_INTENT_SLOT,
 	WS_INTENT_NR
 };
 #define WS_INTENT_ALL ((1u << WS_INTENT_NR) - 1)
@@ -64,11 +74,12 @@ enum ws_intent_kind {
 struct ws_intent {
 	enum ws_intent_kind kind;
 	const char *id;
-	const char *role;      /* ALLOCATE: WS_ALLOCATING_OWNER or _SHARE */
+	const char *role;      /* ALLOCATE: WS_ALLOCATING_OWNER or _SHARE;
+				  SLOT: the slot's name (slot-taking) */
 	const char *worktree;  /* ALLOCATE: `worktree`; REMOVE: `removing` */
 	const char *branch;    /* ALLOCATE: `branch` */
 	const char *base_oid;  /* ALLOCATE: `base-oid` */
-	const char *from, *to; /* FOLLOW: hex */
+	const char *from, *to; /* FOLLOW, SLOT: hex (SLOT's from may be NULL) */
 	struct strvec worktrees; /* FOLLOW: the follow-worktree values */
 	const char *admin;     /* REMOVE: <id> of worktrees/<id> */
 	const char *head;      /* REMOVE: hex, or NULL */
@@ -137,7 +148,8 @@ struct ws_recover {
  * every owner first, since a half-written admin directory makes every
  * `git worktree` command die), REMOVE ws_worktree_recover_remove(),
  * START ws_reap_vanished() (which also finalises vanished running
- * commands, as git ws-dispatch and git ws-status do today); FOLLOW has
+ * commands, as git ws-dispatch and git ws-status do today), SLOT
+ * ws_pool_recover(); FOLLOW has
  * none (git ws-merge supplies it; its records are kept without one).
  * The records a repair clears are cleared in rc->st, which is written
  * (ws_state_write(), lock kept) when anything changed and it is locked,
