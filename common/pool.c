@@ -115,6 +115,41 @@ static int git_in(const char *dir, int hold_fd, const char **args)
 }
 
 /*
+ * 0 when neither the workstream (its `sparse` cone), nor the main
+ * worktree, nor the slot at `path` has sparse-checkout patterns (git
+ * keeps them in info/sparse-checkout of each worktree's git directory,
+ * and leaves the file when it is disabled), so that switching the slot
+ * need not ask `git sparse-checkout` (two processes); else 1.
+ */
+static int may_be_sparse(const struct ws_pool *p,
+			 const struct plan_workstream *w, const char *path)
+{
+	struct ws_worktree **list;
+	struct ws_worktree *wt;
+	char *file;
+	int ret;
+
+	if (w->sparse.nr)
+		return 1;
+	file = xstrfmt("%s/info/sparse-checkout", p->repo->commondir);
+	ret = path_exists(file);
+	free(file);
+	if (ret)
+		return 1;
+	list = ws_worktrees_get(p->repo);
+	wt = ws_worktree_find_path(list, path);
+	if (wt) {
+		file = xstrfmt("%s/info/sparse-checkout", wt->admin_dir);
+		ret = path_exists(file);
+		free(file);
+	} else {
+		ret = 1;
+	}
+	ws_worktrees_free(list);
+	return ret;
+}
+
+/*
  * Make the slot at `path` a worktree of plan->ws[idx]'s `branch` (at
  * `to_hex`) with everything a new worktree gets but its setup. A slot
  * that does not exist is made as git ws-alloc makes a worktree (`git
@@ -166,7 +201,8 @@ static int make_slot(const struct ws_pool *p, size_t idx, const char *path,
 					     NULL }) < 0)
 			return error("cannot switch the worktree slot '%s' to branch '%s'",
 				     path, branch);
-		if (ws_worktree_sparse_like(p->repo, path, &w->sparse) < 0)
+		if (may_be_sparse(p, w, path) &&
+		    ws_worktree_sparse_like(p->repo, path, &w->sparse) < 0)
 			return -1;
 	}
 	if (ws_submodules_update(p->repo, path) < 0)
