@@ -6,9 +6,12 @@
 # and commits one file, and records how many worktrees of the plan exist
 # while it runs. Prints for each:
 #  - the time spent making worktrees: without a pool, `git ws-alloc`
-#    (which makes all of them); with one, the time git ws-dispatch spends
-#    taking slots (from each "takes worktree slot" line it prints to the
-#    next line), plus `git ws-alloc` (branches only);
+#    (which makes all of them); with one, `git ws-alloc` (branches only)
+#    plus the time git ws-dispatch spends taking slots: from each
+#    "takes worktree slot" line it prints to the "running its setup"
+#    line that follows once the slot is ready (the plan's setup is `:`,
+#    for both runs). Not counted: the clean check of a free slot before
+#    it is taken (a status of the worktree, as the `clean` gate's);
 #  - the peak number of the plan's worktrees (git ws-merge's scratch
 #    worktree and the main one not counted);
 #  - the disk those worktrees use at their peak (du -sk);
@@ -60,6 +63,7 @@ PATH="$tmp/bin:$PATH"
 	echo "	name = bench"
 	echo "	jobs = 2"
 	echo "	command = bench-work"
+	echo "	setup = :"
 	i=1
 	while test $i -le $N
 	do
@@ -100,9 +104,9 @@ run () {
 	grep -q "^$N/$N merged" "$tmp/$1/loop.out" ||
 		{ cat "$tmp/$1/loop.out" >&2; exit 1; }
 	t_all=$(elapsed "$s" "$e2")
-	# from each "takes worktree slot" line to the next line
+	# from each "takes worktree slot" line to its "running its setup"
 	t_slots=$(awk '
-		taking { sum += $1 - since; taking = 0 }
+		taking && /: running its setup/ { sum += $1 - since; taking = 0 }
 		/: takes worktree slot/ { since = $1; taking = 1 }
 		END { printf "%.3f", sum }' "$tmp/$1/loop.err")
 	t_wt=$(awk "BEGIN { printf \"%.3f\", $t_alloc + $t_slots }")

@@ -78,6 +78,14 @@ test_expect_success 'a changed pool is refused once allocated' '
 	grep "allocated with pool = 2, not 3" err
 '
 
+test_expect_success 'a bad pool is refused, naming the file and line' '
+	printf "[plan]\n\tname = bad\n\tpool = 0\n[workstream \"a\"]\n\ttitle = A\n" >bad.plan &&
+	(cd repo && test_expect_code 128 git ws-alloc --dry-run ../bad.plan 2>../err) &&
+	grep "bad.plan:3: bad pool .0. (expected a positive integer, at most 1000)" err &&
+	(cd repo && test_expect_code 129 git ws-alloc --pool 0 ../plan 2>../err) &&
+	grep "pool needs a number of worktrees from 1 to 1000" err
+'
+
 test_expect_success 'git ws-status shows the slots before any is made' '
 	(cd repo && git ws-status >../out && git ws-status --porcelain >../porcelain) &&
 	grep "^Pool of 2 worktree slots" out &&
@@ -280,6 +288,75 @@ test_expect_success 'a killed switch that finds files of somebody else leaves th
 	echo precious >expect && test_cmp expect five-slot-1/notes.txt &&
 	(cd five && ws_state b slot-taking >../actual) &&
 	echo slot-1 >expect && test_cmp expect actual
+'
+
+# The kill sweep: a fresh directory of its own, with lib-kill.sh's git
+# wrapper, so that the paths of lib-kill.sh (repo, repo-*) are ours.
+test_expect_success 'setup: a merged a holds slot-1; b is ready for it' '
+	mkdir kill && (
+		cd kill &&
+		. "$WS_SOURCE_DIR/t/lib-kill.sh" &&
+		KILL_DIR=$(pwd) &&
+		kill_setup_git_wrapper &&
+		project repo &&
+		(cd repo && git ws-alloc --pool 1 ../../plan1 >/dev/null &&
+		 git ws-dispatch a && git ws-converge a >/dev/null &&
+		 git ws-merge >/dev/null) &&
+		: >agents.log &&
+		kill_snapshot merged
+	)
+'
+
+# b is finished after the rerun: done, in slot-1 on its branch, the slot
+# clean, no record of the switch left, a's worktree given up.
+kill_b_finished () {
+	(cd repo && ws_state b status >../actual && ws_state b slot >>../actual &&
+	 test_must_fail ws_state b slot-taking && test_must_fail ws_state a worktree) &&
+	printf "done\nslot-1\n" >expect && test_cmp expect actual &&
+	git -C repo-slot-1 symbolic-ref HEAD >actual &&
+	echo refs/heads/feature/b-b >expect && test_cmp expect actual &&
+	git -C repo-slot-1 status --porcelain >actual && test_must_be_empty actual &&
+	test_path_is_file repo-slot-1/b.txt
+}
+
+# kill_reaped: wait (at most 5 s) until the process that the state
+# records for b is gone from /proc: a killed dispatcher is a zombie until
+# whoever inherits it reaps it, and kill(2) takes a zombie for alive.
+kill_reaped () {
+	pid=$(cd repo && ws_state b pid) || return 0
+	i=0
+	while test -d /proc/$pid && test $i -lt 100
+	do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+test_expect_success 'a dispatch killed before or after any git command of the switch is finished by the next' '
+	(
+		cd kill &&
+		. "$WS_SOURCE_DIR/t/lib-kill.sh" &&
+		KILL_DIR=$(pwd) &&
+		kill_launch none - git ws-dispatch b &&
+		test $KILL_STATUS = 0 &&
+		kill_b_finished &&
+		n=$(kill_git_children) &&
+		test "$n" -ge 3 &&
+		for when in before after
+		do
+			k=1 &&
+			while test $k -le $n
+			do
+				kill_restore merged &&
+				kill_launch git-$when $k git ws-dispatch b &&
+				kill_reaped &&
+				{ kill_run git ws-dispatch b || :; } &&
+				kill_b_finished ||
+				{ echo "killed $when git child $k of $n:"; cat counter.log run.err; return 1; }
+				k=$((k + 1))
+			done || return 1
+		done
+	)
 '
 
 test_done
