@@ -523,6 +523,30 @@ int ws_pool_recover(struct ws_recover *rc, const struct ws_intent *in)
 		return 1;
 	}
 	path = ws_worktree_path(rc->repo, in->role);
+	p.repo = rc->repo;
+	p.plan = rc->plan;
+	p.st = rc->st;
+	p.hold_fd = rc->hold_fd;
+	ws_pool_read(&p);
+	{
+		ssize_t k = slot_index(&p, in->role);
+		enum ws_status status = ws_state_status(rc->st, in->id);
+		const char *holder = k >= 0 ? p.slots[k].holder : NULL;
+
+		/* nothing to finish: the switch is no longer wanted */
+		if (k < 0 || ws_status_is_finished(status) ||
+		    ws_state_get(rc->st, in->id, WS_KEY_WORKTREE) ||
+		    (p.slots[k].state == WS_SLOT_BUSY && holder &&
+		     strcmp(holder, in->id))) {
+			warning("dropping the record of an interrupted taking of worktree slot '%s' by '%s': %s",
+				in->role, in->id,
+				k < 0 ? "the pool has no such slot" :
+				ws_status_is_finished(status) ? "it is finished" :
+				ws_state_get(rc->st, in->id, WS_KEY_WORKTREE) ?
+				"it has a worktree" : "another workstream holds the slot");
+			goto out;
+		}
+	}
 	if (rc->dry_run) {
 		warning("would finish switching worktree slot '%s' to '%s'",
 			in->role, in->id);
@@ -554,18 +578,15 @@ int ws_pool_recover(struct ws_recover *rc, const struct ws_intent *in)
 		ret = 0;
 		goto out;
 	}
-	p.repo = rc->repo;
-	p.plan = rc->plan;
-	p.st = rc->st;
-	p.hold_fd = rc->hold_fd;
 	if (ws_include_read(&inc, rc->repo, &rc->plan->include, &err) < 0)
 		warning("%s", err.buf);
 	else
 		p.include = &inc;
-	ws_pool_read(&p);
 	if (make_slot(&p, idx, path, in->branch, in->to, 1) < 0) {
-		ret = error("cannot finish switching worktree slot '%s' to '%s'",
-			    path, in->id);
+		/* kept: a slot left half switched is dirty, so never reused */
+		warning("cannot finish switching worktree slot '%s' to '%s'; the record is kept",
+			path, in->id);
+		ret = 0;
 		goto out;
 	}
 	{

@@ -126,9 +126,13 @@ struct ws_intent;
  * then `git checkout --force` of the branch finishes the switch and the
  * slot gets the rest of what a new worktree gets (its `setup` is left
  * pending, for git ws-dispatch to run). A file of anybody else's makes it
- * leave the slot alone, with a warning that names it (returns 0). With
- * rc->dry_run only say what would be done. Returns 1 when finished,
- * -1 after an error.
+ * leave the slot alone, with a warning that names it (returns 0), as does
+ * a git command that fails (a slot left half switched is dirty, so it is
+ * never reused meanwhile). A record that is no longer wanted (the
+ * workstream finished or holds a worktree, another one holds the slot,
+ * no such slot) is dropped with a warning. With rc->dry_run only say
+ * what would be done. Returns 1 when finished or dropped, 0 when kept,
+ * -1 after an error removing what a killed `git worktree add` left.
  */
 int ws_pool_recover(struct ws_recover *rc, const struct ws_intent *in);
 

@@ -277,6 +277,15 @@ test_expect_success 'a switch killed half way is finished by the next dispatch' 
 	git -C four-slot-1 status --porcelain >actual && test_must_be_empty actual
 '
 
+test_expect_success 'a record of a switch that is no longer wanted is dropped, the slot untouched' '
+	slot_switch_record four a slot-1 feature/b-b feature/a-a &&
+	(cd four && test_expect_code 1 git ws-dispatch 2>../err) &&
+	grep "dropping the record of an interrupted taking of worktree slot .slot-1. by .a.: it is finished" err &&
+	(cd four && test_must_fail ws_state a slot-taking) &&
+	git -C four-slot-1 symbolic-ref HEAD >actual &&
+	echo refs/heads/feature/b-b >expect && test_cmp expect actual
+'
+
 test_expect_success 'a killed switch that finds files of somebody else leaves the slot alone' '
 	project five &&
 	(cd five && git ws-alloc --pool 1 ../plan1 >/dev/null &&
