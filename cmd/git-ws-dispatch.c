@@ -308,9 +308,13 @@ static void select_ready(struct dispatch_ctx *c, struct ws_job_opts *opts)
 		if (s != WS_STATUS_READY)
 			continue;
 		if (ws_pool_waits(&c->plan, &c->st, id)) {
-			warning("'%s' waits: %s", id,
-				ws_state_get(&c->st, id, WS_KEY_REASON) ?:
-				"waiting for a worktree slot");
+			if (c->dry_run)
+				warning("'%s' has no worktree slot yet: a dispatch gives it one first, if one is free",
+					id);
+			else
+				warning("'%s' waits: %s", id,
+					ws_state_get(&c->st, id, WS_KEY_REASON) ?:
+					"waiting for a worktree slot");
 			continue;
 		}
 		if ((other = worktree_taken(c, idx))) {
