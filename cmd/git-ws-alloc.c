@@ -22,7 +22,7 @@
 #include "ws.h"
 
 static const char * const alloc_usage[] = {
-	"git ws-alloc [-n | --dry-run] [--porcelain] [--base <branch>] <plan>",
+	"git ws-alloc [-n | --dry-run] [--porcelain] [--base <branch>] [--pool <n>] <plan>",
 	NULL
 };
 
@@ -111,6 +111,12 @@ static void check_against_state(struct alloc_ctx *c)
 			      old.name, old.base, c->base);
 			advise("a workstream's base cannot change once it is allocated");
 			exit(WS_EXIT_FATAL);
+		} else if (old.pool != c->plan.pool) {
+			error("%s:%d: plan '%s' was allocated with pool = %d, not %d",
+			      c->plan.file, c->plan.pool_line ? c->plan.pool_line : 1,
+			      old.name, old.pool, c->plan.pool);
+			advise("whether workstreams have a worktree each or share a pool cannot change once they are allocated");
+			exit(WS_EXIT_FATAL);
 		} else if (old.ports != c->plan.ports) {
 			error("%s:%d: plan '%s' was allocated with ports = %d, not %d",
 			      c->plan.file, c->plan.ports_line ? c->plan.ports_line : 1,
@@ -148,7 +154,8 @@ static void check_against_state(struct alloc_ctx *c)
 			advise("keep its title and worktree as they were, or clean it first");
 			exit(WS_EXIT_FATAL);
 		}
-		if (wt && strcmp(wt, wt_of(c, i))) {
+		/* with a pool, the worktree is the slot it holds (pool.h) */
+		if (wt && !c->plan.pool && strcmp(wt, wt_of(c, i))) {
 			error("%s:%d: workstream '%s' is allocated in worktree '%s'; the plan now puts it in '%s'",
 			      c->plan.file, w->lineno, w->id, wt, wt_of(c, i));
 			advise("keep its worktree as it was, or clean it first");
@@ -215,7 +222,7 @@ static void check_new(struct alloc_ctx *c)
 
 		if (c->action[i] != CREATE)
 			continue;
-		if (path_exists(c->worktree[i]))
+		if (!c->plan.pool && path_exists(c->worktree[i]))
 			bad = error("worktree path '%s' for '%s' already exists",
 				    c->worktree[i], c->plan.ws[i].id);
 		if (!ws_branch_tip(&c->repo, c->plan.ws[i].branch, &oid))
@@ -251,13 +258,15 @@ static void record_new(struct alloc_ctx *c)
 		in.role = c->action[i] == CREATE ? WS_ALLOCATING_OWNER :
 			  WS_ALLOCATING_SHARE;
 		ws_intent_record(&c->st, &in);
-		ws_state_set(&c->st, id, WS_KEY_WORKTREE, wt_of(c, i));
+		/* a pool's workstream gets its worktree at dispatch (pool.h) */
+		if (!c->plan.pool)
+			ws_state_set(&c->st, id, WS_KEY_WORKTREE, wt_of(c, i));
 		ws_state_set(&c->st, id, WS_KEY_BRANCH, branch_of(c, i));
 		ws_state_set(&c->st, id, WS_KEY_BASE_OID, c->base_hex);
 		ws_state_set(&c->st, id, WS_KEY_ITERATIONS, "0");
 		ws_state_set(&c->st, id, WS_KEY_ATTEMPTS, "0");
 		ws_state_set(&c->st, id, WS_KEY_CREATED, now);
-		if (c->action[i] == CREATE && c->plan.ws[i].setup)
+		if (c->action[i] == CREATE && c->plan.ws[i].setup && !c->plan.pool)
 			ws_state_set(&c->st, id, WS_KEY_SETUP, WS_SETUP_PENDING);
 	}
 	ws_state_write_or_die(&c->st);
@@ -335,6 +344,41 @@ static int create_worktrees(struct alloc_ctx *c, char *created)
 	return ret;
 }
 
+/*
+ * With a pool (pool.h) a workstream gets its worktree when it becomes
+ * ready to run: make only the branches, at the base, as `git branch
+ * --no-track <branch> <base>` would. Returns 0, or -1 after an error;
+ * created[i] says which branches exist.
+ */
+static int create_branches(struct alloc_ctx *c, char *created)
+{
+	git_commit *base = NULL;
+	size_t i;
+	int ret = 0;
+
+	if (git_commit_lookup(&base, c->repo.repo, &c->base_oid) < 0)
+		return error("cannot read the base commit %s", c->base_hex);
+	for (i = 0; !ret && i < c->plan.nr; i++) {
+		git_reference *ref = NULL;
+
+		if (c->action[i] != CREATE)
+			continue;
+		if (git_branch_create(&ref, c->repo.repo, c->plan.ws[i].branch,
+				      base, 0) < 0) {
+			const git_error *e = git_error_last();
+
+			ret = error("cannot create branch '%s' for '%s': %s",
+				    c->plan.ws[i].branch, c->plan.ws[i].id,
+				    e && e->message ? e->message : "unknown error");
+			break;
+		}
+		created[i] = 1;
+		git_reference_free(ref);
+	}
+	git_commit_free(base);
+	return ret;
+}
+
 /* Remove what this run made and its records; the state is as before. */
 static void roll_back(struct alloc_ctx *c, const char *created)
 {
@@ -344,7 +388,8 @@ static void roll_back(struct alloc_ctx *c, const char *created)
 		if (c->action[i] == KEEP)
 			continue;
 		if (c->action[i] == CREATE) {
-			const char *wt = created[i] ? c->worktree[i] : NULL;
+			const char *wt = created[i] && !c->plan.pool ?
+					 c->worktree[i] : NULL;
 
 			if (ws_worktree_undo_add(&c->repo, wt, c->plan.ws[i].branch,
 						 c->base_hex, c->st.lock_fd) == -1)
@@ -367,6 +412,12 @@ static void print_result(struct alloc_ctx *c)
 		if (!new_ws)
 			printf("Plan '%s' is already allocated; nothing to do.\n",
 			       c->plan.name);
+		else if (c->plan.pool)
+			printf("%s plan '%s' on '%s' (%.7s): %zu new branch%s for %zu workstream%s, a pool of %d worktree%s made as they become ready\n",
+			       c->dry_run ? "Would allocate" : "Allocated",
+			       c->plan.name, c->base, c->base_hex, new_wt,
+			       new_wt == 1 ? "" : "es", new_ws, new_ws == 1 ? "" : "s",
+			       c->plan.pool, c->plan.pool == 1 ? "" : "s");
 		else
 			printf("%s plan '%s' on '%s' (%.7s): %zu new worktree%s for %zu workstream%s\n",
 			       c->dry_run ? "Would allocate" : "Allocated",
@@ -384,19 +435,23 @@ static void print_result(struct alloc_ctx *c)
 		static const char *const names[] = { "keep", "create", "share" };
 		static const char *const why[] = { "", "worktree", "overlap" };
 
+		/* a pool's workstream has the slot it holds, or none yet */
+		const char *wt = !c->plan.pool ? wt_of(c, k) :
+				 ws_state_get(&c->st, w->id, WS_KEY_WORKTREE);
+
 		if (status == WS_STATUS_NONE)
 			status = w->dep_nr ? WS_STATUS_BLOCKED : WS_STATUS_READY;
 		if (c->porcelain) {
 			printf("workstream\t%s\t%s\t%s\t%s\t%s\t%s\n", w->id,
 			       names[c->action[k]], ws_status_name(status), branch_of(c, k),
-			       wt_of(c, k), c->plan.ws[o].id);
+			       wt ? wt : "", c->plan.ws[o].id);
 			if (o != k)
 				printf("share\t%s\t%s\t%s\n", w->id, c->plan.ws[o].id,
 				       why[c->alloc.why[k]]);
 			continue;
 		}
 		printf("  %-12s %-11s %s  %s", w->id, ws_status_name(status),
-		       branch_of(c, k), wt_of(c, k));
+		       branch_of(c, k), wt ? wt : "(a worktree slot when ready)");
 		if (o != k)
 			printf("  (shares %s's worktree: %s)", c->plan.ws[o].id,
 			       c->alloc.why[k] == SHARE_EXPLICIT ? "worktree =" :
@@ -522,7 +577,8 @@ static void allocate_new(struct alloc_ctx *c)
 	size_t i;
 
 	record_new(c);
-	if (create_worktrees(c, created) < 0) {
+	if ((c->plan.pool ? create_branches(c, created) :
+	     create_worktrees(c, created)) < 0) {
 		roll_back(c, created);
 		die("nothing was allocated");
 	}
@@ -546,7 +602,7 @@ static size_t run_setups(struct alloc_ctx *c)
 	size_t i, nr = 0, failed;
 
 	for (i = 0; i < c->plan.nr; i++) {
-		if (c->action[i] != CREATE || !c->plan.ws[i].setup)
+		if (c->action[i] != CREATE || !c->plan.ws[i].setup || c->plan.pool)
 			continue;
 		jobs[nr].idx = i;
 		jobs[nr].branch = c->plan.ws[i].branch;
@@ -618,12 +674,15 @@ int cmd_main(int argc, const char **argv)
 {
 	struct alloc_ctx c;
 	const char *base = NULL;
+	int pool = -1;
 	size_t failed;
 	struct option options[] = {
 		OPT__DRY_RUN(&c.dry_run),
 		OPT__PORCELAIN(&c.porcelain),
 		OPT_STRING(0, "base", &base, "branch",
 			   "branch to start from and merge into (default: the plan's, else the current branch)"),
+		OPT_INTEGER(0, "pool", &pool, "n",
+			    "at most <n> worktrees, taken by workstreams as they become ready (the plan's pool)"),
 		OPT_END()
 	};
 	struct ws_state st_init = WS_STATE_INIT;
@@ -635,8 +694,16 @@ int cmd_main(int argc, const char **argv)
 		usage_msg_opt(argc ? "too many arguments" : "no plan given",
 			      alloc_usage, options);
 
+	if (pool == 0 || pool > PLAN_POOL_MAX || pool < -1)
+		usage_msg_opt("--pool needs a number of worktrees from 1 to 1000",
+			      alloc_usage, options);
+
 	ws_repo_open(&c.repo);
 	read_plan(&c, argv[0], base);
+	if (pool > 0) {
+		c.plan.pool = pool;
+		c.plan.pool_line = 0;
+	}
 	plan_allocation(&c);
 	open_state(&c);
 	recover(&c);

@@ -11,6 +11,7 @@
 #include "lost-worktree.h"
 #include "parse-options.h"
 #include "plan.h"
+#include "pool.h"
 #include "reap.h"
 #include "runner.h"
 #include "recover.h"
@@ -121,6 +122,39 @@ static int named(const struct dispatch_ctx *c, const char *id)
 }
 
 static void open_state(struct dispatch_ctx *c);
+
+/*
+ * With the plan's pool (pool.h): give the ready workstreams (of `ids`,
+ * when not NULL) that hold no worktree slot one, as far as slots are
+ * free; the others keep a reason that says who holds the slots.
+ */
+static void assign_slots(struct dispatch_ctx *c, const struct strvec *ids)
+{
+	struct ws_pool p = WS_POOL_INIT;
+	struct ws_include inc = WS_INCLUDE_INIT;
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+
+	if (c->plan.pool <= 0 || c->dry_run)
+		return;
+	for (i = 0; i < c->plan.nr; i++)
+		if (ws_pool_waits(&c->plan, &c->st, c->plan.ws[i].id) &&
+		    (!ids || strvec_find(ids, c->plan.ws[i].id) >= 0))
+			break;
+	if (i == c->plan.nr)
+		return;
+	if (ws_include_read(&inc, &c->repo, &c->plan.include, &err) < 0)
+		die("%s", err.buf);
+	p.repo = &c->repo;
+	p.plan = &c->plan;
+	p.st = &c->st;
+	p.hold_fd = c->st.lock_fd;
+	p.include = &inc;
+	ws_pool_assign(&p, ids);
+	ws_pool_release(&p);
+	ws_include_release(&inc);
+	strbuf_release(&err);
+}
 
 /*
  * Run the `setup` that a worktree still needs (setup.h) before anything
@@ -246,6 +280,12 @@ static void select_named(struct dispatch_ctx *c, struct ws_job_opts *opts)
 			bad = -1;
 			continue;
 		}
+		if (ws_pool_waits(&c->plan, &c->st, id)) {
+			bad = error("'%s' is not ready: %s", id,
+				    ws_state_get(&c->st, id, WS_KEY_REASON) ?:
+				    "waiting for a worktree slot");
+			continue;
+		}
 		if ((other = worktree_taken(c, idx))) {
 			bad = error("'%s' shares its worktree with '%s', which is in progress",
 				    id, other);
@@ -272,6 +312,16 @@ static void select_ready(struct dispatch_ctx *c, struct ws_job_opts *opts)
 
 		if (s != WS_STATUS_READY)
 			continue;
+		if (ws_pool_waits(&c->plan, &c->st, id)) {
+			if (c->dry_run)
+				warning("'%s' has no worktree slot yet: a dispatch gives it one first, if one is free",
+					id);
+			else
+				warning("'%s' waits: %s", id,
+					ws_state_get(&c->st, id, WS_KEY_REASON) ?:
+					"waiting for a worktree slot");
+			continue;
+		}
 		if ((other = worktree_taken(c, idx))) {
 			warning("'%s' waits: it shares its worktree with '%s', which is in progress",
 				id, other);
@@ -309,7 +359,7 @@ static void recover(struct dispatch_ctx *c)
 	 * With --dry-run the state is not locked (open_state()): the repair
 	 * then shows what would be dispatched, in memory only.
 	 */
-	rc.kinds = 1u << WS_INTENT_START;
+	rc.kinds = 1u << WS_INTENT_START | 1u << WS_INTENT_SLOT;
 	if (ws_recover(&rc) < 0)
 		exit(WS_EXIT_FATAL);
 	for (i = 0; rc.changed && i < before.nr; i++) {
@@ -659,6 +709,8 @@ static size_t feed(struct dispatch_ctx *c)
 	c->st = st;
 	ws_update_blocked(&c->plan, &c->st);
 	spent = ws_budget_spent(&c->plan, &c->st, NULL);
+	if (!spent)
+		assign_slots(c, NULL);
 	for (i = 0; i < c->plan.nr; i++) {
 		size_t idx = c->plan.order[i];
 		const struct plan_workstream *w = &c->plan.ws[idx];
@@ -696,7 +748,8 @@ static size_t feed(struct dispatch_ctx *c)
 			}
 			free(reason);
 		}
-		if (s != WS_STATUS_READY || worktree_taken(c, idx))
+		if (s != WS_STATUS_READY || worktree_taken(c, idx) ||
+		    ws_pool_waits(&c->plan, &c->st, w->id))
 			continue;
 		if (!spent)
 			ws_dispatch_add(&c->d, &c->st, idx, c->opts);
@@ -1194,6 +1247,17 @@ static int choose(struct dispatch_ctx *c, struct ws_job_opts *opts)
 	}
 	if (c->retry)
 		retry_failed(c);
+	if (c->ids_nr) {
+		struct strvec ids = STRVEC_INIT;
+		size_t i;
+
+		for (i = 0; i < c->ids_nr; i++)
+			strvec_push(&ids, c->ids[i]);
+		assign_slots(c, &ids);
+		strvec_clear(&ids);
+	} else {
+		assign_slots(c, NULL);
+	}
 	if (c->ids_nr)
 		select_named(c, opts);
 	else

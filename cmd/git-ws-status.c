@@ -15,6 +15,7 @@
 #include "reap.h"
 #include "recover.h"
 #include "plan.h"
+#include "pool.h"
 #include "repo.h"
 #include "state.h"
 #include "usage.h"
@@ -161,6 +162,7 @@ struct status_ctx {
 	struct ws_usage total;	/* the plan's tokens and cost */
 	int budget_spent;	/* the total cost reached max-cost */
 	struct wt_cache cache;
+	struct ws_pool pool;	/* the plan's worktree slots (pool.h); nr 0: none */
 };
 
 static const char *status_text(enum ws_status status)
@@ -334,6 +336,8 @@ static void examine_records(struct status_ctx *c)
 			continue;
 		if (r->status == WS_STATUS_CLEANED)
 			r->wt_state = "removed";
+		else if (!r->worktree && c->plan.pool)
+			r->wt_state = "none";
 		else
 			r->wt_state = slot[i] != SIZE_MAX ?
 				c->cache.result[slot[i]] : "missing";
@@ -383,6 +387,64 @@ static void add_usage_fields(struct strbuf *sb, const struct ws_usage *u)
 }
 
 /* The PORCELAIN FORMAT of git-ws-status(1); scripts rely on it. */
+static const char *const slot_state_name[] = { "absent", "free", "busy" };
+
+/* The worktree slots of the plan's pool (pool.h), when it has one. */
+static void read_pool(struct status_ctx *c)
+{
+	if (c->plan.pool <= 0)
+		return;
+	c->pool.repo = &c->repo;
+	c->pool.plan = &c->plan;
+	c->pool.st = &c->st;
+	ws_pool_read(&c->pool);
+}
+
+/* One "# slot" record per slot, after the workstreams' records. */
+static void print_pool_porcelain(const struct status_ctx *c)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t k;
+
+	for (k = 0; k < c->pool.nr; k++) {
+		const struct ws_slot *s = &c->pool.slots[k];
+
+		strbuf_reset(&line);
+		strbuf_addf(&line, "# slot\t%s\t%s\t", s->name,
+			    slot_state_name[s->state]);
+		add_field(&line, s->state == WS_SLOT_BUSY ? s->holder : NULL, "");
+		add_value(&line, s->path, "");
+		fwrite(line.buf, 1, line.len, stdout);
+		putchar(c->nul ? '\0' : '\n');
+	}
+	strbuf_release(&line);
+}
+
+/* "Pool of 2 worktree slots:", then "  slot-1  busy  ws-3  <path>" each. */
+static void print_pool_human(const struct status_ctx *c)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t k;
+
+	if (!c->pool.nr)
+		return;
+	printf("Pool of %zu worktree slot%s:\n", c->pool.nr,
+	       c->pool.nr == 1 ? "" : "s");
+	for (k = 0; k < c->pool.nr; k++) {
+		const struct ws_slot *s = &c->pool.slots[k];
+
+		strbuf_reset(&line);
+		strbuf_addf(&line, "  %s  %s  ", s->name, slot_state_name[s->state]);
+		if (s->state == WS_SLOT_BUSY) {
+			add_value(&line, s->holder, "");
+			strbuf_addstr(&line, "  ");
+		}
+		add_value(&line, s->path, "");
+		printf("%s\n", line.buf);
+	}
+	strbuf_release(&line);
+}
+
 static void print_porcelain(const struct status_ctx *c)
 {
 	struct strbuf line = STRBUF_INIT;
@@ -645,6 +707,7 @@ static void print_human(const struct status_ctx *c)
 	print_final_test(c);
 	print_total(c);
 	print_runners(c);
+	print_pool_human(c);
 
 	for (i = 0; i < rows * COL_NR; i++)
 		strbuf_release(&cell[i]);
@@ -731,6 +794,7 @@ static void print_dot(const struct status_ctx *c)
 static void status_release(struct status_ctx *c)
 {
 	cache_release(&c->cache);
+	ws_pool_release(&c->pool);
 	free(c->rec);
 	ws_state_release(&c->st);
 	plan_release(&c->plan);
@@ -759,6 +823,7 @@ int cmd_main(int argc, const char **argv)
 	struct status_ctx c = {
 		.plan = PLAN_INIT,
 		.st = WS_STATE_INIT,
+		.pool = WS_POOL_INIT,
 	};
 	struct option options[] = {
 		OPT__PORCELAIN(&c.porcelain),
@@ -807,8 +872,11 @@ int cmd_main(int argc, const char **argv)
 	}
 	if (c.porcelain || !c.graph)
 		examine_records(&c);
-	if (c.porcelain)
+	read_pool(&c);
+	if (c.porcelain) {
 		print_porcelain(&c);
+		print_pool_porcelain(&c);
+	}
 	else if (c.graph)
 		print_graph(&c);
 	else

@@ -183,7 +183,8 @@ static const char *const plan_keys[] = {
 	"name", "base", "command", "test", "check", "jobs", "max-iterations",
 	"timeout", "todo", "include", "ports", "sparse", "lfs",
 	"setup", "teardown", "max-cost", "runner", "gate-runner",
-	"srun-args", "ssh-hosts", "ssh-jobs", "batch", "final-test", NULL
+	"srun-args", "ssh-hosts", "ssh-jobs", "batch", "final-test",
+	"pool", NULL
 };
 static const char *const ws_keys[] = {
 	"title", "spec", "paths", "contract", "depends", "worktree",
@@ -524,6 +525,14 @@ static int read_plan_section(struct reader *r, const struct cfg_section *s)
 				    "bad ports '%s' (expected a positive integer, at most %d)",
 				    e->value, PLAN_PORT_MAX);
 		p->ports_line = e->lineno;
+	}
+	if ((e = cfg_get_entry(s, "pool"))) {
+		if (parse_nonneg_int(e->value, &p->pool) < 0 || !p->pool ||
+		    p->pool > PLAN_POOL_MAX)
+			return fail(r, e->lineno,
+				    "bad pool '%s' (expected a positive integer, at most %d)",
+				    e->value, PLAN_POOL_MAX);
+		p->pool_line = e->lineno;
 	}
 	if ((e = cfg_get_entry(s, "jobs")) &&
 	    (parse_nonneg_int(e->value, &p->jobs) < 0 || !p->jobs))
@@ -980,6 +989,10 @@ void plan_format(const struct plan *p, struct strbuf *out)
 	if (p->ports) {
 		snprintf(num, sizeof(num), "%d", p->ports);
 		add_kv(out, "ports", num);
+	}
+	if (p->pool) {
+		snprintf(num, sizeof(num), "%d", p->pool);
+		add_kv(out, "pool", num);
 	}
 	if (p->max_cost) {
 		struct strbuf sb = STRBUF_INIT;

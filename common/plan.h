@@ -86,6 +86,8 @@ struct plan {
 	char *runner, *gate_runner; /* NULL: not given (runner.h) */
 	int ports;          /* TCP ports per workstream (ports.h); 0: none */
 	int ports_line;     /* where `ports` was given, for messages */
+	int pool;           /* worktree slots (pool.h); 0: a worktree each */
+	int pool_line;      /* where `pool` was given, for messages */
 	uint64_t max_cost;  /* budget in millionths of a dollar (cost.h); 0: none */
 	char *srun_args;    /* `srun-args`: srun options (runner-srun.c); NULL: none */
 	struct strvec ssh_hosts; /* `ssh-hosts` (runner-ssh.c) */
@@ -107,6 +109,7 @@ struct plan {
 
 #define PLAN_DEFAULT_MAX_ITERATIONS 3
 #define PLAN_PORT_MAX 65535
+#define PLAN_POOL_MAX 1000
 #define PLAN_DEFAULT_BRANCH_PREFIX "feature/"
 
 /*

@@ -1,5 +1,6 @@
 #include "compat.h"
 #include "recover.h"
+#include "pool.h"
 #include "reap.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -13,6 +14,9 @@ static const char *const undo_keys[] = {
 };
 static const char *const remove_keys[] = {
 	WS_KEY_REMOVING, WS_KEY_REMOVING_ADMIN, WS_KEY_REMOVING_HEAD,
+};
+static const char *const slot_keys[] = {
+	WS_KEY_SLOT_TAKING, WS_KEY_SLOT_TO, WS_KEY_SLOT_FROM,
 };
 
 void ws_intent_record(struct ws_state *st, const struct ws_intent *in)
@@ -47,6 +51,11 @@ void ws_intent_record(struct ws_state *st, const struct ws_intent *in)
 	case WS_INTENT_UNDO:
 		ws_state_set(st, in->id, WS_KEY_UNDO_FROM, in->from);
 		ws_state_set(st, in->id, WS_KEY_UNDO_TO, in->to);
+		break;
+	case WS_INTENT_SLOT:
+		ws_state_set(st, in->id, WS_KEY_SLOT_TAKING, in->role);
+		ws_state_set(st, in->id, WS_KEY_SLOT_TO, in->to);
+		ws_state_set(st, in->id, WS_KEY_SLOT_FROM, in->from);
 		break;
 	default:
 		BUG("unknown intent kind %d", (int)in->kind);
@@ -84,6 +93,8 @@ int ws_intent_exists(const struct ws_state *st, const char *id,
 			if (cfg_get(s, undo_keys[k]))
 				return 1;
 		return 0;
+	case WS_INTENT_SLOT:
+		return !!cfg_get(s, WS_KEY_SLOT_TAKING);
 	default:
 		return 0;
 	}
@@ -114,6 +125,10 @@ void ws_intent_clear(struct ws_state *st, const char *id,
 	case WS_INTENT_UNDO:
 		for (k = 0; k < ARRAY_SIZE(undo_keys); k++)
 			ws_state_set(st, id, undo_keys[k], NULL);
+		break;
+	case WS_INTENT_SLOT:
+		for (k = 0; k < ARRAY_SIZE(slot_keys); k++)
+			ws_state_set(st, id, slot_keys[k], NULL);
 		break;
 	default:
 		break;
@@ -159,6 +174,12 @@ static void read_intent(const struct cfg_section *s, enum ws_intent_kind kind,
 	case WS_INTENT_UNDO:
 		in->from = keep(in, cfg_get(s, WS_KEY_UNDO_FROM));
 		in->to = keep(in, cfg_get(s, WS_KEY_UNDO_TO));
+		break;
+	case WS_INTENT_SLOT:
+		in->role = keep(in, cfg_get(s, WS_KEY_SLOT_TAKING));
+		in->to = keep(in, cfg_get(s, WS_KEY_SLOT_TO));
+		in->from = keep(in, cfg_get(s, WS_KEY_SLOT_FROM));
+		in->branch = keep(in, cfg_get(s, WS_KEY_BRANCH));
 		break;
 	default:
 		break;
@@ -233,6 +254,8 @@ static ws_repair_fn repair_of(struct ws_recover *rc, enum ws_intent_kind kind)
 		return ws_worktree_recover_allocate;
 	if (kind == WS_INTENT_REMOVE)
 		return ws_worktree_recover_remove;
+	if (kind == WS_INTENT_SLOT)
+		return ws_pool_recover;
 	return NULL;
 }
 

@@ -40,6 +40,12 @@
  *       merge: its first parent, or a tested revert). Repair: the
  *       caller's (git ws-merge: ws_undo_repair(), merge-undo.h), which
  *       finishes the undo when the base moved, else drops the record.
+ *   WS_INTENT_SLOT      git ws-dispatch, before a worktree slot of the
+ *       plan's pool (pool.h) is made or switched to the workstream's
+ *       branch: slot-taking (the slot's name), slot-to (the commit it is
+ *       checked out at), slot-from (the commit it had; absent for a new
+ *       slot). Repair: finish when nothing can be lost
+ *       (ws_pool_recover()).
  */
 #define WS_KEY_ALLOCATING "allocating"
 #define WS_ALLOCATING_OWNER "owner" /* it makes the worktree and branch */
@@ -53,6 +59,9 @@
 #define WS_REASON_QUEUED "queued" /* the reason of a start not yet made */
 #define WS_KEY_UNDO_FROM "undo-from"
 #define WS_KEY_UNDO_TO "undo-to"
+#define WS_KEY_SLOT_TAKING "slot-taking"
+#define WS_KEY_SLOT_TO "slot-to"
+#define WS_KEY_SLOT_FROM "slot-from"
 
 enum ws_intent_kind {
 	WS_INTENT_ALLOCATE,
@@ -60,6 +69,7 @@ enum ws_intent_kind {
 	WS_INTENT_REMOVE,
 	WS_INTENT_START,
 	WS_INTENT_UNDO,
+	WS_INTENT_SLOT,
 	WS_INTENT_NR
 };
 #define WS_INTENT_ALL ((1u << WS_INTENT_NR) - 1)
@@ -73,11 +83,12 @@ enum ws_intent_kind {
 struct ws_intent {
 	enum ws_intent_kind kind;
 	const char *id;
-	const char *role;      /* ALLOCATE: WS_ALLOCATING_OWNER or _SHARE */
+	const char *role;      /* ALLOCATE: WS_ALLOCATING_OWNER or _SHARE;
+				  SLOT: the slot's name (slot-taking) */
 	const char *worktree;  /* ALLOCATE: `worktree`; REMOVE: `removing` */
 	const char *branch;    /* ALLOCATE: `branch` */
 	const char *base_oid;  /* ALLOCATE: `base-oid` */
-	const char *from, *to; /* FOLLOW, UNDO: hex */
+	const char *from, *to; /* FOLLOW, UNDO, SLOT: hex (SLOT's from may be NULL) */
 	struct strvec worktrees; /* FOLLOW: the follow-worktree values */
 	const char *admin;     /* REMOVE: <id> of worktrees/<id> */
 	const char *head;      /* REMOVE: hex, or NULL */
@@ -147,9 +158,9 @@ struct ws_recover {
  * every owner first, since a half-written admin directory makes every
  * `git worktree` command die), REMOVE ws_worktree_recover_remove(),
  * START ws_reap_vanished() (which also finalises vanished running
- * commands, as git ws-dispatch and git ws-status do today); FOLLOW has
- * none, nor has UNDO (git ws-merge supplies them; their records are
- * kept without one).
+ * commands, as git ws-dispatch and git ws-status do today), SLOT
+ * ws_pool_recover(); FOLLOW has none, nor has UNDO (git ws-merge
+ * supplies them; their records are kept without one).
  * The records a repair clears are cleared in rc->st, which is written
  * (ws_state_write(), lock kept) when anything changed and it is locked,
  * unless dry_run. Returns 0, or -1 after an error (what was repaired

@@ -166,6 +166,32 @@ size_t ws_setup_run(const struct ws_repo *r, const struct plan *plan,
 	return nr_failed;
 }
 
+int ws_setup_run_one(const struct ws_repo *r, const struct plan *plan,
+		     struct ws_setup_job *job)
+{
+	struct child_process cp;
+	const char *cmd = plan->ws[job->idx].setup;
+	char *log;
+	int status;
+
+	job->failed = 0;
+	if (!cmd)
+		return 0;
+	log = job->log ? xstrdup(job->log) : ws_setup_log(r, plan->ws[job->idx].id);
+	if (start(r, plan, job->idx, "setup", cmd, job->branch, job->worktree,
+		  log, &cp, &job->result) < 0) {
+		job->failed = 1;
+	} else {
+		status = finish_command(&cp);
+		job->result = status ? xstrfmt("exit status %d", status) :
+				       xstrdup("exit status 0");
+		footer(log, job->result);
+		job->failed = !!status;
+	}
+	free(log);
+	return job->failed ? -1 : 0;
+}
+
 int ws_teardown_run(const struct ws_repo *r, const struct plan *plan,
 		    size_t idx, const char *branch, const char *worktree,
 		    struct strbuf *err)

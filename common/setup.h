@@ -46,6 +46,16 @@ size_t ws_setup_run(const struct ws_repo *r, const struct plan *plan,
 		    struct ws_setup_job *jobs, size_t nr);
 
 /*
+ * Run the `setup` of one job, to its end, waiting for that process only
+ * (so that a caller with other children running, git ws-dispatch --loop
+ * taking a worktree slot (pool.h), may call it). Sets job->failed and
+ * job->result (caller frees) as ws_setup_run() does, and writes the same
+ * log. Returns 0 when it passed or there is none, else -1.
+ */
+int ws_setup_run_one(const struct ws_repo *r, const struct plan *plan,
+		     struct ws_setup_job *job);
+
+/*
  * Run plan->ws[idx]'s `teardown` in `worktree`, to its end. Returns 0
  * when it passed or there is none; else -1 with the result ("exit status
  * 1, see <log>") in *err.

@@ -93,7 +93,7 @@ __git_ws_complete_value ()
 	--push=*)
 		__gitcomp_nl "$(__git_remotes)" "" "${cur#--push=}"
 		return 0 ;;
-	--jobs=*|--retries=*|--timeout=*|--max-iterations=*|--abandoned=*|--batch=*)
+	--jobs=*|--retries=*|--timeout=*|--max-iterations=*|--abandoned=*|--batch=*|--pool=*)
 		# a number or a duration: nothing to offer
 		COMPREPLY=()
 		return 0 ;;
@@ -102,7 +102,7 @@ __git_ws_complete_value ()
 	--base)
 		__git_complete_refs --mode=heads
 		return 0 ;;
-	-j|--jobs|--retries|--timeout|--max-iterations|--abandoned)
+	-j|--jobs|--retries|--timeout|--max-iterations|--abandoned|--pool)
 		COMPREPLY=()
 		return 0 ;;
 	esac
@@ -114,7 +114,7 @@ _git_ws_alloc ()
 	__git_ws_complete_value && return
 	case "$cur" in
 	-*)
-		__gitcomp "--dry-run --porcelain --base= -n"
+		__gitcomp "--dry-run --porcelain --base= --pool= -n"
 		return ;;
 	esac
 	# The plan: files named *.plan (and directories to find them in);

@@ -245,6 +245,7 @@ test_expect_success BASH 'options of each command' '
 	--dry-run Z
 	--porcelain Z
 	--base=
+	--pool=
 	EOF
 	test_completion "git ws-status --" <<-\EOF &&
 	--porcelain Z
