@@ -127,34 +127,21 @@ static char *unmerged_deps(struct merge_ctx *c, size_t i)
 static int check_base_worktrees(struct merge_ctx *c, struct ws_merge_job *j,
 				const struct strvec *wts)
 {
-	struct strvec touched = STRVEC_INIT;
-	size_t k;
-	int ret = 0;
+	struct strvec both = STRVEC_INIT;
+	struct strbuf list = STRBUF_INIT;
+	ssize_t k = ws_first_overwritten_worktree(&c->repo, &j->base_tip,
+						  &j->res.tree, wts, &both);
 
-	if (!wts->nr)
-		return 0;
-	if (ws_tree_changed_paths(&c->repo, &j->base_tip, &j->res.tree, &touched) < 0)
-		return -1;
-	for (k = 0; k < wts->nr && !ret; k++) {
-		struct strvec dirty = STRVEC_INIT, both = STRVEC_INIT;
-		struct strbuf list = STRBUF_INIT;
-
-		if (ws_worktree_changed_paths(wts->v[k], &dirty) < 0) {
-			ret = -1;
-		} else if (ws_paths_intersect(&dirty, &touched, &both)) {
-			strvec_join(&list, &both, ", ");
-			error("'%s' is checked out in '%s', which has uncommitted changes that the merge of '%s' would overwrite: %s",
-			      c->base, wts->v[k], id_of(c, j->i), list.buf);
-			advise("commit or stash them there, then run 'git ws-merge' again");
-			report(c, WS_OUTCOME_REFUSED, j->i, NULL, list.buf, "");
-			ret = -1;
-		}
-		strvec_clear(&dirty);
-		strvec_clear(&both);
-		strbuf_release(&list);
+	if (k >= 0) {
+		strvec_join(&list, &both, ", ");
+		error("'%s' is checked out in '%s', which has uncommitted changes that the merge of '%s' would overwrite: %s",
+		      c->base, wts->v[k], id_of(c, j->i), list.buf);
+		advise("commit or stash them there, then run 'git ws-merge' again");
+		report(c, WS_OUTCOME_REFUSED, j->i, NULL, list.buf, "");
 	}
-	strvec_clear(&touched);
-	return ret;
+	strvec_clear(&both);
+	strbuf_release(&list);
+	return k == -1 ? 0 : -1;
 }
 
 /*

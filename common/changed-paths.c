@@ -1,6 +1,7 @@
 #include "compat.h"
 #include "changed-paths.h"
 #include "usage.h"
+#include "worktree.h"
 
 /* The tree of a commit or a tree id; NULL after printing an error. */
 static git_tree *tree_of(const struct ws_repo *r, const git_oid *oid)
@@ -80,4 +81,30 @@ int ws_paths_intersect(const struct strvec *a, const struct strvec *b,
 				break;
 			}
 	return n;
+}
+
+ssize_t ws_first_overwritten_worktree(const struct ws_repo *r,
+				      const git_oid *a, const git_oid *b,
+				      const struct strvec *wts,
+				      struct strvec *both)
+{
+	struct strvec touched = STRVEC_INIT;
+	ssize_t ret = -1;
+	size_t k;
+
+	if (!wts->nr)
+		return -1;
+	if (ws_tree_changed_paths(r, a, b, &touched) < 0)
+		return -2;
+	for (k = 0; k < wts->nr && ret == -1; k++) {
+		struct strvec dirty = STRVEC_INIT;
+
+		if (ws_worktree_changed_paths(wts->v[k], &dirty) < 0)
+			ret = -2;
+		else if (ws_paths_intersect(&dirty, &touched, both))
+			ret = (ssize_t)k;
+		strvec_clear(&dirty);
+	}
+	strvec_clear(&touched);
+	return ret;
 }

@@ -29,4 +29,18 @@ int ws_tree_changed_paths(const struct ws_repo *r, const git_oid *a,
 int ws_paths_intersect(const struct strvec *a, const struct strvec *b,
 		       struct strvec *common);
 
+/*
+ * Of the worktrees `wts` (paths, each with the base checked out), the
+ * first whose uncommitted changes (ws_worktree_changed_paths(), as `git
+ * status`) touch a path that differs between `a` and `b`: what moving
+ * the base from a to b would overwrite there, as `git merge` refuses
+ * to. Returns its index in `wts`, with the paths it shares appended to
+ * `both`; -1 when no worktree has such changes; -2 after printing an
+ * error.
+ */
+ssize_t ws_first_overwritten_worktree(const struct ws_repo *r,
+				      const git_oid *a, const git_oid *b,
+				      const struct strvec *wts,
+				      struct strvec *both);
+
 #endif

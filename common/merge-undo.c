@@ -337,34 +337,20 @@ static int check_base_worktrees(struct undo *u, const struct item *it,
 				const struct strvec *wts, const git_oid *a,
 				const git_oid *b)
 {
-	struct strvec touched = STRVEC_INIT;
-	size_t k;
-	int ret = 0;
+	struct strvec both = STRVEC_INIT;
+	struct strbuf list = STRBUF_INIT;
+	ssize_t k = ws_first_overwritten_worktree(u->o->repo, a, b, wts, &both);
 
-	if (!wts->nr)
-		return 0;
-	if (ws_tree_changed_paths(u->o->repo, a, b, &touched) < 0)
-		return -1;
-	for (k = 0; k < wts->nr && !ret; k++) {
-		struct strvec dirty = STRVEC_INIT, both = STRVEC_INIT;
-		struct strbuf list = STRBUF_INIT;
-
-		if (ws_worktree_changed_paths(wts->v[k], &dirty) < 0) {
-			ret = -1;
-		} else if (ws_paths_intersect(&dirty, &touched, &both)) {
-			strvec_join(&list, &both, ", ");
-			error("'%s' is checked out in '%s', which has uncommitted changes that the undo of '%s' would overwrite: %s",
-			      u->o->base, wts->v[k], id_of(u, it), list.buf);
-			advise("commit or stash them there, then run 'git ws-merge --undo' again");
-			say_refused(u, it, NULL, "dirty", list.buf);
-			ret = -1;
-		}
-		strvec_clear(&dirty);
-		strvec_clear(&both);
-		strbuf_release(&list);
+	if (k >= 0) {
+		strvec_join(&list, &both, ", ");
+		error("'%s' is checked out in '%s', which has uncommitted changes that the undo of '%s' would overwrite: %s",
+		      u->o->base, wts->v[k], id_of(u, it), list.buf);
+		advise("commit or stash them there, then run 'git ws-merge --undo' again");
+		say_refused(u, it, NULL, "dirty", list.buf);
 	}
-	strvec_clear(&touched);
-	return ret;
+	strvec_clear(&both);
+	strbuf_release(&list);
+	return k == -1 ? 0 : -1;
 }
 
 /* Record (or, with `record` 0, drop) the intents of moving the base. */
