@@ -81,7 +81,7 @@ test_expect_success '<id>, --porcelain or --graph with --dot: usage' '
 	) &&
 	test "$(grep -c "^   or: git ws-status --dot\$" err)" = 3 &&
 	grep "^error: --dot shows the whole plan" err &&
-	grep "^error: --graph, --conflicts and --dot cannot be combined" err
+	grep "^error: --graph, --conflicts, --dot and --checkpoints cannot be combined" err
 '
 
 test_expect_success DOT 'dot -Tsvg renders it, every node and edge' '
