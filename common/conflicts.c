@@ -353,7 +353,8 @@ int ws_conflicts_compute(const struct ws_repo *r, const struct plan *plan,
 		for (k = 0; k < out->nr; k++)
 			if (out->v[k].b == WS_CONFLICT_BASE)
 				sorted[w++] = out->v[k];
-		memcpy(out->v, sorted, out->nr * sizeof(*sorted));
+		if (out->nr)
+			memcpy(out->v, sorted, out->nr * sizeof(*sorted));
 		free(sorted);
 	}
 cleanup:
