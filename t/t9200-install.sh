@@ -96,8 +96,11 @@ test_expect_success 'the installed git ws-dispatch finds them: the base is guard
 		git update-ref refs/heads/main HEAD 2>../refused
 		echo \$? >../rc
 	" >../out 2>&1) &&
-	(cd "$INST/share/git-ws/hooks" && pwd -P) >expect &&
+	(cd repo/.git/ws/hooks && pwd -P) >expect &&
 	test_cmp expect hookspath &&
+	echo "$INST/share/git-ws/hooks/git-ws-hook" >expect &&
+	readlink repo/.git/ws/hooks/reference-transaction >actual &&
+	test_cmp expect actual &&
 	! test "$(cat rc)" = 0 &&
 	grep "^git-ws: refusing to update refs/heads/main" refused &&
 	git -C repo rev-parse main >actual &&
