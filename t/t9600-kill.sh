@@ -29,7 +29,8 @@ add and remove, the read-tree that brings a checked-out base along).'
 . "$WS_SOURCE_DIR/t/lib-kill.sh"
 
 # How many kill points: T9600_SAMPLE git children of the loop are
-# tried (every one of the other commands' are), 0 for all of them.
+# tried, and 2 * T9600_SAMPLE of its renames and of its unlinks (every
+# one of the other commands' are), 0 for all of them.
 # T9600_ONLY="<command> <how> <arg>" (e.g. "loop git-before 11") runs
 # that one kill point, to look at it; T9600_SWEEPS="merge clean" only
 # those sweeps (batch: git ws-merge --batch). A failing kill point leaves its files in snap/failed-*.
@@ -350,11 +351,17 @@ sweep () {
 	for sys in rename unlink
 	do
 		eval "n=\$${sys}s" &&
+		step=1 &&
+		if test "$name" = loop && test "$T9600_SAMPLE" -gt 0 &&
+		   test $n -gt $((2 * T9600_SAMPLE))
+		then
+			step=$(( (n + 2 * T9600_SAMPLE - 1) / (2 * T9600_SAMPLE) ))
+		fi &&
 		k=1 &&
 		while test $k -le $n
 		do
 			trial_$name $sys $k || return 1
-			k=$((k + 1))
+			k=$((k + step))
 		done || return 1
 	done
 }
