@@ -110,6 +110,7 @@ then
 		done
 	}
 	SHARNESS_TRASH_DIRECTORY=$tmp
+	SHARNESS_TEST_DIRECTORY=$here/t
 	PATH=$PATH:/usr/sbin
 	. "$here/t/lib-slurm.sh"
 	test -z "$slurm_missing" || { echo "slurm case: skipped (missing$slurm_missing)"; exit 0; }

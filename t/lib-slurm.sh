@@ -39,13 +39,7 @@ else
 	say "skipping the Slurm tests: missing$slurm_missing (apt-get install slurmctld slurmd slurm-client munge)"
 fi
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
-free_port () {
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(Listen => 1,
-			LocalAddr => "127.0.0.1", LocalPort => 0) or die "$!\n";
-		print $s->sockport, "\n";'
-}
+. "$SHARNESS_TEST_DIRECTORY/lib-port.sh"
 
 SLURM_DIR=
 SLURM_PIDS=

@@ -40,13 +40,7 @@ else
 	say "skipping the ssh tests: missing$sshd_missing (apt-get install openssh-server openssh-client)"
 fi
 
-# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
-free_port () {
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(Listen => 1,
-			LocalAddr => "127.0.0.1", LocalPort => 0) or die "$!\n";
-		print $s->sockport, "\n";'
-}
+. "$SHARNESS_TEST_DIRECTORY/lib-port.sh"
 
 SSHD_DIR=
 SSHD_PID=
