@@ -16,6 +16,9 @@ zshcompdir ?= $(datadir)/zsh/site-functions
 # git-ws finds its hooks from where its binaries are, as
 # <bindir>/../share/git-ws/hooks (common/guard.h), whatever datadir is.
 hooksdir = $(bindir)/../share/git-ws/hooks
+# ... and its helper programs in <bindir>/../libexec/git-ws (common/run.h:
+# WS_SUPERVISOR_REL), whatever libexecdir is.
+helperdir = $(bindir)/../libexec/git-ws
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -56,7 +59,9 @@ UNIT_BIN = $(patsubst t/unit/%.c,$(BUILD)/t/unit/%,$(UNIT_SRC))
 MAN1 = $(patsubst Documentation/%.adoc,Documentation/%.1,$(wildcard Documentation/git-ws-*.adoc))
 MAN7 = $(patsubst Documentation/%.adoc,Documentation/%.7,$(wildcard Documentation/git-ws.adoc))
 
-all: $(PROGRAMS) $(BUILD)/share/git-ws/hooks/git-ws-hook bin-wrappers
+SUPERVISOR = $(BUILD)/libexec/git-ws/ws-supervise
+
+all: $(PROGRAMS) $(SUPERVISOR) $(BUILD)/share/git-ws/hooks/git-ws-hook bin-wrappers
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -69,6 +74,12 @@ $(LIB): $(LIB_OBJ)
 $(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/common/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(WS_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
+
+# The supervisor of dispatched commands: started for every command, so
+# linked --as-needed, with nothing it does not call (no libgit2 to load).
+$(SUPERVISOR): $(BUILD)/cmd/ws-supervise.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(WS_LDFLAGS) -Wl,--as-needed -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
 
 $(BUILD)/t/unit/%: $(BUILD)/t/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -136,10 +147,13 @@ mandir_SQ = $(subst ','\'',$(mandir))
 bashcompdir_SQ = $(subst ','\'',$(bashcompdir))
 zshcompdir_SQ = $(subst ','\'',$(zshcompdir))
 hooksdir_SQ = $(subst ','\'',$(hooksdir))
+helperdir_SQ = $(subst ','\'',$(helperdir))
 
 install: all
 	$(INSTALL) -d '$(DESTDIR_SQ)$(bindir_SQ)'
 	$(INSTALL) -m 755 $(PROGRAMS) '$(DESTDIR_SQ)$(bindir_SQ)'
+	$(INSTALL) -d '$(DESTDIR_SQ)$(helperdir_SQ)'
+	$(INSTALL) -m 755 $(SUPERVISOR) '$(DESTDIR_SQ)$(helperdir_SQ)'
 	$(INSTALL) -d '$(DESTDIR_SQ)$(hooksdir_SQ)'
 	$(INSTALL) -m 755 hooks/git-ws-hook '$(DESTDIR_SQ)$(hooksdir_SQ)'
 	@for h in $(GUARD_HOOKS); do ln -sfn git-ws-hook '$(DESTDIR_SQ)$(hooksdir_SQ)'/$$h || exit 1; done
@@ -164,7 +178,9 @@ uninstall:
 	done
 	rm -f '$(DESTDIR_SQ)$(mandir_SQ)/man7/git-ws.7' '$(DESTDIR_SQ)$(zshcompdir_SQ)/_git-ws'
 	for h in git-ws-hook $(GUARD_HOOKS); do rm -f '$(DESTDIR_SQ)$(hooksdir_SQ)'/$$h; done
+	rm -f '$(DESTDIR_SQ)$(helperdir_SQ)'/ws-supervise
 	-rmdir '$(DESTDIR_SQ)$(hooksdir_SQ)' '$(DESTDIR_SQ)$(bindir_SQ)/../share/git-ws' 2>/dev/null
+	-rmdir '$(DESTDIR_SQ)$(helperdir_SQ)' 2>/dev/null
 
 clean:
 	rm -rf build build-sanitize bin-wrappers Documentation/*.1 Documentation/*.7

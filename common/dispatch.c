@@ -84,6 +84,10 @@ void ws_dispatch_init(struct ws_dispatch *d, const struct ws_repo *r,
 	d->grace_ms = 3000;
 	d->owner = getpid();
 	d->lock_timeout_ms = ws_lock_timeout_ms(r);
+	d->supervisor = ws_supervisor_path();
+	if (!d->supervisor)
+		die("cannot find git-ws's supervisor program '%s' beside '%s'",
+		    WS_SUPERVISOR_REL, "/proc/self/exe");
 	d->rank = xcalloc(plan->nr + 1, sizeof(*d->rank));
 	for (i = 0; i < plan->nr; i++)
 		d->rank[plan->order[i]] = (int)i;
@@ -116,6 +120,7 @@ void ws_dispatch_release(struct ws_dispatch *d)
 		job_free(d->jobs[i]);
 	free(d->jobs);
 	free(d->rank);
+	FREE_AND_NULL(d->supervisor);
 	free(d->pending);
 	d->pending = NULL;
 	d->jobs = NULL;
@@ -381,36 +386,11 @@ static void job_env(struct ws_dispatch *d, struct ws_job *job,
 }
 
 /*
- * In the command's supervisor (run.h), once the command has ended: the
- * done file when the command did not write one, then the exit record
- * (reap.h), so that the end is on disk whether or not we still live.
- * `data` is the job as it was when the supervisor was forked.
- */
-static void record_end(int status, void *data)
-{
-	struct ws_job *job = data;
-	struct ws_exit_record rec;
-
-	memset(&rec, 0, sizeof(rec));
-	rec.pid = (long)getpid();
-	rec.attempt = job->attempts + 1; /* start_job() counts it after the fork */
-	rec.status = status;
-	rec.done_by_command = path_exists(job->done_path);
-	iso8601_now(rec.finished);
-	if (!rec.done_by_command) {
-		char *desc = ws_describe_wait_status(status);
-		int ok = WIFEXITED(status) && !WEXITSTATUS(status);
-
-		ws_done_write(job->done_path, job->id,
-			      ok ? WS_DONE_SUCCESS : WS_DONE_FAILED, desc);
-		free(desc);
-	}
-	ws_exit_record_write(job->exit_path, job->id, &rec);
-}
-
-/*
- * Fork the job's command, under its supervisor, behind `gate` (see
- * transact()): it runs once a byte is written there.
+ * Start the job's command under its supervisor (cmd/ws-supervise.c),
+ * which writes the done file when the command writes none, then the exit
+ * record (reap.h), so that the end is on disk whether or not we still
+ * live. It waits behind `gate` (see transact()): the command runs once a
+ * byte is written there.
  */
 static int start_job(struct ws_dispatch *d, struct ws_job *job,
 		     const int gate[2])
@@ -435,8 +415,12 @@ static int start_job(struct ws_dispatch *d, struct ws_job *job,
 	cp.dir = job->worktree;
 	cp.no_stdin = 1;
 	cp.new_pgrp = 1;
-	cp.on_end = record_end;
-	cp.on_end_data = job;
+	cp.supervisor = d->supervisor;
+	strvec_push(&cp.supervisor_args, job->id);
+	/* start_job() counts the attempt once it has started */
+	strvec_pushf(&cp.supervisor_args, "%d", job->attempts + 1);
+	strvec_push(&cp.supervisor_args, job->done_path);
+	strvec_push(&cp.supervisor_args, job->exit_path);
 	cp.gate[0] = gate[0];
 	cp.gate[1] = gate[1];
 	if (job->log_fd >= 0) {

@@ -150,6 +150,7 @@ struct ws_dispatch {
 	size_t pending_nr, pending_alloc;
 	uint64_t pending_since;
 	long lock_timeout_ms;
+	char *supervisor;    /* ws_supervisor_path() */
 };
 
 /* Options of one job for ws_dispatch_add(). */

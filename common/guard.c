@@ -8,28 +8,16 @@
 
 #include <dirent.h>
 
-#define GUARD_HOOKS_REL "/../share/git-ws/hooks"
-
 char *ws_guard_hooks_dir(void)
 {
-	char *exe = realpath("/proc/self/exe", NULL);
-	char *slash, *rel, *dir = NULL, *hook = NULL;
+	char *dir = exe_relative_path("../share/git-ws/hooks"), *hook;
 
-	if (!exe)
+	if (!dir)
 		return NULL;
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	rel = xstrfmt("%s%s", exe, GUARD_HOOKS_REL);
-	dir = realpath(rel, NULL);
-	if (dir) {
-		hook = xstrfmt("%s/reference-transaction", dir);
-		if (access(hook, X_OK))
-			FREE_AND_NULL(dir);
-	}
+	hook = xstrfmt("%s/reference-transaction", dir);
+	if (access(hook, X_OK))
+		FREE_AND_NULL(dir);
 	free(hook);
-	free(rel);
-	free(exe);
 	return dir;
 }
 

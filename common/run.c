@@ -3,8 +3,8 @@
 #include "sigchain.h"
 #include "usage.h"
 #include "wrapper.h"
-#include <dirent.h>
 #include <poll.h>
+#include <spawn.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -16,6 +16,16 @@ void child_process_clear(struct child_process *cp)
 {
 	strvec_clear(&cp->args);
 	strvec_clear(&cp->env);
+	strvec_clear(&cp->supervisor_args);
+}
+
+char *ws_supervisor_path(void)
+{
+	char *path = exe_relative_path(WS_SUPERVISOR_REL);
+
+	if (path && access(path, X_OK))
+		FREE_AND_NULL(path);
+	return path;
 }
 
 static void child_die(const char *what, const char *arg)
@@ -51,81 +61,39 @@ static void wait_at_gate(int fd, const char *prog)
 	_exit(127);
 }
 
-/* The stop signals a supervisor outlives (see start_command()). */
-static const int supervisor_outlives[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-
 /*
- * In the supervisor, which runs on without exec: close the close-on-exec
- * fds it inherited (the state lock of its dispatcher, say), as an exec
- * would, but `keep`. Otherwise a lock would live as long as the program.
+ * In the child, for child_process.hold_fd: stay behind as the keeper of
+ * that fd (close-on-exec, so only we keep it) while a child of ours runs
+ * the program, and end as it ends, by the same signal or with the same
+ * exit code, so that our parent sees no difference. The program is
+ * started by posix_spawn(3), which glibc does without copying our
+ * address space (clone(2) with CLONE_VM | CLONE_VFORK): we are a fork of
+ * our parent, and a fork of a fork would copy its page tables again.
  */
-static void close_cloexec_fds(int keep)
+static void keep_fd_while_running(const char *const *argv)
 {
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-	int fd, max = 1024;
-
-	if (!dir) {
-		for (fd = 3; fd < max; fd++)
-			if (fd != keep && fcntl(fd, F_GETFD) > 0 &&
-			    (fcntl(fd, F_GETFD) & FD_CLOEXEC))
-				close(fd);
-		return;
-	}
-	while ((de = readdir(dir))) {
-		fd = atoi(de->d_name);
-		if (fd < 3 || fd == keep || fd == dirfd(dir))
-			continue;
-		if (fcntl(fd, F_GETFD) > 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC))
-			close(fd);
-	}
-	closedir(dir);
-}
-
-/* Interrupts the supervisor's waitpid(); the program decides. */
-static void supervisor_on_signal(int sig)
-{
-	(void)sig;
-}
-
-/*
- * In the child, for child_process.hold_fd and on_end: stay behind (as
- * the keeper of that fd, close-on-exec, so only we keep it; as the
- * supervisor that reports the end) while a child of ours runs the
- * program, and end as it ends, by the same signal or with the same exit
- * code, so that our parent sees no difference.
- */
-static void supervise(struct child_process *cp, const char *const *argv)
-{
+	posix_spawnattr_t attr;
 	sigset_t all, none;
 	pid_t pid;
-	int status;
-	size_t i;
+	int status, err;
 
 	sigfillset(&all);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	pid = fork();
-	if (pid < 0)
-		child_die("cannot fork to run", argv[0]);
-	if (!pid) {
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execvp(argv[0], (char *const *)argv);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	err = posix_spawnp(&pid, argv[0], NULL, &attr, (char *const *)argv,
+			   environ);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		errno = err;
 		child_die("cannot run", argv[0]);
-	}
-	if (cp->on_end) {
-		/* a handler, not SIG_IGN, which the program would inherit */
-		for (i = 0; i < ARRAY_SIZE(supervisor_outlives); i++)
-			signal(supervisor_outlives[i], supervisor_on_signal);
-		prctl(PR_SET_NAME, "ws-supervisor", 0, 0, 0);
-		close_cloexec_fds(cp->hold_fd);
 	}
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(127);
-	if (cp->on_end)
-		cp->on_end(status, cp->on_end_data);
 	if (WIFSIGNALED(status)) {
 		sigchain_set_default(WTERMSIG(status));
 		signal(WTERMSIG(status), SIG_DFL);
@@ -221,11 +189,118 @@ static void child_setup(struct child_process *cp, int null_fd)
 	}
 }
 
+/* The child's environment: ours, with cp->env applied. */
+static void child_envp(const struct child_process *cp, struct strvec *envp)
+{
+	size_t i, k;
+
+	strvec_pushv(envp, (const char **)environ);
+	for (i = 0; i < cp->env.nr; i++) {
+		const char *e = cp->env.v[i], *eq = strchr(e, '=');
+		size_t len = eq ? (size_t)(eq - e) : strlen(e);
+
+		for (k = 0; k < envp->nr; k++)
+			if (!strncmp(envp->v[k], e, len) && envp->v[k][len] == '=')
+				break;
+		if (k < envp->nr)
+			strvec_remove(envp, k);
+		if (eq)
+			strvec_push(envp, e);
+	}
+}
+
+/*
+ * start_command() with a supervisor program (cp->supervisor): spawn it
+ * by posix_spawn(3), which glibc does with clone(2) and CLONE_VM |
+ * CLONE_VFORK: no copy of our address space, so no copy-on-write fault
+ * later for every page we touch while it runs (a fork of a dispatcher
+ * that holds a large plan cost more than the command `true`). What the
+ * fork path does in the child is done by spawn attributes and file
+ * actions: the process group or session, the signal mask and default
+ * actions, the standard fds, the directory; the environment is built
+ * here. The gate's read end becomes the supervisor's stdin.
+ */
+static int spawn_supervised(struct child_process *cp)
+{
+	struct strvec argv = STRVEC_INIT, envp = STRVEC_INIT;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t set;
+	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+	int gate = above_stdio(cp->gate[0]), out, err, ret;
+	int same = cp->out >= 0 && cp->out == cp->err;
+
+	out = above_stdio(cp->out);
+	err = same ? out : above_stdio(cp->err);
+	strvec_push(&argv, cp->supervisor);
+	if (gate >= 0)
+		strvec_push(&argv, "--gate");
+	strvec_pushv(&argv, (const char **)cp->supervisor_args.v);
+	strvec_push(&argv, "--");
+	child_argv(cp, &argv);
+	child_envp(cp, &envp);
+
+	posix_spawn_file_actions_init(&fa);
+	if (gate >= 0)
+		posix_spawn_file_actions_adddup2(&fa, gate, 0);
+	else if (cp->no_stdin)
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (out >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out, 1);
+	else if (cp->no_stdout)
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	else if (cp->stdout_to_stderr)
+		posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	if (err >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err, 2);
+	else if (cp->no_stderr)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (cp->dir)
+		posix_spawn_file_actions_addchdir_np(&fa, cp->dir);
+
+	posix_spawnattr_init(&attr);
+	sigemptyset(&set);
+	posix_spawnattr_setsigmask(&attr, &set);
+	sigfillset(&set);
+	posix_spawnattr_setsigdefault(&attr, &set);
+	if (cp->new_session) {
+		flags |= POSIX_SPAWN_SETSID;
+	} else if (cp->new_pgrp) {
+		flags |= POSIX_SPAWN_SETPGROUP;
+		posix_spawnattr_setpgroup(&attr, 0);
+	}
+	posix_spawnattr_setflags(&attr, flags);
+
+	fflush(NULL);
+	ret = posix_spawn(&cp->pid, argv.v[0], &fa, &attr, (char *const *)argv.v,
+			  (char *const *)envp.v);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	if (gate != cp->gate[0])
+		close(gate);
+	if (out != cp->out)
+		close(out);
+	if (err != cp->err && err != out)
+		close(err);
+	close_redirections(cp);
+	strvec_clear(&argv);
+	strvec_clear(&envp);
+	if (ret) {
+		cp->pid = 0;
+		errno = ret;
+		return error_errno("cannot run '%s'", cp->supervisor);
+	}
+	return 0;
+}
+
 int start_command(struct child_process *cp)
 {
 	struct strvec argv = STRVEC_INIT;
 	sigset_t all, old_mask;
 	int null_fd = -1;
+
+	if (cp->supervisor)
+		return spawn_supervised(cp);
 
 	child_argv(cp, &argv);
 	if (cp->no_stdin || cp->no_stdout || cp->no_stderr)
@@ -264,8 +339,8 @@ int start_command(struct child_process *cp)
 		child_setup(cp, null_fd);
 		if (cp->gate[0] >= 0)
 			wait_at_gate(cp->gate[0], argv.v[0]);
-		if (cp->hold_fd >= 0 || cp->on_end)
-			supervise(cp, (const char *const *)argv.v);
+		if (cp->hold_fd >= 0)
+			keep_fd_while_running((const char *const *)argv.v);
 		execvp(argv.v[0], argv.v);
 		child_die("cannot run", argv.v[0]);
 	}

@@ -32,11 +32,11 @@ struct child_process {
 	int gate[2];         /* a start gate, or -1 (see start_command()) */
 	int hold_fd;         /* held until the program ends, or -1 (start_command()) */
 	pid_t pid;
-	/* with it, the child supervises the program (start_command()) */
-	void (*on_end)(int status, void *data);
-	void *on_end_data;   /* for on_end */
+	/* with it, a supervisor program runs the program (start_command()) */
+	const char *supervisor;      /* its path; borrowed */
+	struct strvec supervisor_args; /* its arguments before "--" */
 };
-#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, { -1, -1 }, -1, 0, NULL, NULL }
+#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, -1, -1, 0, 0, 0, 0, 0, { -1, -1 }, -1, 0, NULL, STRVEC_INIT }
 
 /*
  * Start the child. `out` and `err` belong to start_command() from then
@@ -64,18 +64,20 @@ struct child_process {
  * first, and yet the program (and the hooks or daemons it starts) never
  * sees it.
  *
- * With on_end (not NULL), the child stays behind the same way, as the
- * program's supervisor: it leads the process group (with new_pgrp or
- * new_session) and runs the program in it, outlives the stop signals
- * sent to the group (SIGINT, SIGTERM, SIGHUP, SIGQUIT: the program
- * decides whether to stop; SIGKILL takes both), and once the program has
- * ended calls on_end(status, on_end_data) with its waitpid(2) status,
- * then ends as it did. on_end runs in the forked child, without exec:
- * it may read what the caller set up before start_command(), must not
- * expect its changes to reach the caller, and should write what it has
- * to say to files (atomically: it may be killed while it writes). Both
- * hold_fd and on_end may be set. The supervisor's /proc comm is
- * "ws-supervisor" (prctl(PR_SET_NAME)).
+ * With a supervisor (a program's path, such as ws_supervisor_path()'s),
+ * the child is not forked but spawned (posix_spawn(3): no copy of our
+ * address space, which matters to a caller that holds a large plan and
+ * starts many short commands) and runs
+ *
+ *	<supervisor> [--gate] <supervisor_args>... -- <the program's argv>
+ *
+ * with the process group, session, fds, directory and environment set
+ * as above; with a start gate, gate[0] is its stdin (the supervisor
+ * waits at the gate, then gives the program /dev/null). It is the
+ * program's supervisor: it leads the process group and runs the program
+ * in it, and ends as the program ends (cmd/ws-supervise.c). hold_fd is
+ * not supported with it. A spawn that fails (no such supervisor, no
+ * such directory) returns -1 here, after "error: cannot run ...".
  */
 int start_command(struct child_process *cp);
 
@@ -136,7 +138,17 @@ int forward_signals_to_group(pid_t pgid);
 /* Take `pgid` out of that registry; a group not in it is left alone. */
 void stop_forwarding_signals_to_group(pid_t pgid);
 
-/* Free args and env without waiting. */
+/*
+ * The supervisor program git ws-dispatch runs its commands under
+ * (cmd/ws-supervise.c): <the directory of our executable>/
+ * WS_SUPERVISOR_REL, where the build and `make install` put it, as
+ * git finds its helpers in its exec path. Returns a new string, or NULL
+ * when it is not there (or not executable).
+ */
+#define WS_SUPERVISOR_REL "../libexec/git-ws/ws-supervise"
+char *ws_supervisor_path(void);
+
+/* Free args, env and supervisor_args without waiting. */
 void child_process_clear(struct child_process *cp);
 
 /* Kill the process group of a child started with new_pgrp/new_session. */

@@ -2,13 +2,12 @@
 #include "usage.h"
 #include "strbuf.h"
 #include "wrapper.h"
-#include <git2.h>
 
 static void (*die_cleanup)(void);
 static int dying;
 
-static void vreport(const char *prefix, const char *fmt, va_list ap,
-		    const char *suffix)
+void vreportf(const char *prefix, const char *fmt, va_list ap,
+	      const char *suffix)
 {
 	struct strbuf msg = STRBUF_INIT, sb = STRBUF_INIT;
 	char *p;
@@ -31,14 +30,7 @@ static void vreport(const char *prefix, const char *fmt, va_list ap,
 	strbuf_release(&sb);
 }
 
-const char *git_last_message(void)
-{
-	const git_error *e = git_error_last();
-
-	return e && e->message ? e->message : "unknown error";
-}
-
-static void __attribute__((noreturn)) die_exit(void)
+void die_exit(void)
 {
 	if (!dying++ && die_cleanup)
 		die_cleanup();
@@ -50,7 +42,7 @@ void die(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("fatal: ", fmt, ap, NULL);
+	vreportf("fatal: ", fmt, ap, NULL);
 	va_end(ap);
 	die_exit();
 }
@@ -61,17 +53,7 @@ void die_errno(const char *fmt, ...)
 	const char *err = strerror(errno);
 
 	va_start(ap, fmt);
-	vreport("fatal: ", fmt, ap, err);
-	va_end(ap);
-	die_exit();
-}
-
-void die_git(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport("fatal: ", fmt, ap, git_last_message());
+	vreportf("fatal: ", fmt, ap, err);
 	va_end(ap);
 	die_exit();
 }
@@ -81,7 +63,7 @@ int error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, NULL);
+	vreportf("error: ", fmt, ap, NULL);
 	va_end(ap);
 	return -1;
 }
@@ -92,17 +74,7 @@ int error_errno(const char *fmt, ...)
 	const char *err = strerror(errno);
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, err);
-	va_end(ap);
-	return -1;
-}
-
-int error_git(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, git_last_message());
+	vreportf("error: ", fmt, ap, err);
 	va_end(ap);
 	return -1;
 }
@@ -112,7 +84,7 @@ void warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("warning: ", fmt, ap, NULL);
+	vreportf("warning: ", fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -146,7 +118,7 @@ void bug_fl(const char *file, int line, const char *fmt, ...)
 
 	snprintf(prefix, sizeof(prefix), "BUG: %s:%d: ", file, line);
 	va_start(ap, fmt);
-	vreport(prefix, fmt, ap, NULL);
+	vreportf(prefix, fmt, ap, NULL);
 	va_end(ap);
 	abort();
 }

@@ -43,6 +43,16 @@ int error_git(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The libgit2 last error message, or "unknown error"; never NULL. */
 const char *git_last_message(void);
 
+/*
+ * What die() and error() are made of, for the variants in usage-git.c
+ * (which alone need libgit2, so that a program without it can use the
+ * others): "<prefix><msg>[: <suffix>]\n" on stderr, control characters
+ * shown as '?'; and die()'s ending (the cleanup, once, then exit(128)).
+ */
+void vreportf(const char *prefix, const char *fmt, va_list ap,
+	      const char *suffix);
+void die_exit(void) __attribute__((noreturn));
+
 /* "BUG: file:line: msg" and abort(): a condition that cannot happen. */
 #define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
 void bug_fl(const char *file, int line, const char *fmt, ...)

@@ -206,6 +206,22 @@ int path_exists(const char *path)
 	return !lstat(path, &st);
 }
 
+char *exe_relative_path(const char *rel)
+{
+	char *exe = realpath("/proc/self/exe", NULL), *slash, *path, *ret;
+
+	if (!exe)
+		return NULL;
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	path = xstrfmt("%s/%s", exe, rel);
+	ret = realpath(path, NULL);
+	free(path);
+	free(exe);
+	return ret;
+}
+
 char *read_file_trimmed(const char *path)
 {
 	char *buf = NULL;

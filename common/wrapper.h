@@ -84,6 +84,15 @@ void sleep_ms(unsigned ms);
 int path_exists(const char *path);
 
 /*
+ * `rel` taken from the directory of our own executable (/proc/self/exe)
+ * and resolved (realpath(3)), as git finds what it installs beside its
+ * binaries: "../share/git-ws/hooks" names <prefix>/share/git-ws/hooks for
+ * a binary in <prefix>/bin. Returns a new string, or NULL when that path
+ * does not exist.
+ */
+char *exe_relative_path(const char *rel);
+
+/*
  * Remove `path` and, when it is a directory, everything under it, as
  * `rm -rf` (git's remove_dir_recursively()); symbolic links are removed,
  * never followed. Returns 0 when `path` is gone (or never was), or -1

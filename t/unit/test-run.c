@@ -1,7 +1,8 @@
 /*
- * common/run.c: the supervisor that start_command() leaves behind a
- * program (child_process.on_end), process start times, waiting for a
- * process that is not our child; common/reap.c: the exit record.
+ * common/run.c and cmd/ws-supervise.c: the supervisor that start_command()
+ * spawns to run a program (child_process.supervisor), process start
+ * times, waiting for a process that is not our child; the exit record
+ * (common/exit-record.c).
  */
 #include "compat.h"
 #include "reap.h"
@@ -13,44 +14,58 @@
 
 static char tmpdir[] = "/tmp/test-run-XXXXXX";
 
-/* on_end: the status, to the file named by data. */
-static void write_status(int status, void *data)
-{
-	FILE *f = fopen(data, "w");
+static char *supervisor; /* built beside us: ../../libexec/git-ws/ */
 
-	if (f) {
-		fprintf(f, "%d\n", status);
-		fclose(f);
-	}
+/* A supervised child_process: workstream "ws-1", attempt 1, in tmpdir. */
+static void supervise_as_dispatch_does(struct child_process *cp,
+				       const char *script, int new_pgrp)
+{
+	strvec_push(&cp->args, script);
+	cp->use_shell = 1;
+	cp->new_pgrp = new_pgrp;
+	cp->no_stdin = 1;
+	cp->supervisor = supervisor;
+	strvec_push(&cp->supervisor_args, "ws-1");
+	strvec_push(&cp->supervisor_args, "1");
+	strvec_pushf(&cp->supervisor_args, "%s/ws-1.done", tmpdir);
+	strvec_pushf(&cp->supervisor_args, "%s/ws-1.exit", tmpdir);
 }
 
-static int read_status(const char *path)
+/* The status in the exit record the supervisor wrote. */
+static int recorded_status(void)
 {
-	char *buf = NULL;
-	int status;
+	char *path = xstrfmt("%s/ws-1.exit", tmpdir);
+	struct ws_exit_record rec;
+	struct strbuf err = STRBUF_INIT;
 
-	assert_int_equal(read_file(path, &buf, NULL), 0);
-	status = atoi(buf);
-	free(buf);
-	return status;
+	assert_int_equal(ws_exit_record_read(path, "ws-1", &rec, &err), 0);
+	assert_int_equal(rec.attempt, 1);
+	strbuf_release(&err);
+	free(path);
+	return rec.status;
 }
 
-/* Run `script` under a supervisor; its finish_command(), on_end's status. */
+static void forget_the_end(void)
+{
+	char *done = xstrfmt("%s/ws-1.done", tmpdir);
+	char *exit = xstrfmt("%s/ws-1.exit", tmpdir);
+
+	unlink(done);
+	unlink(exit);
+	free(done);
+	free(exit);
+}
+
+/* Run `script` under the supervisor; its finish_command(), the recorded status. */
 static int supervised(const char *script, int *status, int new_pgrp)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
-	char *path = xstrfmt("%s/status", tmpdir);
 	int ret;
 
-	unlink(path);
-	strvec_push(&cp.args, script);
-	cp.use_shell = 1;
-	cp.new_pgrp = new_pgrp;
-	cp.on_end = write_status;
-	cp.on_end_data = path;
+	forget_the_end();
+	supervise_as_dispatch_does(&cp, script, new_pgrp);
 	ret = run_command(&cp);
-	*status = read_status(path);
-	free(path);
+	*status = recorded_status();
 	return ret;
 }
 
@@ -64,6 +79,62 @@ static void test_supervisor_reports_exit(void **state)
 	assert_int_equal(WEXITSTATUS(status), 3);
 	assert_int_equal(supervised("true", &status, 0), 0);
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* The done file: the command's own is kept; else one from the exit status. */
+static void test_supervisor_writes_the_done_file(void **state)
+{
+	char *done = xstrfmt("%s/ws-1.done", tmpdir), *buf = NULL;
+	char *script = xstrfmt("echo mine >'%s'", done);
+	int status;
+
+	(void)state;
+	assert_int_equal(supervised("exit 4", &status, 1), 4);
+	assert_int_equal(read_file(done, &buf, NULL), 0);
+	assert_non_null(strstr(buf, "\"failed\""));
+	assert_non_null(strstr(buf, "exit status 4"));
+	FREE_AND_NULL(buf);
+	assert_int_equal(supervised(script, &status, 1), 0);
+	assert_int_equal(read_file(done, &buf, NULL), 0);
+	assert_string_equal(buf, "mine\n");
+	free(buf);
+	free(script);
+	free(done);
+}
+
+/*
+ * The start gate: nothing runs until a byte arrives; at end of file (the
+ * caller closed its end without one) the supervisor exits 127 and the
+ * program never runs.
+ */
+static void test_supervisor_waits_at_the_gate(void **state)
+{
+	char *ran = xstrfmt("%s/ran", tmpdir), *script = xstrfmt(": >'%s'", ran);
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		struct child_process cp = CHILD_PROCESS_INIT;
+		int gate[2];
+
+		unlink(ran);
+		forget_the_end();
+		assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+		supervise_as_dispatch_does(&cp, script, 1);
+		cp.gate[0] = gate[0];
+		cp.gate[1] = gate[1];
+		assert_int_equal(start_command(&cp), 0);
+		sleep_ms(50);
+		assert_false(path_exists(ran));
+		if (round)
+			assert_int_equal(write(gate[1], "g", 1), 1);
+		close(gate[1]);
+		close(gate[0]);
+		assert_int_equal(finish_command(&cp), round ? 0 : 127);
+		assert_int_equal(path_exists(ran), round);
+	}
+	free(script);
+	free(ran);
 }
 
 static void test_supervisor_ends_by_the_same_signal(void **state)
@@ -83,20 +154,15 @@ static void test_supervisor_ends_by_the_same_signal(void **state)
 static void test_supervisor_outlives_sigterm(void **state)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
-	char *path = xstrfmt("%s/status", tmpdir);
 	char *ready = xstrfmt("%s/ready", tmpdir);
 	char *script = xstrfmt("trap 'sleep 0.2; exit 7' TERM; : >'%s'; "
 			       "while :; do sleep 0.05; done", ready);
 	int i, ret;
 
 	(void)state;
-	unlink(path);
 	unlink(ready);
-	strvec_push(&cp.args, script);
-	cp.use_shell = 1;
-	cp.new_pgrp = 1;
-	cp.on_end = write_status;
-	cp.on_end_data = path;
+	forget_the_end();
+	supervise_as_dispatch_does(&cp, script, 1);
 	assert_int_equal(start_command(&cp), 0);
 	for (i = 0; i < 200 && !path_exists(ready); i++)
 		sleep_ms(10);
@@ -104,8 +170,7 @@ static void test_supervisor_outlives_sigterm(void **state)
 	kill_process_group(cp.pid, SIGTERM);
 	ret = finish_command(&cp);
 	assert_int_equal(ret, 7);
-	assert_int_equal(WEXITSTATUS(read_status(path)), 7);
-	free(path);
+	assert_int_equal(WEXITSTATUS(recorded_status()), 7);
 	free(ready);
 	free(script);
 }
@@ -189,7 +254,8 @@ static void test_exit_record(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	return mkdtemp(tmpdir) ? 0 : -1;
+	supervisor = exe_relative_path("../../libexec/git-ws/ws-supervise");
+	return supervisor && mkdtemp(tmpdir) ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -208,7 +274,7 @@ static int teardown(void **state)
  * child's stdin from /dev/null must not take the place of that log
  * before it becomes the child's stdout.
  */
-static void test_output_fd_that_is_stdin(void **state)
+static void output_fd_that_is_stdin(int supervised)
 {
 	char path[] = "/tmp/test-run-out.XXXXXX";
 	int saved = dup(0), fd, tmp = mkstemp(path);
@@ -216,13 +282,15 @@ static void test_output_fd_that_is_stdin(void **state)
 	char *buf;
 	size_t len;
 
-	(void)state;
 	assert_true(saved >= 0 && tmp >= 0);
 	close(tmp);
 	close(0);
 	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	assert_int_equal(fd, 0);
-	strvec_push(&cp.args, "echo out; echo err >&2");
+	if (supervised)
+		supervise_as_dispatch_does(&cp, "echo out; echo err >&2", 0);
+	else
+		strvec_push(&cp.args, "echo out; echo err >&2");
 	cp.use_shell = 1;
 	cp.no_stdin = 1;
 	cp.out = fd;
@@ -237,10 +305,19 @@ static void test_output_fd_that_is_stdin(void **state)
 	unlink(path);
 }
 
+static void test_output_fd_that_is_stdin(void **state)
+{
+	(void)state;
+	output_fd_that_is_stdin(0);
+	output_fd_that_is_stdin(1); /* spawned, not forked */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_supervisor_reports_exit),
+		cmocka_unit_test(test_supervisor_writes_the_done_file),
+		cmocka_unit_test(test_supervisor_waits_at_the_gate),
 		cmocka_unit_test(test_supervisor_ends_by_the_same_signal),
 		cmocka_unit_test(test_supervisor_outlives_sigterm),
 		cmocka_unit_test(test_start_time),
