@@ -14,7 +14,8 @@
 # started for the run and stopped after; else the case is skipped.
 # SLURM=no skips it.
 #
-# What git ws-dispatch does per workstream on top of xargs: append a
+# What git ws-dispatch does per workstream on top of xargs: start its
+# supervisor (libexec/git-ws/ws-supervise, by posix_spawn), append a
 # header and a footer to its log, remove and write its done file
 # (atomically), record each round of starts in the state before the
 # commands run (one locked, fsynced transaction per round: the start
