@@ -44,6 +44,7 @@ struct alloc_ctx {
 	enum action *action;
 	char **worktree;  /* per workstream: the worktree path it uses */
 	int dry_run, porcelain;
+	int plan_changed;  /* the stored plan differs, in what may change */
 	struct strvec lost;  /* ws_bring_back_worktrees()'s records */
 	struct ws_include include; /* ignored files every new worktree gets */
 };
@@ -161,6 +162,16 @@ static void check_against_state(struct alloc_ctx *c)
 			advise("keep its worktree as it was, or clean it first");
 			exit(WS_EXIT_FATAL);
 		}
+	}
+	if (old.name) {
+		/* what the stored plan says differently (max-cost, say) */
+		struct strbuf was = STRBUF_INIT, now = STRBUF_INIT;
+
+		plan_format(&old, &was);
+		plan_format(&c->plan, &now);
+		c->plan_changed = strcmp(was.buf, now.buf) != 0;
+		strbuf_release(&was);
+		strbuf_release(&now);
 	}
 	plan_release(&old);
 	strbuf_release(&err);
@@ -409,7 +420,11 @@ static void print_result(struct alloc_ctx *c)
 		new_ws += c->action[i] != KEEP;
 	}
 	if (!c->porcelain) {
-		if (!new_ws)
+		if (!new_ws && c->plan_changed)
+			printf("Plan '%s' is already allocated; its stored plan %s from %s.\n",
+			       c->plan.name, c->dry_run ? "would be updated" : "is updated",
+			       c->plan.file);
+		else if (!new_ws)
 			printf("Plan '%s' is already allocated; nothing to do.\n",
 			       c->plan.name);
 		else if (c->plan.pool)

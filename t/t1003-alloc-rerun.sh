@@ -56,6 +56,24 @@ test_expect_success 'the same plan again changes nothing and says so' '
 	unchanged_since v1
 '
 
+test_expect_success 'a plan that changes only what may change (max-cost) is stored again, and says so' '
+	sed "s/name = demo/name = demo\\n\tmax-cost = 5/" v1.plan >cost.plan &&
+	grep "max-cost = 5" cost.plan &&
+	(cd repo && git ws-alloc --dry-run ../cost.plan >../out) &&
+	echo "Plan ${SQ}demo${SQ} is already allocated; its stored plan would be updated from ../cost.plan." >expect &&
+	head -n 1 out >actual &&
+	test_cmp expect actual &&
+	test_must_fail git config -f repo/.git/ws/plan plan.max-cost &&
+	(cd repo && git ws-alloc ../cost.plan >../out) &&
+	echo "Plan ${SQ}demo${SQ} is already allocated; its stored plan is updated from ../cost.plan." >expect &&
+	head -n 1 out >actual &&
+	test_cmp expect actual &&
+	test "$(git config -f repo/.git/ws/plan plan.max-cost)" = 5.00 &&
+	(cd repo && git ws-alloc ../v1.plan >../out) &&
+	test_must_fail git config -f repo/.git/ws/plan plan.max-cost &&
+	unchanged_since v1
+'
+
 test_expect_success 'the same plan again, --porcelain: every workstream kept' '
 	(cd repo && git ws-alloc --porcelain ../v1.plan >../out) &&
 	cut -f1-3 out >actual &&
