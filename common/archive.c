@@ -298,6 +298,32 @@ int ws_archive_states(const struct ws_repo *r, const struct ws_state *st,
 	return ret;
 }
 
+/*
+ * Remove the runners' directories of `id`, runner/<id>.<what>/ (runner.h):
+ * what they hold (a job id, a process group, a wrapper's exit status)
+ * serves only while a command runs, which it no longer does.
+ */
+static void remove_runner_dirs(const struct ws_repo *r,
+			       const struct ws_state *st, const char *id)
+{
+	char *dir = ws_path(r, "runner");
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	struct strvec gone = STRVEC_INIT;
+	size_t i;
+
+	while (dh && (de = readdir(dh)))
+		if (is_record_of(st, de->d_name, id) && strchr(de->d_name, '.'))
+			strvec_pushf(&gone, "%s/%s", dir, de->d_name);
+	if (dh)
+		closedir(dh);
+	for (i = 0; i < gone.nr; i++)
+		if (remove_dir_recursively(gone.v[i]) < 0)
+			warning("cannot remove '%s': %s", gone.v[i], strerror(errno));
+	strvec_clear(&gone);
+	free(dir);
+}
+
 int ws_archive_records(const struct ws_repo *r, const struct ws_state *st,
 		       const char *plan_name, const char *id,
 		       struct strvec *moved)
@@ -313,6 +339,8 @@ int ws_archive_records(const struct ws_repo *r, const struct ws_state *st,
 	for (i = 0; i < records.nr; i++)
 		if (archive_one(r, archive, records.v[i], moved) < 0)
 			ret = -1;
+	if (!ret)
+		remove_runner_dirs(r, st, id);
 	strvec_clear(&records);
 	free(archive);
 	return ret;

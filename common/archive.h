@@ -80,7 +80,9 @@ int ws_archive_workstream(const struct ws_repo *r, const struct ws_state *st,
  * ws_archive_states() copies the state sections of ids[0..nr) into
  * archive/<plan>/state in one write (one fsynced rename, where one call
  * per workstream rewrites the growing file each time), and
- * ws_archive_records() then moves one workstream's records. Call the
+ * ws_archive_records() then moves one workstream's records (and, once
+ * they are moved, removes its runners' directories, runner/<id>.<what>/:
+ * runner.h). Call the
  * first before the second, so that a record whose files moved is never
  * unaccounted for. Both return 0, or -1 after error(); the caller holds
  * the state lock.

@@ -227,7 +227,8 @@ test_expect_success 'the gates run through tmux too (gate-runner defaults to run
 	(cd repo && git ws-dispatch h >../out 2>&1) &&
 	(cd repo && git ws-converge h >../out 2>&1) &&
 	grep "^%[0-9]" h.test-panes &&
-	grep "^tested" repo/.git/ws/logs/h.test.log
+	grep "^tested" repo/.git/ws/logs/h.test.log &&
+	ls repo/.git/ws/runner >runner-dirs-before-merge
 '
 
 test_expect_success 'git ws-merge tests the merge result in tmux too' '
@@ -236,6 +237,15 @@ test_expect_success 'git ws-merge tests the merge result in tmux too' '
 	(cd repo && test "$(ws_state h status)" = merged) &&
 	test_line_count = 2 h.test-panes &&
 	test $(grep -c "^%[0-9]" h.test-panes) = 2
+'
+
+test_expect_success 'a merged workstream'"'"'s runner directories go with its records' '
+	grep "^h\.command$" runner-dirs-before-merge &&
+	grep "^h\.test$" runner-dirs-before-merge &&
+	ls repo/.git/ws/runner >after &&
+	! grep "^h\." after &&
+	grep -v "^h\." runner-dirs-before-merge >others &&
+	test_cmp others after
 '
 
 test_expect_success 'cleanup' '
