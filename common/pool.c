@@ -192,7 +192,10 @@ static int make_slot(const struct ws_pool *p, size_t idx, const char *path,
 			   "--quiet", "--hard", NULL }) < 0)
 			return error("cannot check out the worktree slot '%s'", path);
 	} else {
-		if (w->lfs_skip && ws_worktree_lfs_skip(path) < 0)
+		/* the LFS choice is the workstream's, not the slot's last one */
+		int unskipped = w->lfs_skip ? 0 : ws_worktree_lfs_unskip(path);
+
+		if (unskipped < 0 || (w->lfs_skip && ws_worktree_lfs_skip(path) < 0))
 			return -1;
 		if (git_in(path, p->hold_fd, force ?
 			   (const char *[]){ "checkout", "--quiet", "--force",
@@ -203,6 +206,9 @@ static int make_slot(const struct ws_pool *p, size_t idx, const char *path,
 				     path, branch);
 		if (may_be_sparse(p, w, path) &&
 		    ws_worktree_sparse_like(p->repo, path, &w->sparse) < 0)
+			return -1;
+		/* what the checkout did not write is still a pointer */
+		if (unskipped && ws_worktree_lfs_fill(path) < 0)
 			return -1;
 	}
 	if (ws_submodules_update(p->repo, path) < 0)

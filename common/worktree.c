@@ -714,6 +714,50 @@ int ws_worktree_lfs_skip(const char *path)
 	return 0;
 }
 
+int ws_worktree_lfs_unskip(const char *path)
+{
+	static const char *const keys[] = { "filter.lfs.process", "filter.lfs.smudge" };
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT;
+	size_t i;
+	int skipped;
+
+	ws_git_in(&cp, path);
+	cp.no_stdin = 1;
+	strvec_pushv(&cp.args, (const char *[]){ "config", "--worktree",
+		     "--get", "filter.lfs.smudge", NULL });
+	capture_command(&cp, &out, NULL);
+	skipped = strstr(out.buf, "--skip") != NULL;
+	strbuf_release(&out);
+	if (!skipped)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		int code;
+
+		strvec_pushv(&cp.args, (const char *[]){ "config", "--worktree",
+			     "--unset-all", keys[i], NULL });
+		ws_git_in(&cp, path);
+		cp.no_stdin = 1;
+		code = run_command(&cp);
+		/* exit 5: the key is not set, which is what we want */
+		if (code && code != 5)
+			return error("cannot make Git LFS write the files of '%s' again",
+				     path);
+	}
+	return 1;
+}
+
+int ws_worktree_lfs_fill(const char *path)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	ws_git_in(&cp, path);
+	cp.no_stdin = 1;
+	cp.no_stdout = 1;
+	strvec_pushv(&cp.args, (const char *[]){ "lfs", "checkout", NULL });
+	return run_command(&cp) ? error("cannot replace the LFS pointer files in '%s'", path) : 0;
+}
+
 /* 1 when the worktree at `dir` is sparse in cone mode (git's default). */
 static int sparse_is_cone(const char *dir)
 {

@@ -281,6 +281,23 @@ int ws_worktree_sparse_set(const char *path, const struct strvec *dirs);
 int ws_worktree_lfs_skip(const char *path);
 
 /*
+ * Undo ws_worktree_lfs_skip() in the worktree at `path`, when it was
+ * done there (a pool's slot that served a workstream with `lfs = skip`):
+ * unset the two keys in its own config. Returns 1 when they were set, 0
+ * when not, -1 after an error. The pointer files already there stay:
+ * call ws_worktree_lfs_fill() after the checkout.
+ */
+int ws_worktree_lfs_unskip(const char *path);
+
+/*
+ * `git lfs checkout` in the worktree at `path`: its pointer files
+ * replaced by their contents, from the local LFS store (no fetch: a
+ * file whose object is not there stays a pointer, with a message).
+ * Returns 0, or -1 after an error.
+ */
+int ws_worktree_lfs_fill(const char *path);
+
+/*
  * Give the existing worktree at `path` (git ws-merge's scratch worktree,
  * reused from one workstream to the next) the sparse checkout that a
  * new worktree of the workstream would have: the cone `dirs` when it has

@@ -73,6 +73,46 @@ test_expect_success 'the plan runs and merges: gates and merge tests see the fil
 	test_cmp model.copy repo/model.bin
 '
 
+# A pool's slot serves one workstream after another: the LFS choice is
+# each workstream's own, not what the slot's last one chose.
+test_expect_success 'a pool slot that served lfs = skip gives the next workstream the files' '
+	git init -q pooled &&
+	(
+		cd pooled &&
+		git lfs install --local >/dev/null &&
+		git lfs track "*.bin" >/dev/null &&
+		head -c 100000 /dev/urandom >model.bin &&
+		git add . && test_tick && git commit -q -m "with lfs" &&
+		git config lfs.url http://127.0.0.1:9/no-lfs-server
+	) &&
+	cp pooled/model.bin pooled.copy &&
+	cat >pool.plan <<-\EOF &&
+	[plan]
+		name = pooled
+		pool = 1
+		command = echo "$WS_ID" >"$WS_ID.txt" && git add "$WS_ID.txt" && git commit -qm "$WS_ID"
+		test = cmp model.bin \"$GIT_WS_DIR/../../../pooled.copy\"
+	[workstream "p"]
+		title = Pointers only
+		lfs = skip
+		command = git lfs pointer --check --file model.bin && echo p >p.txt && git add p.txt && git commit -qm p
+		test = test -f model.bin
+	[workstream "f"]
+		title = Files
+		depends = p
+	EOF
+	(cd pooled && git ws-alloc ../pool.plan >/dev/null) &&
+	(cd pooled && timeout 300 git ws-dispatch --loop >../out 2>&1) || { cat out; false; } &&
+	(cd pooled && test "$(ws_state p status)" = merged &&
+	 test "$(ws_state f status)" = merged) &&
+	grep "^f: takes worktree slot .slot-1. (was p.s)" out &&
+	slot=$(cd pooled && ws_state f worktree) &&
+	test_cmp pooled.copy "$slot/model.bin" &&
+	test_must_fail git -C "$slot" config --worktree --get filter.lfs.smudge &&
+	git -C "$slot" status --porcelain >st &&
+	test_must_be_empty st
+'
+
 test_expect_success 'an unknown lfs value: file, line and key' '
 	printf "[plan]\n\tcommand = true\n\tlfs = lazy\n[workstream \"a\"]\n\ttitle = A\n" >bad.plan &&
 	(cd repo && test_expect_code 128 git ws-alloc -n ../bad.plan 2>../err) &&
