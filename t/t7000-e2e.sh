@@ -11,7 +11,8 @@ add code and tests:
                                 conflicts and resolves it by merging the base into its branch
   ws-7                          shares the worktree (and branch) of ws-2
   common/greeting.h             a contract of ws-1: the conflict over it is resolved for its owner
-The test command is a real build of the clone with its unit tests.'
+The test command is a real build of the clone with its unit tests
+(unoptimised, CFLAGS=-O0: a third less time than -O2 -g, for 20 builds).'
 
 . ./lib-ws.sh
 
@@ -167,7 +168,7 @@ test_expect_success 'setup: a clone of this project and the agents' '
 		name = e2e
 		base = main
 		command = "\"$PWD/agent.sh\""
-		test = make -s -j2 all unit-test
+		test = make -s -j2 CFLAGS=-O0 all unit-test
 		jobs = 4
 		max-iterations = 3
 	[workstream "ws-1"]
@@ -277,7 +278,7 @@ test_expect_success 'the tree of every merge commit passes the tests' '
 	while read c
 	do
 		(cd check && git checkout -q --detach "$c" && git clean -qfdx &&
-		 make -s -j2 all unit-test >/dev/null 2>&1) || { echo "tests fail at $c"; return 1; }
+		 make -s -j2 CFLAGS=-O0 all unit-test >/dev/null 2>&1) || { echo "tests fail at $c"; return 1; }
 	done <merge-commits &&
 	git -C repo worktree remove --force ../check
 '
