@@ -111,7 +111,10 @@ bin-wrappers:
 
 SHELL_PATH ?= /bin/sh
 PROVE_OPTS ?= -j2
-T = $(sort $(notdir $(wildcard t/t[0-9][0-9][0-9][0-9]-*.sh)))
+# The two longest scripts first, so that prove -j runs the others beside
+# them rather than leaving one of them to run alone at the end.
+T_SLOW = t9600-kill.sh t7000-e2e.sh
+T = $(T_SLOW) $(filter-out $(T_SLOW),$(sort $(notdir $(wildcard t/t[0-9][0-9][0-9][0-9]-*.sh))))
 
 # As git's test-lib: leak reports off (die() exits with memory held).
 test unit-test: export ASAN_OPTIONS ?= detect_leaks=0:abort_on_error=1
