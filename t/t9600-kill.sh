@@ -29,8 +29,10 @@ add and remove, the read-tree that brings a checked-out base along).'
 . "$WS_SOURCE_DIR/t/lib-kill.sh"
 
 # How many kill points: T9600_SAMPLE git children of the loop are
-# tried, and 2 * T9600_SAMPLE of its renames and of its unlinks (every
-# one of the other commands' are), 0 for all of them.
+# tried, 2 * T9600_SAMPLE of its renames, and 2 * T9600_SAMPLE of the
+# unlinks of every command (every git child and rename of the other
+# commands is); 0 for all of them. A rename commits a file; most unlinks
+# remove lock and temporary files, one much like the next.
 # T9600_ONLY="<command> <how> <arg>" (e.g. "loop git-before 11") runs
 # that one kill point, to look at it; T9600_SWEEPS="merge clean" only
 # those sweeps (batch: git ws-merge --batch). A failing kill point leaves its files in snap/failed-*.
@@ -352,8 +354,8 @@ sweep () {
 	do
 		eval "n=\$${sys}s" &&
 		step=1 &&
-		if test "$name" = loop && test "$T9600_SAMPLE" -gt 0 &&
-		   test $n -gt $((2 * T9600_SAMPLE))
+		if { test "$name" = loop || test $sys = unlink; } &&
+		   test "$T9600_SAMPLE" -gt 0 && test $n -gt $((2 * T9600_SAMPLE))
 		then
 			step=$(( (n + 2 * T9600_SAMPLE - 1) / (2 * T9600_SAMPLE) ))
 		fi &&
