@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <spawn.h>
 #include <pthread.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -299,6 +298,8 @@ int start_command(struct child_process *cp)
 	sigset_t all, old_mask;
 	int null_fd = -1;
 
+	if (cp->supervisor && cp->hold_fd >= 0)
+		BUG("start_command() with both a supervisor and hold_fd");
 	if (cp->supervisor)
 		return spawn_supervised(cp);
 
