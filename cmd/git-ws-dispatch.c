@@ -126,7 +126,8 @@ static void open_state(struct dispatch_ctx *c);
 /*
  * With the plan's pool (pool.h): give the ready workstreams (of `ids`,
  * when not NULL) that hold no worktree slot one, as far as slots are
- * free; the others keep a reason that says who holds the slots.
+ * free; the others keep a reason that says who holds the slots. With
+ * --dry-run, only in the state in memory, to say where they would run.
  */
 static void assign_slots(struct dispatch_ctx *c, const struct strvec *ids)
 {
@@ -135,7 +136,7 @@ static void assign_slots(struct dispatch_ctx *c, const struct strvec *ids)
 	struct strbuf err = STRBUF_INIT;
 	size_t i;
 
-	if (c->plan.pool <= 0 || c->dry_run)
+	if (c->plan.pool <= 0)
 		return;
 	for (i = 0; i < c->plan.nr; i++)
 		if (ws_pool_waits(&c->plan, &c->st, c->plan.ws[i].id) &&
@@ -150,6 +151,7 @@ static void assign_slots(struct dispatch_ctx *c, const struct strvec *ids)
 	p.st = &c->st;
 	p.hold_fd = c->st.lock_fd;
 	p.include = &inc;
+	p.dry_run = c->dry_run;
 	ws_pool_assign(&p, ids);
 	ws_pool_release(&p);
 	ws_include_release(&inc);
@@ -313,13 +315,9 @@ static void select_ready(struct dispatch_ctx *c, struct ws_job_opts *opts)
 		if (s != WS_STATUS_READY)
 			continue;
 		if (ws_pool_waits(&c->plan, &c->st, id)) {
-			if (c->dry_run)
-				warning("'%s' has no worktree slot yet: a dispatch gives it one first, if one is free",
-					id);
-			else
-				warning("'%s' waits: %s", id,
-					ws_state_get(&c->st, id, WS_KEY_REASON) ?:
-					"waiting for a worktree slot");
+			warning("'%s' %s: %s", id, c->dry_run ? "would wait" : "waits",
+				ws_state_get(&c->st, id, WS_KEY_REASON) ?:
+				"waiting for a worktree slot");
 			continue;
 		}
 		if ((other = worktree_taken(c, idx))) {
@@ -390,9 +388,17 @@ static void bring_back_worktrees(struct dispatch_ctx *c)
 	struct strvec ids = STRVEC_INIT;
 	size_t i;
 
-	for (i = 0; i < c->d.nr; i++)
-		if (c->d.jobs[i]->phase == WS_JOB_QUEUED)
-			strvec_push(&ids, c->d.jobs[i]->id);
+	for (i = 0; i < c->d.nr; i++) {
+		const struct ws_job *job = c->d.jobs[i];
+
+		if (job->phase != WS_JOB_QUEUED)
+			continue;
+		/* a slot --dry-run only gave it, not made yet: not lost */
+		if (c->dry_run && ws_state_get(&c->st, job->id, WS_KEY_SLOT) &&
+		    !path_exists(job->worktree))
+			continue;
+		strvec_push(&ids, job->id);
+	}
 	lw.repo = &c->repo;
 	lw.st = &c->st;
 	lw.hold_fd = c->st.lock_fd;

@@ -304,8 +304,20 @@ static int take(struct ws_pool *p, size_t idx, struct ws_slot *s, int share)
 	int ret = 0;
 
 	if (share) {
-		fprintf(stderr, "%s: shares worktree slot '%s' with %s\n", id,
-			s->name, s->holder);
+		fprintf(stderr, "%s: %s worktree slot '%s' with %s\n", id,
+			p->dry_run ? "would share" : "shares", s->name, s->holder);
+		hand_over(p, idx, s);
+		stop_waiting(p, id);
+		goto out;
+	}
+	if (p->dry_run) {
+		/* in memory only, for the caller to say what would run where */
+		if (s->state == WS_SLOT_FREE && s->holder)
+			fprintf(stderr, "%s: would take worktree slot '%s' (was %s's)\n",
+				id, s->name, s->holder);
+		else
+			fprintf(stderr, "%s: would take worktree slot '%s'%s\n", id,
+				s->name, s->state == WS_SLOT_ABSENT ? ", made for it" : "");
 		hand_over(p, idx, s);
 		stop_waiting(p, id);
 		goto out;
@@ -350,7 +362,8 @@ failed:
 out:
 	s->state = WS_SLOT_BUSY;
 	s->holder = id;
-	ws_state_write_or_die(p->st);
+	if (!p->dry_run)
+		ws_state_write_or_die(p->st);
 	free(branch);
 	return ret;
 }

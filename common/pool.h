@@ -71,8 +71,9 @@ struct ws_pool {
 	const struct ws_include *include; /* copied into a slot; NULL: none */
 	struct ws_slot *slots; /* plan->pool of them, read by ws_pool_read() */
 	size_t nr;
+	int dry_run;           /* ws_pool_assign(): in p->st only, no git */
 };
-#define WS_POOL_INIT { NULL, NULL, NULL, -1, NULL, NULL, 0 }
+#define WS_POOL_INIT { NULL, NULL, NULL, -1, NULL, NULL, 0, 0 }
 
 /* "slot-<n>" for n >= 1, into out (at least 32 bytes). */
 void ws_slot_name(int n, char *out);
@@ -96,7 +97,10 @@ void ws_pool_release(struct ws_pool *p);
  * that the pool is full (ws_pool_full_reason()). Prints what it does on
  * stderr ("<id>: takes worktree slot 'slot-1' (was <id>)"). Returns how
  * many got a slot; -1 after an error taking one (that workstream is
- * `failed` with the reason, the state written).
+ * `failed` with the reason, the state written). With p->dry_run it
+ * decides the same, and says "would take", but only changes p->st in
+ * memory (the slot and worktree each would hold): nothing is written
+ * and no git runs.
  */
 int ws_pool_assign(struct ws_pool *p, const struct strvec *ids);
 

@@ -95,6 +95,21 @@ test_expect_success 'git ws-status shows the slots before any is made' '
 	test_cmp expect actual
 '
 
+test_expect_success 'dispatch --dry-run says which slot each would take, and changes nothing' '
+	cp repo/.git/ws/state state.before &&
+	(cd repo && git ws-dispatch --dry-run >../out 2>../err) &&
+	grep "^a: would take worktree slot .slot-1., made for it" err &&
+	grep "^b: would take worktree slot .slot-2., made for it" err &&
+	grep "^would start a in $TRASH/repo-slot-1: work" out &&
+	grep "^would start b in $TRASH/repo-slot-2: work" out &&
+	test_line_count = 2 out &&
+	(cd repo && git ws-dispatch --dry-run --porcelain a >../out 2>../err) &&
+	printf "would-start\ta\t%s\twork\n" "$TRASH/repo-slot-1" >expect &&
+	test_cmp expect out &&
+	test_cmp state.before repo/.git/ws/state &&
+	! test -e repo-slot-1 && test "$(worktrees repo)" = 1
+'
+
 test_expect_success 'dispatch --loop runs the plan in at most two worktrees, reusing them' '
 	(cd repo && git ws-dispatch --loop >../out 2>../err) &&
 	grep "6/6 merged" out &&
