@@ -15,7 +15,7 @@
  * (we lead it), and outlive the stop signals sent to the group (SIGINT,
  * SIGTERM, SIGHUP, SIGQUIT: the program decides whether to stop; SIGKILL
  * takes both). Once it has ended, write its done file when it wrote none
- * (from the exit status) and then its exit record (common/reap.h), so
+ * (from the exit status) and then its exit record (exit-record.h), so
  * that the end is on disk whether or not the dispatcher still lives;
  * then end as the program ended: the same exit code, or the same signal.
  */

@@ -86,8 +86,8 @@ void ws_dispatch_init(struct ws_dispatch *d, const struct ws_repo *r,
 	d->lock_timeout_ms = ws_lock_timeout_ms(r);
 	d->supervisor = ws_supervisor_path();
 	if (!d->supervisor)
-		die("cannot find git-ws's supervisor program '%s' beside '%s'",
-		    WS_SUPERVISOR_REL, "/proc/self/exe");
+		die("cannot find the supervisor of dispatched commands, '%s' from the directory of the git-ws binaries; install git-ws with 'make install'",
+		    WS_SUPERVISOR_REL);
 	d->rank = xcalloc(plan->nr + 1, sizeof(*d->rank));
 	for (i = 0; i < plan->nr; i++)
 		d->rank[plan->order[i]] = (int)i;
@@ -388,7 +388,7 @@ static void job_env(struct ws_dispatch *d, struct ws_job *job,
 /*
  * Start the job's command under its supervisor (cmd/ws-supervise.c),
  * which writes the done file when the command writes none, then the exit
- * record (reap.h), so that the end is on disk whether or not we still
+ * record (exit-record.h), so that the end is on disk whether or not we still
  * live. It waits behind `gate` (see transact()): the command runs once a
  * byte is written there.
  */
