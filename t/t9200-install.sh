@@ -107,6 +107,21 @@ test_expect_success 'the installed git ws-dispatch finds them: the base is guard
 	test_cmp main.before actual
 '
 
+test_expect_success 'the supervisor of dispatched commands is installed in <prefix>/libexec/git-ws' '
+	test -x "$INST/libexec/git-ws/ws-supervise" &&
+	# the dispatch above ran under it: it wrote the done file and the exit record
+	grep "\"done_file\": \"supervisor\"" repo/.git/ws/coordination/ws-1.exit
+'
+
+test_expect_success 'binaries copied without it: git ws-dispatch says so and starts nothing' '
+	mkdir -p lonely/bin &&
+	cp "$INST/bin/git-ws-dispatch" lonely/bin/ &&
+	cp repo/.git/ws/state state.before &&
+	(cd repo && test_expect_code 128 ../lonely/bin/git-ws-dispatch ws-1 2>../err) &&
+	grep "^fatal: cannot find the supervisor of dispatched commands" err &&
+	test_cmp state.before repo/.git/ws/state
+'
+
 test_expect_success 'the bash completion is installed under every command name' '
 	while read c
 	do
