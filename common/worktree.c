@@ -718,17 +718,22 @@ int ws_worktree_lfs_unskip(const char *path)
 {
 	static const char *const keys[] = { "filter.lfs.process", "filter.lfs.smudge" };
 	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf out = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	size_t i;
 	int skipped;
 
 	ws_git_in(&cp, path);
 	cp.no_stdin = 1;
+	/*
+	 * Fails, saying so on stderr, where extensions.worktreeConfig is off:
+	 * then nothing was ever skipped here.
+	 */
 	strvec_pushv(&cp.args, (const char *[]){ "config", "--worktree",
 		     "--get", "filter.lfs.smudge", NULL });
-	capture_command(&cp, &out, NULL);
+	capture_command(&cp, &out, &err);
 	skipped = strstr(out.buf, "--skip") != NULL;
 	strbuf_release(&out);
+	strbuf_release(&err);
 	if (!skipped)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
