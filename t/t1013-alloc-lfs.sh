@@ -15,18 +15,26 @@ then
 	test_done
 fi
 
-# Every LFS transfer would go to a port where nothing listens: a fetch
-# fails the smudge, and so the checkout, loudly.
-test_expect_success 'setup: a repository with LFS files, and an LFS server that does not exist' '
-	git init -q repo &&
+# lfs_repo <dir>: a repository whose model.bin (200 kB of noise) is an LFS
+# file, and main.c is not. Every LFS transfer would go to a port where
+# nothing listens: a fetch fails the smudge, and so the checkout, loudly.
+lfs_repo () {
+	git init -q "$1" &&
 	(
-		cd repo &&
+		cd "$1" &&
 		git lfs install --local >/dev/null &&
 		git lfs track "*.bin" >/dev/null &&
 		head -c 200000 /dev/urandom >model.bin &&
 		echo code >main.c &&
 		git add . && test_tick && git commit -q -m "with lfs" &&
-		git config lfs.url http://127.0.0.1:9/no-lfs-server &&
+		git config lfs.url http://127.0.0.1:9/no-lfs-server
+	)
+}
+
+test_expect_success 'setup: a repository with LFS files, and an LFS server that does not exist' '
+	lfs_repo repo &&
+	(
+		cd repo &&
 		git lfs ls-files >../lfs-files &&
 		grep model.bin ../lfs-files
 	) &&
@@ -76,15 +84,7 @@ test_expect_success 'the plan runs and merges: gates and merge tests see the fil
 # A pool's slot serves one workstream after another: the LFS choice is
 # each workstream's own, not what the slot's last one chose.
 test_expect_success 'a pool slot that served lfs = skip gives the next workstream the files' '
-	git init -q pooled &&
-	(
-		cd pooled &&
-		git lfs install --local >/dev/null &&
-		git lfs track "*.bin" >/dev/null &&
-		head -c 100000 /dev/urandom >model.bin &&
-		git add . && test_tick && git commit -q -m "with lfs" &&
-		git config lfs.url http://127.0.0.1:9/no-lfs-server
-	) &&
+	lfs_repo pooled &&
 	cp pooled/model.bin pooled.copy &&
 	cat >pool.plan <<-\EOF &&
 	[plan]
