@@ -37,30 +37,6 @@ static void child_die(const char *what, const char *arg)
 }
 
 /*
- * In the child: wait for the byte that opens the start gate. End of file
- * instead means that the parent died (or called the start off) first:
- * exit without running anything.
- */
-static void wait_at_gate(int fd, const char *prog)
-{
-	char c, buf[1024];
-	ssize_t n;
-	int len;
-
-	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (n == 1) {
-		close(fd);
-		return;
-	}
-	len = snprintf(buf, sizeof(buf),
-		       "fatal: not running '%s': its start was called off\n", prog);
-	if (len > 0 && (size_t)len < sizeof(buf))
-		write_in_full(2, buf, len);
-	_exit(127);
-}
-
-/*
  * In the child, for child_process.hold_fd: stay behind as the keeper of
  * that fd (close-on-exec, so only we keep it) while a child of ours runs
  * the program, and end as it ends, by the same signal or with the same
@@ -300,6 +276,8 @@ int start_command(struct child_process *cp)
 
 	if (cp->supervisor && cp->hold_fd >= 0)
 		BUG("start_command() with both a supervisor and hold_fd");
+	if (!cp->supervisor && cp->gate[0] >= 0)
+		BUG("start_command() with a start gate but no supervisor");
 	if (cp->supervisor)
 		return spawn_supervised(cp);
 
@@ -332,14 +310,10 @@ int start_command(struct child_process *cp)
 	if (!cp->pid) {
 		sigset_t none;
 
-		if (cp->gate[1] >= 0)
-			close(cp->gate[1]);
 		sigchain_reset_for_exec();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		child_setup(cp, null_fd);
-		if (cp->gate[0] >= 0)
-			wait_at_gate(cp->gate[0], argv.v[0]);
 		if (cp->hold_fd >= 0)
 			keep_fd_while_running((const char *const *)argv.v);
 		execvp(argv.v[0], argv.v);

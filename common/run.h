@@ -46,15 +46,14 @@ struct child_process {
  * exit 127 from finish_command()).
  *
  * With a start gate (gate[0] >= 0: a pipe the caller made with O_CLOEXEC
- * and keeps), the child gets everything ready (process group, fds,
- * directory, environment), then waits to read one byte from gate[0]
- * before it runs the program. At end of file, when every write end was
- * closed without a byte for it (the caller died, or called the start
- * off), it exits 127 without running anything. The child closes gate[1]
- * at once, so that only the caller's copy keeps the gate shut, and
- * closes gate[0] before the exec: the program never sees either. Several
- * children may share one gate: write one byte for each, while still
- * holding gate[0] (a write to a pipe without readers would be SIGPIPE).
+ * and keeps; only with a supervisor, below), the supervisor waits to read
+ * one byte from it before it runs the program. At end of file, when every
+ * write end was closed without a byte for it (the caller died, or called
+ * the start off), it exits 127 without running anything. gate[1] is
+ * closed by the exec, so that only the caller's copy keeps the gate shut.
+ * Several children may share one gate: write one byte for each, while
+ * still holding gate[0] (a write to a pipe without readers would be
+ * SIGPIPE).
  *
  * With hold_fd (>= 0, a close-on-exec fd of the caller's, such as a flock
  * lock), the child stays behind as a keeper of that fd and runs the
